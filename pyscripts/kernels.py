@@ -1,0 +1,74 @@
+"""The pure-Python twins of bmml's kernels: the readable spec.
+
+bmml-host calls these on its own memory: every argument named out, x, a, b
+or c is a flat, row-major memoryview over a C buffer (format 'f' for float32,
+'b' for int8, 'i' for int32), followed by the sizes. Output first, then
+inputs, then sizes. A kernel writes only its output and leaves its inputs
+untouched, so every repetition does the same work.
+
+Standard library only. Each twin is the fastest plain-Python form of the same
+algorithm as the native kernels (local names, slices, comprehensions), so the
+measured cost of the interpreter is not inflated by a straw man. Python floats
+are doubles: the twins compute in double and round once when they store.
+"""
+
+import math
+from array import array
+
+
+def relu(out, x, n):
+    """relu(x) = 0 if x < 0 else x, so NaN and -0.0 pass through."""
+    for i, v in enumerate(x[:n]):
+        out[i] = 0.0 if v < 0.0 else v
+
+
+def softmax(out, x, n):
+    """softmax(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x)).
+
+    Subtracting the max keeps exp from overflowing.
+    """
+    if n == 0:
+        return
+    exp = math.exp
+    hi = max(x[:n])
+    e = [exp(v - hi) for v in x[:n]]
+    scale = 1.0 / sum(e)
+    for i, v in enumerate(e):
+        out[i] = v * scale
+
+
+def gelu(out, x, n):
+    """GELU, tanh approximation: 0.5 x (1 + tanh(0.7978845608 (x + 0.044715 x^3)))."""
+    tanh = math.tanh
+    for i, v in enumerate(x[:n]):
+        out[i] = 0.5 * v * (1.0 + tanh(0.7978845608 * (v + 0.044715 * v * v * v)))
+
+
+def matmul(c, a, b, m, n, k):
+    """a (m,k) @ b (k,n) -> c (m,n), float32 in and out.
+
+    The i-k-j order: for each row of a, add a[i,p] times row p of b to row i
+    of c, so the inner loop walks rows, never columns.
+    """
+    brows = [b[p * n:(p + 1) * n].tolist() for p in range(k)]
+    for i in range(m):
+        arow = a[i * k:(i + 1) * k].tolist()
+        crow = [0.0] * n
+        for aip, brow in zip(arow, brows):
+            crow = [cj + aip * bj for cj, bj in zip(crow, brow)]
+        c[i * n:(i + 1) * n] = array('f', crow)  # a memoryview takes a slice of its own format
+
+
+def matmul_int8(c, a, b, m, n, k):
+    """a (m,k) @ b (k,n) -> c (m,n): int8 in, int32 out, exact.
+
+    The same i-k-j order as matmul; Python's integers never overflow, and
+    |c| <= k * 128 * 128 fits int32 for the sizes bmml runs.
+    """
+    brows = [b[p * n:(p + 1) * n].tolist() for p in range(k)]
+    for i in range(m):
+        arow = a[i * k:(i + 1) * k].tolist()
+        crow = [0] * n
+        for aip, brow in zip(arow, brows):
+            crow = [cj + aip * bj for cj, bj in zip(crow, brow)]
+        c[i * n:(i + 1) * n] = array('i', crow)

@@ -1,0 +1,15 @@
+// OpenBLAS, the library a user would call for a matmul: the blas tier.
+#ifndef BMML_BLAS_H
+#define BMML_BLAS_H
+
+// 1 when the build has OpenBLAS.
+int blas_available(void);
+// Keep OpenBLAS on one thread, as every other tier is.
+void blas_single_thread(void);
+// c = a @ b through cblas_sgemm, row-major, on one thread.
+void blas_sgemm(float *c, const float *a, const float *b, int m, int n, int k);
+// "OpenBLAS 0.3.21 ..." and the core it chose (OPENBLAS_CORETYPE may force one), or NULL.
+const char *blas_config(void);
+const char *blas_corename(void);
+
+#endif

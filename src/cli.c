@@ -1,0 +1,233 @@
+// Options and their validation: every value is checked whole, and a bad one
+// is named in a one-line message (exit code 2).
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kernels.h"
+
+void cli_usage(FILE *f) {
+    fprintf(f,
+        "Usage: bmml-host [OPTION]...\n"
+        "Measure neural-network kernels in pure Python and in native code, on the same\n"
+        "memory, verified against a double-precision reference.\n"
+        "\n"
+        "What to run (with no selection: every kernel at the --all sizes):\n"
+        "  --all              every kernel at its standard size: relu 10000000,\n"
+        "                     softmax and gelu 1000000, matmul and matmul_int8 500x500x500\n"
+        "  --quick            every selected kernel at a small size, with --min-time 0.02\n"
+        "  --kernel LIST      comma-separated: relu,softmax,gelu,matmul,matmul_int8\n"
+        "  --tiers LIST       comma-separated: python,numpy,scalar,autovec,avx2,avx512\n"
+        "  --size N           element-wise kernels: N elements; matmuls: NxNxN\n"
+        "  --size MxNxK       matmuls only: a (M,K) @ b (K,N)\n"
+        "  --max-isa ISA      use at most scalar, avx2 or avx512 (as a CPU without\n"
+        "                     the wider instruction sets would)\n"
+        "\n"
+        "How:\n"
+        "  --seed S           seed of the inputs (default 42)\n"
+        "  --min-time T       seconds of timed repetitions per tier, at least 3 (default 0.2)\n"
+        "  --repetitions R    exactly R timed repetitions per tier instead\n"
+        "  --max-time T       a Python repetition longer than T seconds ends its series\n"
+        "                     (default 1)\n"
+        "  --no-roofline      do not measure the machine's peaks at start (no share of\n"
+        "                     the roof is reported then)\n"
+        "  --scripts-dir DIR  where kernels.py is (default: $BMML_SCRIPTS_DIR, then the\n"
+        "                     build tree when run from it, then the installed copy)\n"
+        "\n"
+        "Output:\n"
+        "  --json FILE        also write the results as JSON\n"
+        "  --list             list kernels and tiers with their availability here\n"
+        "  --help             this text\n"
+        "  --version          the version\n"
+        "\n"
+        "Exit status: 0 all ran and verified; 1 a tier failed or gave a wrong result;\n"
+        "2 bad usage; 3 the environment (scripts, Python, memory).\n");
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return 2;
+}
+
+// A whole decimal number >= 1 and <= max, nothing else.
+static int parse_count(const char *s, unsigned long long max, unsigned long long *out) {
+    if (!s || *s < '0' || *s > '9') return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || v < 1 || v > max) return -1;
+    *out = v;
+    return (int)(end - s);
+}
+
+int cli_parse_size(const char *s, int matmul, struct shape *out) {
+    unsigned long long v[3];
+    int used = 0, n = 0;
+    for (;;) {
+        int w = parse_count(s + used, (unsigned long long)SIZE_MAX / 64, &v[n]);
+        if (w < 0) return -1;
+        used += w;
+        n++;
+        if (s[used] == '\0') break;
+        if (s[used] != 'x' || n == 3) return -1;
+        used++;
+    }
+    if (n == 2 || (n == 3 && !matmul)) return -1;
+    if (n == 1) v[1] = v[2] = v[0];
+    *out = matmul ? (struct shape){v[0], v[1], v[2]} : (struct shape){0, v[0], 0};
+    return 0;
+}
+
+static int parse_seconds(const char *s, double *out) {
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 3600) return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_kernels(struct options *o, char *list, char *err, size_t errlen) {
+    o->n_kernel = 0;
+    if (!*list) return fail(err, errlen, "--kernel needs at least one kernel name");
+    for (char *save, *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        const struct kernel *k = kernel_find(name);
+        if (!k) return fail(err, errlen, "unknown kernel '%s' (kernels: relu, softmax, gelu, matmul, matmul_int8)", name);
+        int idx = (int)(k - kernels), dup = 0;
+        for (int i = 0; i < o->n_kernel; i++) dup |= o->kernel[i] == idx;
+        if (!dup && o->n_kernel < (int)(sizeof o->kernel / sizeof o->kernel[0])) o->kernel[o->n_kernel++] = idx;
+    }
+    if (!o->n_kernel) return fail(err, errlen, "--kernel needs at least one kernel name");
+    return 0;
+}
+
+static int parse_tiers(struct options *o, char *list, char *err, size_t errlen) {
+    o->tiers = 0;
+    for (char *save, *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        int t = tier_find(name);
+        if (t < 0) return fail(err, errlen, "unknown tier '%s' (tiers: python, numpy, scalar, autovec, avx2, avx512)", name);
+        o->tiers |= 1u << t;
+    }
+    if (!o->tiers) return fail(err, errlen, "--tiers needs at least one tier name");
+    return 0;
+}
+
+int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen) {
+    enum { O_ALL = 256, O_QUICK, O_KERNEL, O_TIERS, O_SIZE, O_SEED, O_MIN_TIME, O_MAX_TIME,
+           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS };
+    static const struct option longopts[] = {
+        {"all", no_argument, NULL, O_ALL},
+        {"quick", no_argument, NULL, O_QUICK},
+        {"kernel", required_argument, NULL, O_KERNEL},
+        {"tiers", required_argument, NULL, O_TIERS},
+        {"size", required_argument, NULL, O_SIZE},
+        {"seed", required_argument, NULL, O_SEED},
+        {"min-time", required_argument, NULL, O_MIN_TIME},
+        {"max-time", required_argument, NULL, O_MAX_TIME},
+        {"max-isa", required_argument, NULL, O_MAX_ISA},
+        {"scripts-dir", required_argument, NULL, O_SCRIPTS},
+        {"json", required_argument, NULL, O_JSON},
+        {"list", no_argument, NULL, O_LIST},
+        {"no-roofline", no_argument, NULL, O_NO_ROOFLINE},
+        {"repetitions", required_argument, NULL, O_REPETITIONS},
+        {"help", no_argument, NULL, O_HELP},
+        {"version", no_argument, NULL, O_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    memset(o, 0, sizeof *o);
+    o->tiers = (1u << N_TIERS) - 1;
+    o->seed = 42;
+    o->min_time = 0.2;
+    o->max_time = 1.0;
+    o->max_isa = CAP_AVX512;
+    const char *size_arg = NULL;
+    int min_time_set = 0;
+    char buf[256];
+
+    optind = 0; // reset getopt, so a second parse (in the tests) starts afresh
+    opterr = 0; // our messages, not getopt's
+    for (;;) {
+        int prev = optind ? optind : 1;
+        int c = getopt_long(argc, argv, ":", longopts, NULL); // ":" reports a missing value as ':'
+        if (c == -1) break;
+        const char *arg = optarg;
+        switch (c) {
+        case O_ALL: break; // the default selection, said explicitly
+        case O_QUICK: o->quick = 1; break;
+        case O_KERNEL:
+            snprintf(buf, sizeof buf, "%s", arg);
+            if (strlen(arg) >= sizeof buf) return fail(err, errlen, "--kernel list is too long");
+            if (parse_kernels(o, buf, err, errlen)) return 2;
+            break;
+        case O_TIERS:
+            snprintf(buf, sizeof buf, "%s", arg);
+            if (strlen(arg) >= sizeof buf) return fail(err, errlen, "--tiers list is too long");
+            if (parse_tiers(o, buf, err, errlen)) return 2;
+            break;
+        case O_SIZE: size_arg = arg; break;
+        case O_SEED: {
+            unsigned long long v;
+            if (!(*arg >= '0' && *arg <= '9')) return fail(err, errlen, "--seed takes a whole number >= 0, not '%s'", arg);
+            errno = 0;
+            char *end;
+            v = strtoull(arg, &end, 10);
+            if (errno || *end) return fail(err, errlen, "--seed takes a whole number >= 0, not '%s'", arg);
+            o->seed = v;
+            break;
+        }
+        case O_MIN_TIME:
+            if (parse_seconds(arg, &o->min_time)) return fail(err, errlen, "--min-time takes seconds > 0 and <= 3600, not '%s'", arg);
+            min_time_set = 1;
+            break;
+        case O_MAX_TIME:
+            if (parse_seconds(arg, &o->max_time)) return fail(err, errlen, "--max-time takes seconds > 0 and <= 3600, not '%s'", arg);
+            break;
+        case O_MAX_ISA:
+            if (strcmp(arg, "scalar") == 0) o->max_isa = CAP_SCALAR;
+            else if (strcmp(arg, "avx2") == 0) o->max_isa = CAP_AVX2;
+            else if (strcmp(arg, "avx512") == 0) o->max_isa = CAP_AVX512;
+            else return fail(err, errlen, "--max-isa takes scalar, avx2 or avx512, not '%s'", arg);
+            break;
+        case O_SCRIPTS: o->scripts_dir = arg; break;
+        case O_JSON:
+            if (!*arg) return fail(err, errlen, "--json needs a file name");
+            o->json_path = arg;
+            break;
+        case O_LIST: o->list = 1; break;
+        case O_NO_ROOFLINE: o->no_roofline = 1; break;
+        case O_REPETITIONS: {
+            unsigned long long v;
+            if (parse_count(arg, MAX_SAMPLES, &v) < 0 || arg[strspn(arg, "0123456789")])
+                return fail(err, errlen, "--repetitions takes a whole number from 1 to %d, not '%s'", MAX_SAMPLES, arg);
+            o->repetitions = (int)v;
+            break;
+        }
+        case O_HELP: o->help = 1; break;
+        case O_VERSION: o->version = 1; break;
+        case ':': return fail(err, errlen, "option '%s' needs a value", argv[prev]);
+        default:
+            if (optopt) return fail(err, errlen, "option '%s' takes no value", argv[prev]);
+            return fail(err, errlen, "unknown option '%s'", argv[prev]);
+        }
+    }
+    if (optind < argc) return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+    if (size_arg) {
+        // one size for every selected kernel: MxNxK only makes sense for matmuls
+        int any_unary = o->n_kernel == 0;
+        for (int i = 0; i < o->n_kernel; i++) any_unary |= kernels[o->kernel[i]].kind == KIND_UNARY_F32;
+        if (cli_parse_size(size_arg, !any_unary, &o->size))
+            return fail(err, errlen, any_unary && strchr(size_arg, 'x')
+                        ? "--size MxNxK applies to matmul and matmul_int8 only; select them with --kernel"
+                        : "--size takes a whole number >= 1 (or MxNxK for the matmuls), not '%s'", size_arg);
+        o->have_size = 1;
+    }
+    if (o->quick && !min_time_set) o->min_time = 0.02;
+    return 0;
+}

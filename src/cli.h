@@ -1,0 +1,35 @@
+// Command-line options and their validation.
+#ifndef BMML_CLI_H
+#define BMML_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cpu.h"
+#include "runner.h"
+
+struct options {
+    int kernel[16];       // indices into kernels[], in the order given
+    int n_kernel;         // 0: every kernel
+    unsigned tiers;       // bit t set: run tier t (runner.h); all by default
+    int have_size;        // --size given
+    struct shape size;    // --size N (element-wise n, or NxNxN) or MxNxK
+    int quick, list, help, version;
+    int no_roofline;      // skip measuring the machine's peaks
+    int repetitions;      // 0: calibrate to --min-time; else exactly this many samples
+    uint64_t seed;
+    double min_time, max_time;
+    enum isa_cap max_isa;
+    const char *scripts_dir;
+    const char *json_path;
+};
+
+// Parse argv into o. 0 on success; 2 on a usage error, with a one-line message in err.
+int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen);
+void cli_usage(FILE *f);
+
+// Parse a size: "N" or, where matmul is true, "MxNxK". 0 on success, -1 otherwise.
+int cli_parse_size(const char *s, int matmul, struct shape *out);
+
+#endif

@@ -1,0 +1,48 @@
+// The embedded interpreter: started once, it imports the twins and calls them
+// on memoryviews over C buffers. It knows nothing of timing.
+#ifndef BMML_EMBED_H
+#define BMML_EMBED_H
+
+#include <stddef.h>
+
+// Start the interpreter with dir first on sys.path. 0 on success; otherwise
+// -1 with the reason in err (and any traceback already on stderr).
+int embed_start(const char *dir, char *err, size_t errlen);
+void embed_stop(void);
+int embed_running(void);
+
+// "3.11.2" and the path of libpython's standard library, for the report.
+const char *embed_python_version(void);
+// The path of the libpython this binary runs, into buf ("" when unknown).
+void embed_libpython(char *buf, size_t size);
+
+// Import module (0), ok; the module is absent or its import raised (-1),
+// with the reason in err. A module that raises prints its traceback.
+int embed_import(const char *module, char *err, size_t errlen);
+
+// The value of module.attr as a string into buf, or NULL.
+const char *embed_attr_string(const char *module, const char *attr, char *buf, size_t size);
+
+// A prepared call of module.name(views..., ints...): views over C memory,
+// made once, released (invalidated) by embed_call_free.
+struct py_call;
+
+enum { ARG_VIEW, ARG_INT };
+struct py_arg {
+    int type;
+    void *p;       // ARG_VIEW: the memory
+    size_t count;  // ARG_VIEW: number of elements
+    char format;   // ARG_VIEW: 'f' float32, 'b' int8, 'i' int32
+    long value;    // ARG_INT
+};
+
+// NULL when module has no callable of that name (reason in err).
+struct py_call *embed_call_new(const char *module, const char *name,
+                               const struct py_arg *args, int nargs, char *err, size_t errlen);
+// Run the call once. 0 on success; -1 when it raised, with the traceback on
+// stderr and the exception's one-line text in err. SystemExit raised by the
+// script is caught like any other exception: it does not end the host.
+int embed_call(struct py_call *call, char *err, size_t errlen);
+void embed_call_free(struct py_call *call);
+
+#endif

@@ -1,0 +1,106 @@
+// The table: one row per kernel, its tolerance with the reason, its variants by tier.
+#include <string.h>
+
+#include "config.h"
+#include "cpu.h"
+#include "kernels.h"
+
+const char *const tier_names[N_NATIVE_TIERS] = {"scalar", "autovec", "avx2", "avx512"};
+
+#define AVX2_FMA (CPU_AVX2 | CPU_FMA)
+#define AVX512 (CPU_AVX512F | CPU_AVX512BW | CPU_AVX512VL)
+#define NONE {{NULL}, 0, NULL}
+
+// A slot whose instruction set the build lacks stays NONE, so the binary
+// links and reports the tier as not built.
+#if HAVE_AVX2
+#define IF_AVX2(...) __VA_ARGS__
+#else
+#define IF_AVX2(...) NONE
+#endif
+#if HAVE_AVX512
+#define IF_AVX512(...) __VA_ARGS__
+#else
+#define IF_AVX512(...) NONE
+#endif
+#if HAVE_AVXVNNI
+#define IF_AVXVNNI(...) __VA_ARGS__
+#else
+#define IF_AVXVNNI(...) NONE
+#endif
+#if HAVE_AVX512VNNI
+#define IF_AVX512VNNI(...) __VA_ARGS__
+#else
+#define IF_AVX512VNNI(...) NONE
+#endif
+
+#define UNARY_TIERS(op)                                                                  \
+    {                                                                                    \
+        [TIER_SCALAR] = {{{.unary = op##_f32_scalar}, 0, "x86-64"}},                     \
+        [TIER_AUTOVEC] = {IF_AVX2({{.unary = op##_f32_autovec}, AVX2_FMA, "avx2+fma"})}, \
+        [TIER_AVX2] = {IF_AVX2({{.unary = op##_f32_avx2}, AVX2_FMA, "avx2+fma"})},       \
+        [TIER_AVX512] = {IF_AVX512({{.unary = op##_f32_avx512}, AVX512, "avx512f"})},    \
+    }
+
+const struct kernel kernels[] = {
+    {
+        .name = "relu", .kind = KIND_UNARY_F32, .in_lo = -1, .in_hi = 1,
+        // a comparison and a copy: every tier must be exact
+        .rtol = 0, .atol = 0,
+        .ref = relu_ref,
+        .tier = UNARY_TIERS(relu),
+    },
+    {
+        .name = "softmax", .kind = KIND_UNARY_F32, .in_lo = -10, .in_hi = 10,
+        // x - max rounds in float by up to |x - max| * 2^-24 <= 20 * 2^-24 = 1.2e-6,
+        // which exp turns into the same relative error; exp, the scale and the
+        // product add a few ulp (2^-23 = 1.2e-7 each) on top
+        .rtol = 4e-6, .atol = 0,
+        .ref = softmax_ref,
+        .tier = UNARY_TIERS(softmax),
+    },
+    {
+        .name = "gelu", .kind = KIND_UNARY_F32, .in_lo = -5, .in_hi = 5,
+        // for negative x, 1 + tanh(u) cancels: a few ulp of tanh near -1
+        // (4 * 2^-24 = 2.4e-7) times 0.5 |x| <= 2.5 is 6e-7 absolute
+        .rtol = 1e-6, .atol = 1e-6,
+        .ref = gelu_ref,
+        .tier = UNARY_TIERS(gelu),
+    },
+    {
+        .name = "matmul", .kind = KIND_MATMUL_F32, .in_lo = -1, .in_hi = 1,
+        // any order of summation, with or without FMA, stays within
+        // gamma_k * sum_p |a_ip b_pj| (Higham, Accuracy and Stability, 3.5),
+        // gamma_k = k u / (1 - k u), u = 2^-24; the runner adds that bound.
+        // rtol covers the final rounding of c to float.
+        .rtol = 0x1p-24, .atol = 0,
+        .tier = {
+            [TIER_SCALAR] = {{{.matmul_f32 = matmul_f32_scalar}, 0, "x86-64"}},
+            [TIER_AUTOVEC] = {IF_AVX2({{.matmul_f32 = matmul_f32_autovec}, AVX2_FMA, "avx2+fma"})},
+            [TIER_AVX2] = {IF_AVX2({{.matmul_f32 = matmul_f32_avx2}, AVX2_FMA, "avx2+fma"})},
+            [TIER_AVX512] = {IF_AVX512({{.matmul_f32 = matmul_f32_avx512}, AVX512, "avx512f"})},
+        },
+    },
+    {
+        .name = "matmul_int8", .kind = KIND_MATMUL_I8,
+        // integer arithmetic: exact
+        .rtol = 0, .atol = 0,
+        .tier = {
+            [TIER_SCALAR] = {{{.matmul_i8 = matmul_i8_scalar}, 0, "x86-64"}},
+            [TIER_AUTOVEC] = {IF_AVX2({{.matmul_i8 = matmul_i8_autovec}, AVX2_FMA, "avx2"})},
+            [TIER_AVX2] = {IF_AVXVNNI({{.matmul_i8 = matmul_i8_avxvnni}, AVX2_FMA | CPU_AVXVNNI, "avx-vnni"}),
+                           IF_AVX2({{.matmul_i8 = matmul_i8_avx2}, AVX2_FMA, "avx2 (vpmaddwd)"})},
+            [TIER_AVX512] = {IF_AVX512VNNI({{.matmul_i8 = matmul_i8_avx512vnni},
+                                            AVX512 | CPU_AVX512VNNI, "avx512-vnni"})},
+        },
+    },
+};
+
+const int n_kernels = sizeof kernels / sizeof kernels[0];
+
+const struct kernel *kernel_find(const char *name) {
+    for (int i = 0; i < n_kernels; i++) {
+        if (strcmp(kernels[i].name, name) == 0) return &kernels[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,107 @@
+// The kernel table: every operation bmml measures, its Python twin, its
+// double-precision reference and its native variants, one slot per tier.
+#ifndef BMML_KERNELS_H
+#define BMML_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// Native tiers, narrowest first. A slot is NULL where the build lacks the ISA.
+enum tier {
+    TIER_SCALAR,  // plain C, -O2 -fno-tree-vectorize: one element at a time
+    TIER_AUTOVEC, // the same plain C, -O3 -mavx2 -mfma: what the compiler gives for free
+    TIER_AVX2,    // AVX2 + FMA intrinsics (AVX-VNNI for int8)
+    TIER_AVX512,  // AVX-512 intrinsics (AVX512-VNNI for int8)
+    N_NATIVE_TIERS
+};
+
+// The shapes of operation; each kind has one signature for every tier.
+enum kind {
+    KIND_UNARY_F32,  // out[i] = f(x[0..n)), float32
+    KIND_MATMUL_F32, // a (m,k) @ b (k,n) -> c (m,n), float32
+    KIND_MATMUL_I8,  // a (m,k) @ b (k,n) -> c (m,n), int8 in, int32 out, exact
+};
+
+typedef void (*unary_f32_fn)(float *out, const float *x, size_t n);
+typedef void (*matmul_f32_fn)(float *c, const float *a, const float *b, int m, int n, int k);
+typedef void (*matmul_i8_fn)(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+
+// References in double precision (exact for int8), computed once per case.
+typedef void (*unary_ref_fn)(double *out, const float *x, size_t n);
+
+// One native implementation: its function, the CPU features it needs (cpu.h)
+// and the name of the instruction set it uses, as reported.
+struct variant {
+    union {
+        unary_f32_fn unary;
+        matmul_f32_fn matmul_f32;
+        matmul_i8_fn matmul_i8;
+    } fn;            // all NULL: the build lacks this tier
+    unsigned needs;  // CPU_* bits
+    const char *isa; // "avx2+fma", "avx-vnni", ...
+};
+
+struct kernel {
+    const char *name;   // as on the command line and in pyscripts/kernels.py
+    enum kind kind;
+    float in_lo, in_hi; // float inputs are drawn uniformly from [in_lo, in_hi]; int8 from all of it
+    // A float output y passes against the reference r when |y - r| <= atol + rtol * |r|;
+    // the fp32 matmul adds its error bound (runner.c), int8 must be exact. Why each value: kernels.c.
+    double rtol, atol;
+    unary_ref_fn ref;   // KIND_UNARY_F32 only; the matmuls have their own references
+    // per tier: the first variant this CPU can run is used, so a second one is a fallback
+    struct variant tier[N_NATIVE_TIERS][2];
+};
+
+extern const struct kernel kernels[];
+extern const int n_kernels;
+extern const char *const tier_names[N_NATIVE_TIERS];
+
+const struct kernel *kernel_find(const char *name);
+
+// ---------------------------------------------------------------------------
+// The variants, side by side: src/kernels/<op>_<isa>.c
+
+// references: src/kernels/ref.c
+void relu_ref(double *out, const float *x, size_t n);
+void softmax_ref(double *out, const float *x, size_t n);
+void gelu_ref(double *out, const float *x, size_t n);
+// c = a @ b in double; bound[i] = sum_k |a_ik * b_kj|, the scale of the rounding error
+void matmul_f32_ref(double *c, double *bound, const float *a, const float *b, int m, int n, int k);
+void matmul_i8_ref(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+
+// plain C, compiled twice: as *_scalar and as *_autovec (see src/kernels/plain.h)
+void relu_f32_scalar(float *out, const float *x, size_t n);
+void softmax_f32_scalar(float *out, const float *x, size_t n);
+void gelu_f32_scalar(float *out, const float *x, size_t n);
+void matmul_f32_scalar(float *c, const float *a, const float *b, int m, int n, int k);
+void matmul_i8_scalar(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+void relu_f32_autovec(float *out, const float *x, size_t n);
+void softmax_f32_autovec(float *out, const float *x, size_t n);
+void gelu_f32_autovec(float *out, const float *x, size_t n);
+void matmul_f32_autovec(float *c, const float *a, const float *b, int m, int n, int k);
+void matmul_i8_autovec(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+
+// AVX2 + FMA (int8: AVX-VNNI, or AVX2's vpmaddwd on a CPU without it)
+void relu_f32_avx2(float *out, const float *x, size_t n);
+void softmax_f32_avx2(float *out, const float *x, size_t n);
+void gelu_f32_avx2(float *out, const float *x, size_t n);
+void matmul_f32_avx2(float *c, const float *a, const float *b, int m, int n, int k);
+void matmul_i8_avxvnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+void matmul_i8_avx2(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+
+// AVX-512 F/BW/VL (int8: AVX512-VNNI)
+void relu_f32_avx512(float *out, const float *x, size_t n);
+void softmax_f32_avx512(float *out, const float *x, size_t n);
+void gelu_f32_avx512(float *out, const float *x, size_t n);
+void matmul_f32_avx512(float *c, const float *a, const float *b, int m, int n, int k);
+void matmul_i8_avx512vnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+
+
+// Peak loops for the roofline (roofline.c): each returns a value so that its
+// work is not optimized away.
+float peak_fma_avx2(long iters);     // 192 flops per iteration
+float peak_fma_avx512(long iters);   // 512 flops per iteration
+int peak_vnni_avx512(long iters);    // 2048 int8 operations per iteration
+
+#endif

@@ -1,0 +1,47 @@
+#include <immintrin.h>
+
+#include "../kernels.h"
+#include "vmath_avx512.h"
+
+// GELU, tanh approximation, with the constants of gelu_scalar.c:
+// gelu(x) = 0.5 x (1 + tanh(u)), u = 0.7978845608 (x + 0.044715 x^3).
+// Since 1 + tanh(u) = 2 / (1 + exp(-2u)), gelu(x) = x / (1 + exp(-2u)): the same
+// function without the cancellation of 1 + tanh(u) when x < 0 and gelu is small.
+// -2u is formed in double and split into floats hi + lo for exp: rounded to
+// one float, -2u = 16.9 at x = -5 would already be off by 16 ulp of exp.
+#define C1 (-2.0 * 0.7978845608)
+#define C3 (-2.0 * 0.7978845608 * 0.044715)
+
+static inline __m512d minus_2u(__m512d x) {
+    return _mm512_mul_pd(x, _mm512_fmadd_pd(_mm512_mul_pd(x, x), _mm512_set1_pd(C3), _mm512_set1_pd(C1)));
+}
+
+static inline __m512 join(__m256 lo, __m256 hi) {
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castps_pd(_mm512_castps256_ps512(lo)), _mm256_castps_pd(hi), 1));
+}
+
+static inline __m512 gelu16(__m512 x) {
+    __m256 x1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1));
+    __m512d a = minus_2u(_mm512_cvtps_pd(_mm512_castps512_ps256(x)));
+    __m512d b = minus_2u(_mm512_cvtps_pd(x1));
+    __m256 ha = _mm512_cvtpd_ps(a), hb = _mm512_cvtpd_ps(b);
+    // exact differences; inf or NaN where hi overflowed, which exp512_hilo drops
+    __m256 la = _mm512_cvtpd_ps(_mm512_sub_pd(a, _mm512_cvtps_pd(ha)));
+    __m256 lb = _mm512_cvtpd_ps(_mm512_sub_pd(b, _mm512_cvtps_pd(hb)));
+    __m512 e = exp512_hilo(join(ha, hb), join(la, lb));
+    return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+void gelu_f32_avx512(float *out, const float *x, size_t n) {
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 a = gelu16(_mm512_loadu_ps(x + i));
+        __m512 b = gelu16(_mm512_loadu_ps(x + i + 16));
+        _mm512_storeu_ps(out + i, a);
+        _mm512_storeu_ps(out + i + 16, b);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? 0xffff : tail_mask512(n - i);
+        _mm512_mask_storeu_ps(out + i, k, gelu16(_mm512_maskz_loadu_ps(k, x + i)));
+    }
+}

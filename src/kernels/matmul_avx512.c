@@ -1,0 +1,172 @@
+// fp32 matmul, AVX-512F + FMA, GotoBLAS/BLIS style: pack an MC x KC block of a into
+// MR-row slivers and a KC x NC block of b into NR-column slivers, then run a 14x32
+// register-blocked micro-kernel over them. Accumulator: float, one FMA per product;
+// each c element sums its k products in order within a KC block and adds the blocks
+// in order, so the error stays within Higham's gamma_k * sum |a||b| (kernels.c).
+#include <immintrin.h>
+#include <string.h>
+
+#include "../kernels.h"
+
+// 14x32 micro-tile: 28 zmm accumulators + 2 for b + 1 broadcast of a. 28 independent
+// FMA chains cover Zen 5's 2 pipes x 4 cycles latency 3.5 times over, and each k step
+// loads 2 vectors and 14 scalars for 28 FMAs, well within 2 loads per cycle.
+#define MR 14
+#define NR 32
+// KC = 512: a k of up to 512 (the 500 case) is one pass, so c is written once, never
+// re-read; the 64 KiB b sliver streams from L2 (1 MiB) at 128 B per 14 cycles.
+// MC = 168 (12 slivers): the packed a block, 168 x 512 x 4 = 336 KiB, stays in L2
+// beside the b sliver. NC = 2048: the packed b block, 4 MiB, lives in L3.
+// Measured on Zen 5 against KC 256..1024, MC 56..336 and 6x64 / 8x48 tiles.
+#define KC 512
+#define MC 168
+#define NC 2048
+
+// One block each; single-threaded. A threaded caller passes its own to gemm().
+static float pack_a_buf[MC * KC] __attribute__((aligned(64)));
+static float pack_b_buf[KC * NC] __attribute__((aligned(64)));
+
+// c (MR,NR) = or += a sliver (kc,MR) @ b sliver (kc,NR); both slivers packed.
+static void kernel(float *restrict c, long ldc, const float *restrict a, const float *restrict b, int kc, int first) {
+    __m512 acc[MR][2];
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    // c comes last but is far away (an L3 row per i): start fetching it now
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
+    for (int p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 14
+        for (int i = 0; i < MR; i++) {
+            __m512 ai = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+        a += MR;
+        b += NR;
+    }
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) {
+        float *ci = c + i * ldc;
+        if (!first) {
+            acc[i][0] = _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][0]);
+            acc[i][1] = _mm512_add_ps(_mm512_loadu_ps(ci + 16), acc[i][1]);
+        }
+        _mm512_storeu_ps(ci, acc[i][0]);
+        _mm512_storeu_ps(ci + 16, acc[i][1]);
+    }
+}
+
+// pa[p * MR + r] = a[r * lda + p] for an 8x8 block
+static inline void transpose8(float *restrict pa, const float *restrict a, int lda) {
+    __m256 r[8], t[8], u[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(a + (size_t)i * lda);
+#pragma GCC unroll 4
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        _mm256_storeu_ps(pa + i * MR, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
+        _mm256_storeu_ps(pa + (i + 4) * MR, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+    }
+}
+
+// a block (mc,kc), row stride lda -> MR-row slivers, each (kc,MR), short sliver zero-padded
+static void pack_a(float *restrict pa, const float *restrict a, int lda, int mc, int kc) {
+    for (int i0 = 0; i0 < mc; i0 += MR, pa += MR * kc) {
+        int mr = mc - i0 < MR ? mc - i0 : MR;
+        const float *ai = a + (size_t)i0 * lda;
+        int p = 0;
+        if (mr == MR)
+            for (; p + 8 <= kc; p += 8) {
+                // rows 0-7 and 6-13: the overlap rewrites rows 6, 7 with the same values
+                transpose8(pa + p * MR, ai + p, lda);
+                transpose8(pa + p * MR + MR - 8, ai + (size_t)(MR - 8) * lda + p, lda);
+            }
+        for (; p < kc; p++)
+            for (int i = 0; i < MR; i++) pa[p * MR + i] = i < mr ? ai[(size_t)i * lda + p] : 0.0f;
+    }
+}
+
+// b block (kc,nc), row stride ldb -> NR-column slivers, each (kc,NR), short sliver zero-padded
+static void pack_b(float *restrict pb, const float *restrict b, int ldb, int kc, int nc) {
+    int nfull = nc / NR * NR;
+    // row by row, so b is read in long contiguous runs
+    for (int p = 0; p < kc; p++) {
+        const float *bp = b + (size_t)p * ldb;
+        float *dst = pb + p * NR;
+        for (int j0 = 0; j0 < nfull; j0 += NR, dst += NR * kc) {
+            _mm512_store_ps(dst, _mm512_loadu_ps(bp + j0));
+            _mm512_store_ps(dst + 16, _mm512_loadu_ps(bp + j0 + 16));
+        }
+    }
+    if (nfull < nc) {
+        int nr = nc - nfull;
+        float *dst = pb + (size_t)nfull * kc;
+        for (int p = 0; p < kc; p++) {
+            const float *bp = b + (size_t)p * ldb + nfull;
+            for (int j = 0; j < NR; j++) dst[p * NR + j] = j < nr ? bp[j] : 0.0f;
+        }
+    }
+}
+
+// c block (mc,nc) = or += packed a (mc,kc) @ packed b (kc,nc)
+static void macro_kernel(float *c, int ldc, const float *pa, const float *pb, int mc, int nc, int kc, int first) {
+    float tile[MR * NR] __attribute__((aligned(64)));
+    // b sliver outer: it stays cached while the a slivers stream past it
+    for (int j0 = 0; j0 < nc; j0 += NR) {
+        int nr = nc - j0 < NR ? nc - j0 : NR;
+        for (int i0 = 0; i0 < mc; i0 += MR) {
+            int mr = mc - i0 < MR ? mc - i0 : MR;
+            float *cij = c + (size_t)i0 * ldc + j0;
+            const float *ap = pa + (size_t)i0 * kc, *bp = pb + (size_t)j0 * kc;
+            if (mr == MR && nr == NR) {
+                kernel(cij, ldc, ap, bp, kc, first);
+                continue;
+            }
+            // edge tile: compute it whole, write only the part inside c
+            kernel(tile, NR, ap, bp, kc, 1);
+            for (int i = 0; i < mr; i++)
+                for (int j = 0; j < nr; j++)
+                    cij[(size_t)i * ldc + j] = first ? tile[i * NR + j] : cij[(size_t)i * ldc + j] + tile[i * NR + j];
+        }
+    }
+}
+
+// pa: MC * KC floats, pb: KC * NC floats, both 64-byte aligned
+static void gemm(float *c, const float *a, const float *b, int m, int n, int k, float *pa, float *pb) {
+    for (int jc = 0; jc < n; jc += NC) {
+        int nc = n - jc < NC ? n - jc : NC;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = k - pc < KC ? k - pc : KC;
+            pack_b(pb, b + (size_t)pc * n + jc, n, kc, nc);
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = m - ic < MC ? m - ic : MC;
+                pack_a(pa, a + (size_t)ic * k + pc, k, mc, kc);
+                macro_kernel(c + (size_t)ic * n + jc, n, pa, pb, mc, nc, kc, pc == 0);
+            }
+        }
+    }
+}
+
+void matmul_f32_avx512(float *c, const float *a, const float *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        memset(c, 0, (size_t)m * n * sizeof *c);
+        return;
+    }
+    gemm(c, a, b, m, n, k, pack_a_buf, pack_b_buf);
+}

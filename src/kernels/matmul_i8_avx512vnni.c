@@ -1,0 +1,174 @@
+// int8 matmul with AVX512-VNNI: vpdpbusd on zmm, 64 multiply-adds per instruction.
+//
+// vpdpbusd multiplies u8 by s8, so A is offset into u8 (a + 128, an xor with
+// 0x80) and the offset is taken back with the column sums of B:
+//   sum_p a_ip b_pj = sum_p (a_ip + 128) b_pj - 128 sum_p b_pj.
+// Products are at most 255 * 128 and four of them fit the int32 lane, so nothing
+// saturates; int32 wraps modulo 2^32, so c is exact whenever the true sum fits
+// (|c| <= k * 128 * 128, k < 131072).
+//
+// Blocking as in BLIS (Goto's algorithm): a KC x NC block of B packed once and
+// shared by all rows, an MC x KC block of A packed into L2, a KC x NR micro-panel
+// of B reused from L1 by every MR-row micro-panel of A.
+#include <immintrin.h>
+
+#include "../kernels.h"
+
+#define MR 6         // rows of c per micro-kernel
+#define NR 64        // columns: 6 x 4 = 24 zmm accumulators, 4 for B, 1 for A, of 32
+#define KC 512       // B micro-panel 512 x 64 = 32 KiB of Zen 5's 48 KiB L1d (384: slower)
+#define MC 480       // A block 480 x 512 = 240 KiB: a quarter of the 1 MiB L2
+#define NC 4096      // B block 512 x 4096 = 2 MiB, from L3
+_Static_assert(KC % 64 == 0 && MC % MR == 0 && NC % NR == 0, "blocks hold whole panels");
+
+// Packed operands, one block each. Per thread when this goes parallel.
+struct pack {
+    _Alignas(64) int8_t b[KC * NC];       // groups of 4 k, NR columns of 4 bytes each
+    _Alignas(64) int32_t comp[NC];       // -128 * column sums of the packed B block
+    _Alignas(64) uint8_t a[MC * KC];      // a + 128 as u8, rows of KC bytes at most
+};
+static struct pack pack;
+
+// B rows [0, kc) x columns [0, nc) -> NR-column panels of 4-k groups, zero padded.
+static void pack_b(int8_t *bp, int32_t *comp, const int8_t *b, int ldb, int kc, int nc) {
+    int kg = (kc + 3) / 4, ncr = (nc + NR - 1) / NR * NR;
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (int j = 0; j < ncr; j += 16) {
+        int w = nc - j < 0 ? 0 : nc - j < 16 ? nc - j : 16;
+        __mmask16 mk = (__mmask16)((1u << w) - 1);
+        int8_t *dst = bp + (size_t)(j / NR) * kg * NR * 4 + (j % NR) * 4;
+        __m512i sum = _mm512_setzero_si512();
+        for (int p = 0; p < kc; p += 4, dst += NR * 4) {
+            const int8_t *src = b + (size_t)p * ldb + j;
+            __m128i zero = _mm_setzero_si128();
+            __m128i r0 = _mm_maskz_loadu_epi8(mk, src);
+            __m128i r1 = p + 1 < kc ? _mm_maskz_loadu_epi8(mk, src + ldb) : zero;
+            __m128i r2 = p + 2 < kc ? _mm_maskz_loadu_epi8(mk, src + 2 * (size_t)ldb) : zero;
+            __m128i r3 = p + 3 < kc ? _mm_maskz_loadu_epi8(mk, src + 3 * (size_t)ldb) : zero;
+            // transpose 4 rows x 16 columns into 16 columns of 4 consecutive k
+            __m128i t0 = _mm_unpacklo_epi8(r0, r1), t1 = _mm_unpackhi_epi8(r0, r1);
+            __m128i t2 = _mm_unpacklo_epi8(r2, r3), t3 = _mm_unpackhi_epi8(r2, r3);
+            __m512i v = _mm512_castsi128_si512(_mm_unpacklo_epi16(t0, t2));
+            v = _mm512_inserti32x4(v, _mm_unpackhi_epi16(t0, t2), 1);
+            v = _mm512_inserti32x4(v, _mm_unpacklo_epi16(t1, t3), 2);
+            v = _mm512_inserti32x4(v, _mm_unpackhi_epi16(t1, t3), 3);
+            _mm512_store_si512(dst, v);
+            sum = _mm512_dpbusd_epi32(sum, ones, v);
+        }
+        _mm512_store_si512(comp + j, _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+    }
+}
+
+// A rows [0, mc) x columns [0, kc) -> u8 rows lda = kc rounded up to 64 bytes,
+// rows past mc zero. Padded k is harmless: it meets zeros in B.
+static void pack_a(uint8_t *ap, const int8_t *a, int lda, int mc, int kc) {
+    int ldp = (kc + 63) & ~63, mcr = (mc + MR - 1) / MR * MR;
+    const __m512i off = _mm512_set1_epi8((char)0x80);
+    for (int i = 0; i < mcr; i++, ap += ldp) {
+        const int8_t *row = a + (size_t)i * lda;
+        for (int p = 0; p < ldp; p += 64) {
+            __m512i x = _mm512_setzero_si512();
+            if (i < mc) {
+                __mmask64 mk = kc - p >= 64 ? ~0ull : (1ull << (kc - p)) - 1;
+                x = _mm512_xor_si512(_mm512_maskz_loadu_epi8(mk, row + p), off);
+            }
+            _mm512_store_si512(ap + p, x);
+        }
+    }
+}
+
+// The micro-kernel's core is assembly: GCC 12 keeps the 24 zmm accumulators
+// in registers but also stores all of them to the stack on every k step.
+// Accumulators zmm0-23 (row i in zmm 4i..4i+3), B in zmm28-31, A broadcast in zmm27.
+// A's rows are read as six streams: rows 0-2 at a + {0,1,2} lda, rows 3-5 at a3.
+#define ROW_INIT(x, y, z, w) \
+    "vmovdqa64 %%zmm0, %%zmm" #x "\n\t vmovdqa64 %%zmm1, %%zmm" #y "\n\t" \
+    "vmovdqa64 %%zmm2, %%zmm" #z "\n\t vmovdqa64 %%zmm3, %%zmm" #w "\n\t"
+#define ROW_STEP(src, x, y, z, w)                    \
+    "vpbroadcastd " src ", %%zmm27\n\t"              \
+    "vpdpbusd %%zmm28, %%zmm27, %%zmm" #x "\n\t"     \
+    "vpdpbusd %%zmm29, %%zmm27, %%zmm" #y "\n\t"     \
+    "vpdpbusd %%zmm30, %%zmm27, %%zmm" #z "\n\t"     \
+    "vpdpbusd %%zmm31, %%zmm27, %%zmm" #w "\n\t"
+#define ROW_SAVE(i, x, y, z, w)                                \
+    "vmovdqa64 %%zmm" #x ", " #i "*256(%[t])\n\t"              \
+    "vmovdqa64 %%zmm" #y ", " #i "*256+64(%[t])\n\t"           \
+    "vmovdqa64 %%zmm" #z ", " #i "*256+128(%[t])\n\t"          \
+    "vmovdqa64 %%zmm" #w ", " #i "*256+192(%[t])\n\t"
+
+// c[0..mr) x [0..nr) = (add ? c : 0) + a panel @ b panel + comp, kg >= 1 groups of 4 k
+static void kernel(int32_t *c, int ldc, const uint8_t *a, long lda, const int8_t *b, const int32_t *comp,
+                   long kg, int mr, int nr, int add) {
+    _Alignas(64) int32_t t[MR * NR];
+    const uint8_t *a3 = a + 3 * lda;
+    // c is read or written once per KC: ask for it early
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j += 16) _mm_prefetch((const char *)(c + (size_t)i * ldc + j), _MM_HINT_T0);
+    __asm__ volatile(
+        "vmovdqa64 (%[comp]), %%zmm0\n\t"
+        "vmovdqa64 64(%[comp]), %%zmm1\n\t"
+        "vmovdqa64 128(%[comp]), %%zmm2\n\t"
+        "vmovdqa64 192(%[comp]), %%zmm3\n\t"
+        ROW_INIT(4, 5, 6, 7) ROW_INIT(8, 9, 10, 11) ROW_INIT(12, 13, 14, 15)
+        ROW_INIT(16, 17, 18, 19) ROW_INIT(20, 21, 22, 23)
+        "1:\n\t"
+        "vmovdqa64 (%[b]), %%zmm28\n\t"
+        "vmovdqa64 64(%[b]), %%zmm29\n\t"
+        "vmovdqa64 128(%[b]), %%zmm30\n\t"
+        "vmovdqa64 192(%[b]), %%zmm31\n\t"
+        ROW_STEP("(%[a])", 0, 1, 2, 3)
+        ROW_STEP("(%[a],%[lda])", 4, 5, 6, 7)
+        ROW_STEP("(%[a],%[lda],2)", 8, 9, 10, 11)
+        ROW_STEP("(%[a3])", 12, 13, 14, 15)
+        ROW_STEP("(%[a3],%[lda])", 16, 17, 18, 19)
+        ROW_STEP("(%[a3],%[lda],2)", 20, 21, 22, 23)
+        "add $4, %[a]\n\t"
+        "add $4, %[a3]\n\t"
+        "add $256, %[b]\n\t"
+        "dec %[kg]\n\t"
+        "jnz 1b\n\t"
+        ROW_SAVE(0, 0, 1, 2, 3) ROW_SAVE(1, 4, 5, 6, 7) ROW_SAVE(2, 8, 9, 10, 11)
+        ROW_SAVE(3, 12, 13, 14, 15) ROW_SAVE(4, 16, 17, 18, 19) ROW_SAVE(5, 20, 21, 22, 23)
+        : [a] "+r"(a), [a3] "+r"(a3), [b] "+r"(b), [kg] "+r"(kg)
+        : [lda] "r"(lda), [comp] "r"(comp), [t] "r"(t)
+        : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+          "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20",
+          "xmm21", "xmm22", "xmm23", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+    // add or copy the valid part of the tile
+    for (int i = 0; i < mr; i++) {
+        int32_t *ci = c + (size_t)i * ldc;
+        for (int j = 0; j < nr; j += 16) {
+            __mmask16 mk = (__mmask16)(nr - j >= 16 ? 0xffff : (1u << (nr - j)) - 1);
+            __m512i x = _mm512_load_si512(t + i * NR + j);
+            if (add) x = _mm512_add_epi32(x, _mm512_maskz_loadu_epi32(mk, ci + j));
+            _mm512_mask_storeu_epi32(ci + j, mk, x);
+        }
+    }
+}
+
+void matmul_i8_avx512vnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)
+    if (k == 0) { // an empty sum
+        for (size_t i = 0; i < (size_t)m * n; i++) c[i] = 0;
+        return;
+    }
+    for (int jc = 0; jc < n; jc += NC) {
+        int nc = n - jc < NC ? n - jc : NC;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = k - pc < KC ? k - pc : KC, kg = (kc + 3) / 4;
+            pack_b(pack.b, pack.comp, b + (size_t)pc * n + jc, n, kc, nc);
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = m - ic < MC ? m - ic : MC;
+                pack_a(pack.a, a + (size_t)ic * k + pc, k, mc, kc);
+                int ldp = (kc + 63) & ~63;
+                for (int jr = 0; jr < nc; jr += NR) {
+                    const int8_t *bp = pack.b + (size_t)jr * kg * 4;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        kernel(c + (size_t)(ic + ir) * n + jc + jr, n, pack.a + (size_t)ir * ldp, ldp, bp,
+                               pack.comp + jr, kg, mc - ir < MR ? mc - ir : MR, nc - jr < NR ? nc - jr : NR,
+                               pc > 0);
+                    }
+                }
+            }
+        }
+    }
+}

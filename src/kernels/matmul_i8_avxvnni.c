@@ -1,0 +1,173 @@
+// int8 matmul with AVX-VNNI: vpdpbusd on ymm, 32 multiply-adds per instruction.
+//
+// vpdpbusd multiplies u8 by s8, so A is offset into u8 (a + 128, an xor with
+// 0x80) and the offset is taken back with the column sums of B:
+//   sum_p a_ip b_pj = sum_p (a_ip + 128) b_pj - 128 sum_p b_pj.
+// Products are at most 255 * 128 and four of them fit the int32 lane, so nothing
+// saturates; int32 wraps modulo 2^32, so c is exact whenever the true sum fits
+// (|c| <= k * 128 * 128, k < 131072).
+//
+// Blocking as in BLIS (Goto's algorithm): a KC x NC block of B packed once and
+// shared by all rows, an MC x KC block of A packed into L2, a KC x NR micro-panel
+// of B reused from L1 by every MR-row micro-panel of A.
+#include <immintrin.h>
+#include <string.h>
+
+#include "../kernels.h"
+
+#define MR 6    // rows of c per micro-kernel
+#define NR 16   // columns: 6 x 2 = 12 ymm accumulators, 2 for B, 1 for A, of 16
+#define KC 1024 // B micro-panel 1024 x 16 = 16 KiB of Zen 5's 48 KiB L1d; k = 1024 in one pass
+#define MC 240  // A block 240 x 1024 = 240 KiB: a quarter of the 1 MiB L2
+#define NC 4096 // B block 1024 x 4096 = 4 MiB, from L3
+_Static_assert(KC % 4 == 0 && MC % MR == 0 && NC % NR == 0, "blocks hold whole panels");
+
+// Packed operands, one block each. Per thread when this goes parallel.
+struct pack {
+    _Alignas(64) int8_t b[KC * NC];       // groups of 4 k, NR columns of 4 bytes each
+    _Alignas(64) int32_t comp[NC];       // -128 * column sums of the packed B block
+    _Alignas(64) uint32_t a[MC * KC / 4]; // groups of 4 k, MR rows of 4 u8 each
+};
+static struct pack pack;
+
+// up to 16 bytes, zero filled, never past src + w
+static inline __m128i load16(const int8_t *src, int w) {
+    if (w == 16) return _mm_loadu_si128((const __m128i *)src);
+    _Alignas(16) int8_t t[16] = {0};
+    memcpy(t, src, w);
+    return _mm_load_si128((const __m128i *)t);
+}
+
+// B rows [0, kc) x columns [0, nc) -> NR-column panels of 4-k groups, zero padded.
+static void pack_b(int8_t *bp, int32_t *comp, const int8_t *b, int ldb, int kc, int nc) {
+    int kg = (kc + 3) / 4, ncr = (nc + NR - 1) / NR * NR;
+    const __m256i ones = _mm256_set1_epi8(1);
+    for (int j = 0; j < ncr; j += NR, bp += (size_t)kg * NR * 4) {
+        int w = nc - j < 16 ? nc - j : 16;
+        int8_t *dst = bp;
+        __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+        for (int p = 0; p < kc; p += 4, dst += NR * 4) {
+            const int8_t *src = b + (size_t)p * ldb + j;
+            __m128i zero = _mm_setzero_si128();
+            __m128i r0 = load16(src, w);
+            __m128i r1 = p + 1 < kc ? load16(src + ldb, w) : zero;
+            __m128i r2 = p + 2 < kc ? load16(src + 2 * (size_t)ldb, w) : zero;
+            __m128i r3 = p + 3 < kc ? load16(src + 3 * (size_t)ldb, w) : zero;
+            // transpose 4 rows x 16 columns into 16 columns of 4 consecutive k
+            __m128i t0 = _mm_unpacklo_epi8(r0, r1), t1 = _mm_unpackhi_epi8(r0, r1);
+            __m128i t2 = _mm_unpacklo_epi8(r2, r3), t3 = _mm_unpackhi_epi8(r2, r3);
+            __m256i v0 = _mm256_setr_m128i(_mm_unpacklo_epi16(t0, t2), _mm_unpackhi_epi16(t0, t2));
+            __m256i v1 = _mm256_setr_m128i(_mm_unpacklo_epi16(t1, t3), _mm_unpackhi_epi16(t1, t3));
+            _mm256_store_si256((__m256i *)dst, v0);
+            _mm256_store_si256((__m256i *)(dst + 32), v1);
+            s0 = _mm256_dpbusd_avx_epi32(s0, ones, v0);
+            s1 = _mm256_dpbusd_avx_epi32(s1, ones, v1);
+        }
+        _mm256_store_si256((__m256i *)(comp + j), _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(s0, 7)));
+        _mm256_store_si256((__m256i *)(comp + j + 8), _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(s1, 7)));
+    }
+}
+
+// A rows [0, mc) x columns [0, kc) -> MR-row panels of 4-k groups, offset to u8.
+// Padding rows and k are left 0: padded k meets zeros in B, padded rows are not stored.
+static void pack_a(uint32_t *ap, const int8_t *a, int lda, int mc, int kc) {
+    int kg = (kc + 3) / 4, k4 = kc / 4 * 4;
+    for (int i0 = 0; i0 < mc; i0 += MR, ap += (size_t)kg * MR) {
+        for (int i = 0; i < MR; i++) {
+            uint32_t *dst = ap + i;
+            if (i0 + i >= mc) {
+                for (int g = 0; g < kg; g++) dst[g * MR] = 0;
+                continue;
+            }
+            const int8_t *row = a + (size_t)(i0 + i) * lda;
+            for (int p = 0; p < k4; p += 4) {
+                uint32_t x;
+                memcpy(&x, row + p, 4);
+                dst[p / 4 * MR] = x ^ 0x80808080u;
+            }
+            if (k4 < kc) {
+                uint32_t x = 0;
+                for (int p = k4; p < kc; p++) x |= (uint32_t)(uint8_t)(row[p] ^ 0x80) << 8 * (p - k4);
+                dst[k4 / 4 * MR] = x;
+            }
+        }
+    }
+}
+
+// The micro-kernel's core is assembly: GCC 12 spills register-blocked accumulators
+// to the stack on every k step. Accumulators ymm0-11 (row i in ymm 2i, 2i+1),
+// B in ymm12-13, A broadcast in ymm14-15. {vex} keeps the AVX-VNNI encoding:
+// the EVEX form would need AVX512-VNNI.
+#define ROW_STEP(i, x, y, s)                                  \
+    "vpbroadcastd " #i "*4(%[a]), %%ymm" #s "\n\t"            \
+    "%{vex%} vpdpbusd %%ymm12, %%ymm" #s ", %%ymm" #x "\n\t"  \
+    "%{vex%} vpdpbusd %%ymm13, %%ymm" #s ", %%ymm" #y "\n\t"
+#define ROW_SAVE(i, x, y)                             \
+    "vmovdqa %%ymm" #x ", " #i "*64(%[t])\n\t"        \
+    "vmovdqa %%ymm" #y ", " #i "*64+32(%[t])\n\t"
+
+// c[0..mr) x [0..nr) = (add ? c : 0) + a panel @ b panel + comp, kg >= 1 groups of 4 k
+static void kernel(int32_t *c, int ldc, const uint32_t *a, const int8_t *b, const int32_t *comp,
+                   long kg, int mr, int nr, int add) {
+    _Alignas(64) int32_t t[MR * NR];
+    __asm__ volatile(
+        "vmovdqa (%[comp]), %%ymm0\n\t"
+        "vmovdqa 32(%[comp]), %%ymm1\n\t"
+        "vmovdqa %%ymm0, %%ymm2\n\t vmovdqa %%ymm1, %%ymm3\n\t"
+        "vmovdqa %%ymm0, %%ymm4\n\t vmovdqa %%ymm1, %%ymm5\n\t"
+        "vmovdqa %%ymm0, %%ymm6\n\t vmovdqa %%ymm1, %%ymm7\n\t"
+        "vmovdqa %%ymm0, %%ymm8\n\t vmovdqa %%ymm1, %%ymm9\n\t"
+        "vmovdqa %%ymm0, %%ymm10\n\t vmovdqa %%ymm1, %%ymm11\n\t"
+        "1:\n\t"
+        "vmovdqa (%[b]), %%ymm12\n\t"
+        "vmovdqa 32(%[b]), %%ymm13\n\t"
+        ROW_STEP(0, 0, 1, 14) ROW_STEP(1, 2, 3, 15) ROW_STEP(2, 4, 5, 14)
+        ROW_STEP(3, 6, 7, 15) ROW_STEP(4, 8, 9, 14) ROW_STEP(5, 10, 11, 15)
+        "add $24, %[a]\n\t"
+        "add $64, %[b]\n\t"
+        "dec %[kg]\n\t"
+        "jnz 1b\n\t"
+        ROW_SAVE(0, 0, 1) ROW_SAVE(1, 2, 3) ROW_SAVE(2, 4, 5)
+        ROW_SAVE(3, 6, 7) ROW_SAVE(4, 8, 9) ROW_SAVE(5, 10, 11)
+        : [a] "+r"(a), [b] "+r"(b), [kg] "+r"(kg)
+        : [comp] "r"(comp), [t] "r"(t)
+        : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
+          "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+    // add or copy the valid part of the tile; masked-off lanes are never touched
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int i = 0; i < mr; i++) {
+        int32_t *ci = c + (size_t)i * ldc;
+        for (int j = 0; j < nr; j += 8) {
+            __m256i mk = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - j), lane);
+            __m256i x = _mm256_load_si256((const __m256i *)(t + i * NR + j));
+            if (add) x = _mm256_add_epi32(x, _mm256_maskload_epi32(ci + j, mk));
+            _mm256_maskstore_epi32(ci + j, mk, x);
+        }
+    }
+}
+
+void matmul_i8_avxvnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)
+    if (k == 0) { // an empty sum
+        for (size_t i = 0; i < (size_t)m * n; i++) c[i] = 0;
+        return;
+    }
+    for (int jc = 0; jc < n; jc += NC) {
+        int nc = n - jc < NC ? n - jc : NC;
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = k - pc < KC ? k - pc : KC, kg = (kc + 3) / 4;
+            pack_b(pack.b, pack.comp, b + (size_t)pc * n + jc, n, kc, nc);
+            for (int ic = 0; ic < m; ic += MC) {
+                int mc = m - ic < MC ? m - ic : MC;
+                pack_a(pack.a, a + (size_t)ic * k + pc, k, mc, kc);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    const int8_t *bp = pack.b + (size_t)jr * kg * 4;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        kernel(c + (size_t)(ic + ir) * n + jc + jr, n, pack.a + (size_t)ir * kg, bp,
+                               pack.comp + jr, kg, mc - ir < MR ? mc - ir : MR, nc - jr < NR ? nc - jr : NR,
+                               pc > 0);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+// References: double precision for the float kernels, exact integers for int8.
+// Every tier, the Python twins included, is checked against these.
+#include <math.h>
+
+#include "../kernels.h"
+
+void relu_ref(double *out, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = x[i] < 0.0f ? 0.0 : (double)x[i];
+}
+
+void softmax_ref(double *out, const float *x, size_t n) {
+    if (n == 0) return;
+    double max = x[0];
+    for (size_t i = 1; i < n; i++) max = x[i] > max ? x[i] : max;
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        out[i] = exp((double)x[i] - max);
+        sum += out[i];
+    }
+    for (size_t i = 0; i < n; i++) out[i] /= sum;
+}
+
+void gelu_ref(double *out, const float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        double v = x[i];
+        out[i] = 0.5 * v * (1.0 + tanh(0.7978845608 * (v + 0.044715 * v * v * v)));
+    }
+}
+
+void matmul_f32_ref(double *c, double *bound, const float *a, const float *b, int m, int n, int k) {
+    for (size_t i = 0; i < (size_t)m; i++) {
+        double *ci = c + i * n, *bi = bound + i * n;
+        for (int j = 0; j < n; j++) ci[j] = bi[j] = 0.0;
+        for (size_t p = 0; p < (size_t)k; p++) {
+            double aip = a[i * k + p];
+            const float *bp = b + p * n;
+            for (int j = 0; j < n; j++) {
+                ci[j] += aip * bp[j];
+                bi[j] += fabs(aip * bp[j]);
+            }
+        }
+    }
+}
+
+void matmul_i8_ref(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k) {
+    for (size_t i = 0; i < (size_t)m; i++) {
+        for (size_t j = 0; j < (size_t)n; j++) {
+            int64_t s = 0;
+            for (size_t p = 0; p < (size_t)k; p++) s += (int64_t)a[i * k + p] * b[p * n + j];
+            c[i * n + j] = (int32_t)s;
+        }
+    }
+}

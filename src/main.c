@@ -1,0 +1,266 @@
+// bmml-host: parse the options, run the plan, hand the results to the reporters.
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "blas.h"
+#include "cli.h"
+#include "config.h"
+#include "cpu.h"
+#include "embed.h"
+#include "harness.h"
+#include "kernels.h"
+#include "report.h"
+#include "roofline.h"
+#include "runner.h"
+#include "warn.h"
+
+#define MAX_CASES 16
+
+static int usage_error(const char *msg) {
+    fprintf(stderr, "bmml-host: %s\nTry 'bmml-host --help' for more information.\n", msg);
+    return 2;
+}
+
+static int is_file(const char *dir, const char *name) {
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return 0;
+    return access(path, R_OK) == 0;
+}
+
+// The directory that holds kernels.py: --scripts-dir, then $BMML_SCRIPTS_DIR,
+// then the source tree when this binary is the one in the build tree, then
+// the installed copy. NULL when none has it, with the places tried in looked.
+static const char *find_scripts(const char *opt, char *looked, size_t size) {
+    static char buf[PATH_MAX];
+    looked[0] = '\0';
+    if (opt) {
+        snprintf(looked, size, "%s (--scripts-dir)", opt);
+        return is_file(opt, "kernels.py") ? opt : NULL;
+    }
+    const char *env = getenv("BMML_SCRIPTS_DIR");
+    if (env && *env) {
+        snprintf(looked, size, "%s ($BMML_SCRIPTS_DIR)", env);
+        return is_file(env, "kernels.py") ? env : NULL;
+    }
+    char exe[PATH_MAX], real_build[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0 && realpath(BMML_BUILDDIR, real_build)) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = '\0';
+        if (strcmp(exe, real_build) == 0) {
+            snprintf(buf, sizeof buf, "%s/pyscripts", BMML_SRCDIR);
+            snprintf(looked, size, "%s (build tree)", buf);
+            if (is_file(buf, "kernels.py")) return buf;
+        }
+    }
+    size_t used = strlen(looked);
+    snprintf(looked + used, size - used, "%s%s/pyscripts (installed)", used ? ", " : "", BMML_PKGDATADIR);
+    snprintf(buf, sizeof buf, "%s/pyscripts", BMML_PKGDATADIR);
+    return is_file(buf, "kernels.py") ? buf : NULL;
+}
+
+static void print_list(unsigned cpu, const struct run_config *cfg) {
+    printf("%-12s", "kernel");
+    for (int t = 0; t < N_TIERS; t++) printf(" %-8s", all_tier_names[t]);
+    printf("\n");
+    for (int i = 0; i < n_kernels; i++) {
+        printf("%-12s", kernels[i].name);
+        printf(" %-8s %-8s", cfg->python ? "yes" : "no", cfg->numpy ? "yes" : "no");
+        for (int t = 0; t < N_NATIVE_TIERS; t++) {
+            const struct variant *v = kernels[i].tier[t];
+            const char *mark = "not-built";
+            for (int j = 1; j >= 0; j--) {
+                if (!v[j].fn.unary) continue;
+                mark = (v[j].needs & cpu) == v[j].needs ? "yes" : mark[0] == 'y' ? mark : "no-cpu";
+            }
+            printf(" %-8s", mark);
+        }
+        printf("\n");
+    }
+    if (!cfg->numpy) printf("numpy: %s\n", cfg->numpy_note);
+}
+
+static void read_line(const char *path, char *buf, size_t size, const char *otherwise) {
+    FILE *f = fopen(path, "r");
+    if (!f || !fgets(buf, (int)size, f)) snprintf(buf, size, "%s", otherwise);
+    if (f) fclose(f);
+    buf[strcspn(buf, "\n")] = '\0';
+}
+
+static void fill_context(struct context *ctx, const struct options *o, const char *scripts) {
+    memset(ctx, 0, sizeof *ctx);
+    cpu_model(ctx->cpu_model, sizeof ctx->cpu_model);
+    ctx->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    ctx->l1d_bytes = sysconf(_SC_LEVEL1_DCACHE_SIZE) > 0 ? sysconf(_SC_LEVEL1_DCACHE_SIZE) : 0;
+    ctx->l2_bytes = sysconf(_SC_LEVEL2_CACHE_SIZE) > 0 ? sysconf(_SC_LEVEL2_CACHE_SIZE) : 0;
+    ctx->l3_bytes = sysconf(_SC_LEVEL3_CACHE_SIZE) > 0 ? sysconf(_SC_LEVEL3_CACHE_SIZE) : 0;
+    cpu_feature_names(cpu_features(CAP_AVX512), ctx->cpu_flags, sizeof ctx->cpu_flags);
+    size_t len = 0;
+    for (int t = 0; t < N_NATIVE_TIERS; t++) {
+        int built = 0;
+        for (int i = 0; i < n_kernels; i++) built |= kernels[i].tier[t][0].fn.unary || kernels[i].tier[t][1].fn.unary;
+        if (built) len += snprintf(ctx->tiers_built + len, sizeof ctx->tiers_built - len, "%s%s",
+                                   len ? " " : "", tier_names[t]);
+    }
+    if (blas_available()) snprintf(ctx->tiers_built + len, sizeof ctx->tiers_built - len, " blas");
+    snprintf(ctx->max_isa, sizeof ctx->max_isa, "%s",
+             o->max_isa == CAP_SCALAR ? "scalar" : o->max_isa == CAP_AVX2 ? "avx2" : "avx512");
+    read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", ctx->governor, sizeof ctx->governor, "unknown");
+    struct utsname u;
+    if (uname(&u) == 0) snprintf(ctx->kernel, sizeof ctx->kernel, "%s %s", u.sysname, u.release);
+#if defined(__clang__)
+    ctx->compiler = "clang " __clang_version__;
+#elif defined(__GNUC__)
+    ctx->compiler = "gcc " __VERSION__;
+#else
+    ctx->compiler = "unknown";
+#endif
+#if defined(BMML_SANITIZED)
+    ctx->build = "sanitizers";
+#elif !defined(__OPTIMIZE__)
+    ctx->build = "debug";
+#else
+    ctx->build = "optimized";
+#endif
+    static const char *const flags[6][2] = {
+        {"scalar", BMML_KFLAGS_SCALAR}, {"autovec", BMML_KFLAGS_AUTOVEC}, {"avx2", BMML_KFLAGS_AVX2},
+        {"avx-vnni", BMML_KFLAGS_AVXVNNI}, {"avx512", BMML_KFLAGS_AVX512}, {"avx512-vnni", BMML_KFLAGS_AVX512VNNI},
+    };
+    memcpy(ctx->kernel_cflags, flags, sizeof flags);
+    ctx->python_version = embed_running() ? embed_python_version() : "";
+    embed_libpython(ctx->libpython, sizeof ctx->libpython);
+    ctx->blas_config = blas_config();
+    ctx->blas_core = blas_corename();
+    const char *threads = getenv("OPENBLAS_NUM_THREADS");
+    snprintf(ctx->blas_threads, sizeof ctx->blas_threads, "%s", threads ? threads : "");
+    ctx->scripts_dir = scripts ? scripts : "";
+    time_t now = time(NULL);
+    strftime(ctx->date, sizeof ctx->date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    ctx->seed = o->seed;
+    ctx->min_time = o->min_time;
+    ctx->max_time = o->max_time;
+    ctx->repetitions = o->repetitions;
+}
+
+int main(int argc, char **argv) {
+    struct options o;
+    char err[512];
+    if (cli_parse(&o, argc, argv, err, sizeof err)) return usage_error(err);
+    if (o.help) {
+        cli_usage(stdout);
+        return 0;
+    }
+    if (o.version) {
+        printf("bmml-host %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+
+    // the plan: kernels and their shapes, every one checked before anything runs
+    struct shape shapes[MAX_CASES];
+    const struct kernel *plan[MAX_CASES];
+    int n_plan = o.n_kernel ? o.n_kernel : n_kernels;
+    for (int i = 0; i < n_plan; i++) {
+        plan[i] = &kernels[o.n_kernel ? o.kernel[i] : i];
+        shapes[i] = default_shape(plan[i], o.quick);
+        if (o.have_size) {
+            shapes[i] = o.size;
+            if (plan[i]->kind != KIND_UNARY_F32 && !o.size.m) shapes[i].m = shapes[i].k = o.size.n;
+        }
+        if (shape_check(plan[i], shapes[i], err, sizeof err)) return usage_error(err);
+    }
+    if (o.json_path) {
+        // fail now, not after minutes of measuring
+        char tmp[PATH_MAX];
+        snprintf(tmp, sizeof tmp, "%s.tmp", o.json_path);
+        FILE *f = fopen(tmp, "w");
+        if (!f) {
+            snprintf(err, sizeof err, "cannot write --json %s: %s", o.json_path, strerror(errno));
+            return usage_error(err);
+        }
+        fclose(f);
+        unlink(tmp);
+    }
+
+    // every tier on one core: NumPy's OpenBLAS reads this when Python imports it
+    setenv("OPENBLAS_NUM_THREADS", "1", 0);
+    blas_single_thread();
+
+    struct run_config cfg = {.seed = o.seed, .min_time = o.min_time, .max_time = o.max_time,
+                             .repetitions = o.repetitions, .cpu = cpu_features(o.max_isa), .tiers = o.tiers};
+    snprintf(cfg.numpy_note, sizeof cfg.numpy_note, "not selected");
+    int need_python = o.list || (o.tiers & ((1u << T_PYTHON) | (1u << T_NUMPY)));
+    char looked[3 * PATH_MAX];
+    const char *scripts = NULL;
+    if (need_python) {
+        scripts = find_scripts(o.scripts_dir, looked, sizeof looked);
+        if (!scripts) {
+            fprintf(stderr, "bmml-host: kernels.py not found; looked in %s\n", looked);
+            return 3;
+        }
+        if (embed_start(scripts, err, sizeof err) < 0) {
+            fprintf(stderr, "bmml-host: %s\n", err);
+            return 3;
+        }
+        if (embed_import("kernels", err, sizeof err) < 0) {
+            fprintf(stderr, "bmml-host: %s/kernels.py could not be imported: %s\n", scripts, err);
+            embed_stop();
+            return 3;
+        }
+        cfg.python = 1;
+        if (embed_import("numpy_kernels", cfg.numpy_note, sizeof cfg.numpy_note) == 0) cfg.numpy = 1;
+    }
+    if (o.list) {
+        print_list(cfg.cpu, &cfg);
+        embed_stop();
+        return 0;
+    }
+
+    struct context ctx;
+    fill_context(&ctx, &o, scripts);
+    if (cfg.numpy) embed_attr_string("numpy", "__version__", ctx.numpy_version, sizeof ctx.numpy_version);
+    if (strcmp(ctx.build, "optimized") != 0)
+        warnf("this is a %s build: its timings are not those of an optimized one", ctx.build);
+    if (strcmp(ctx.governor, "performance") != 0 && strcmp(ctx.governor, "unknown") != 0)
+        warnf("the CPU frequency governor is '%s', not 'performance': clocks may vary", ctx.governor);
+    struct roofline roof;
+    if (!o.no_roofline) {
+        roofline_measure(&roof, cfg.cpu);
+        cfg.roof = ctx.roof = &roof;
+    }
+    struct harness harness;
+    if (cfg.python) {
+        harness_measure(&harness);
+        ctx.harness = &harness;
+    }
+
+    static struct case_result results[MAX_CASES];
+    int status = 0, n_done = 0;
+    for (int i = 0; i < n_plan; i++) {
+        int rc = run_case(plan[i], shapes[i], &cfg, &results[n_done]);
+        if (rc) {
+            status = rc;
+            break;
+        }
+        const struct case_result *cr = &results[n_done++];
+        for (int t = 0; t < cr->n_tiers; t++) {
+            if (cr->tiers[t].status == ST_FAILED && !status) status = 1;
+        }
+    }
+    report_table(stdout, &ctx, results, n_done);
+
+    if (o.json_path) {
+        if (report_json(o.json_path, &ctx, results, n_done) < 0) {
+            fprintf(stderr, "bmml-host: cannot write %s: %s\n", o.json_path, strerror(errno));
+            if (!status) status = 3;
+        }
+    }
+    embed_stop();
+    return status;
+}

@@ -1,0 +1,343 @@
+// The terminal table and the JSON file, both from the results alone.
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "report.h"
+#include "warn.h"
+
+// "423 ms", "1.27 us": three significant digits in the largest unit below the value
+static const char *fmt_time(double ns, char *buf, size_t size) {
+    static const char *const units[] = {"ns", "us", "ms", "s"};
+    int u = 0;
+    while (u < 3 && ns >= 1000) ns /= 1000, u++;
+    snprintf(buf, size, ns >= 100 ? "%.0f %s" : ns >= 10 ? "%.1f %s" : "%.2f %s", ns, units[u]);
+    return buf;
+}
+
+static const char *fmt_sig(double v, char *buf, size_t size) {
+    snprintf(buf, size, v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : v >= 1 ? "%.2f" : "%.3g", v);
+    return buf;
+}
+
+static void print_decomposition(FILE *f, const struct case_result *cr) {
+    const struct decomposition *d = &cr->decomp;
+    if (d->total <= 0 || d->last_tier == T_PYTHON) return;
+    char v[32];
+    fprintf(f, "  %s: python -> %s = %sx =", cr->kern->name, all_tier_names[d->last_tier],
+            fmt_sig(d->total, v, sizeof v));
+    const char *sep = "";
+    for (int i = 0; i < N_FACTORS; i++) {
+        if (d->factor[i] <= 0) continue;
+        fprintf(f, "%s %s %sx", sep, factor_names[i], fmt_sig(d->factor[i], v, sizeof v));
+        sep = " *";
+    }
+    fprintf(f, "\n");
+}
+
+void report_table(FILE *f, const struct context *ctx, const struct case_result *cases, int n) {
+    char a[32], b[32], c[32], d[32];
+    if (ctx) {
+        fprintf(f, "%s, %d cores; Python %s%s%s", ctx->cpu_model, ctx->cores, ctx->python_version,
+                ctx->numpy_version[0] ? ", NumPy " : "", ctx->numpy_version);
+        if (ctx->blas_core) fprintf(f, ", OpenBLAS core %s", ctx->blas_core);
+        fprintf(f, "\n");
+        const struct roofline *r = ctx->roof;
+        if (r && r->measured)
+            fprintf(f, "roofline, one core: AVX2 FMA %s GFLOP/s, AVX-512 FMA %s GFLOP/s, AVX512-VNNI %s GOP/s, memory copy %s GB/s\n",
+                    r->fma_avx2_gflops ? fmt_sig(r->fma_avx2_gflops, a, sizeof a) : "-",
+                    r->fma_avx512_gflops ? fmt_sig(r->fma_avx512_gflops, b, sizeof b) : "-",
+                    r->vnni_avx512_gops ? fmt_sig(r->vnni_avx512_gops, c, sizeof c) : "-",
+                    fmt_sig(r->copy_gbps, d, sizeof d));
+        fprintf(f, "\n");
+    }
+    fprintf(f, "%-11s %-7s %-15s %-11s %9s %9s %9s %5s %14s %6s %22s  %s\n", "kernel", "tier", "isa", "size",
+            "median", "min", "MAD", "CV", "throughput", "roof", "speedup [95% CI]", "check");
+    for (int ci = 0; ci < n; ci++) {
+        const struct case_result *cr = &cases[ci];
+        char size[64];
+        shape_str(cr->kern, cr->shape, size, sizeof size);
+        for (int i = 0; i < cr->n_tiers; i++) {
+            const struct tier_result *r = &cr->tiers[i];
+            fprintf(f, "%-11s %-7s %-15.15s %-11s ", cr->kern->name, all_tier_names[r->tier],
+                    r->isa ? r->isa : "-", size);
+            if (r->status != ST_OK) {
+                fprintf(f, "%s: %s\n", r->status == ST_FAILED ? "FAILED" : "-", r->note);
+                continue;
+            }
+            char rate[48], sp[128], cv[16], roof[16];
+            snprintf(rate, sizeof rate, "%s %s", fmt_sig(r->rate, a, sizeof a), cr->unit);
+            if (r->speedup > 0 && r->speedup_hi > 0)
+                snprintf(sp, sizeof sp, "%sx [%s-%s]", fmt_sig(r->speedup, a, sizeof a),
+                         fmt_sig(r->speedup_lo, b, sizeof b), fmt_sig(r->speedup_hi, c, sizeof c));
+            else if (r->speedup > 0) snprintf(sp, sizeof sp, "%sx", fmt_sig(r->speedup, a, sizeof a));
+            else snprintf(sp, sizeof sp, "-");
+            snprintf(cv, sizeof cv, "%.0f%%", 100 * r->cv);
+            if (r->pct_of_roof > 0) snprintf(roof, sizeof roof, "%.0f%%", r->pct_of_roof);
+            else snprintf(roof, sizeof roof, "-");
+            fprintf(f, "%9s %9s %9s %5s %14s %6s %22s  ok, max err %.2g%s%s\n", fmt_time(r->median_ns, a, sizeof a),
+                    fmt_time(r->min_ns, b, sizeof b), fmt_time(r->mad_ns, c, sizeof c), cv, rate, roof, sp,
+                    r->max_abs_err, r->note[0] ? "; " : "", r->note);
+        }
+    }
+    int any = 0;
+    for (int ci = 0; ci < n; ci++) any |= cases[ci].decomp.total > 0 && cases[ci].decomp.last_tier != T_PYTHON;
+    if (any) {
+        fprintf(f, "\nwhere the speedup comes from (ratios of medians; they multiply to the total):\n");
+        for (int ci = 0; ci < n; ci++) print_decomposition(f, &cases[ci]);
+    }
+    const struct harness *h = ctx ? ctx->harness : NULL;
+    if (h) {
+        fprintf(f, "\nharness: an empty Python call from C costs %s (included in the Python figures);",
+                fmt_time(h->empty_call_ns, a, sizeof a));
+        fprintf(f, " the clock ticks in %s and costs %s to read.\n", fmt_time(h->clock_res_ns, b, sizeof b),
+                fmt_time(h->clock_read_ns, c, sizeof c));
+        fprintf(f, "what the embedding avoids: starting a Python subprocess %s, a call into C through ctypes %s.\n",
+                h->subprocess_ms > 0 ? fmt_time(h->subprocess_ms * 1e6, a, sizeof a) : "(could not run)",
+                h->ctypes_call_ns > 0 ? fmt_time(h->ctypes_call_ns, b, sizeof b) : "(could not run)");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// JSON
+
+static void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch == '\n') fputs("\\n", f);
+        else if (ch == '\t') fputs("\\t", f);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void json_num(FILE *f, double v) {
+    if (isfinite(v)) fprintf(f, "%.17g", v);
+    else fputs("null", f);
+}
+
+static void json_tier(FILE *f, const struct case_result *cr, const struct tier_result *r) {
+    char size[64], name[128];
+    shape_str(cr->kern, cr->shape, size, sizeof size);
+    snprintf(name, sizeof name, "%s/%s/%s", cr->kern->name, all_tier_names[r->tier], size);
+    int ok = r->status == ST_OK;
+    fputs("    {\"name\": ", f);
+    json_str(f, name);
+    fputs(", \"run_type\": \"iteration\"", f);
+    fprintf(f, ", \"iterations\": %ld", ok ? r->iterations * r->repetitions : 0L);
+    fputs(", \"real_time\": ", f);
+    json_num(f, ok ? r->median_ns : NAN);
+    fputs(", \"cpu_time\": ", f);
+    json_num(f, ok ? r->cpu_ns : NAN);
+    fputs(", \"time_unit\": \"ns\",\n     \"kernel\": ", f);
+    json_str(f, cr->kern->name);
+    fputs(", \"tier\": ", f);
+    json_str(f, all_tier_names[r->tier]);
+    fputs(", \"isa\": ", f);
+    if (r->isa) json_str(f, r->isa);
+    else fputs("null", f);
+    if (cr->kern->kind == KIND_UNARY_F32) fprintf(f, ", \"n\": %zu", cr->shape.n);
+    else fprintf(f, ", \"n\": %zu, \"m\": %zu, \"k\": %zu", cr->shape.n, cr->shape.m, cr->shape.k);
+    fputs(", \"size\": ", f);
+    json_str(f, size);
+    fputs(", \"status\": ", f);
+    json_str(f, status_names[r->status]);
+    fputs(", \"note\": ", f);
+    json_str(f, r->note);
+    fprintf(f, ",\n     \"repetitions\": %d, \"iterations_per_repetition\": %ld, \"cut_by_max_time\": %s",
+            r->repetitions, r->iterations, r->cut ? "true" : "false");
+    fputs(", \"median_ns\": ", f);
+    json_num(f, ok ? r->median_ns : NAN);
+    fputs(", \"min_ns\": ", f);
+    json_num(f, ok ? r->min_ns : NAN);
+    fputs(", \"mad_ns\": ", f);
+    json_num(f, ok ? r->mad_ns : NAN);
+    fprintf(f, ", \"%s\": ", cr->kern->kind == KIND_UNARY_F32 ? "gbps" : cr->kern->kind == KIND_MATMUL_F32 ? "gflops" : "gops");
+    json_num(f, ok ? r->rate : NAN);
+    fputs(",\n     \"max_abs_err\": ", f);
+    json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_abs_err);
+    fputs(", \"max_rel_err\": ", f);
+    json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_rel_err);
+    fprintf(f, ", \"verified\": %s, \"speedup_vs_python\": ", r->verified ? "true" : "false");
+    json_num(f, ok && r->speedup > 0 ? r->speedup : NAN);
+    fputs(", \"speedup_ci95\": ", f);
+    if (ok && r->speedup > 0 && isfinite(r->speedup_lo)) {
+        fputs("[", f);
+        json_num(f, r->speedup_lo);
+        fputs(", ", f);
+        json_num(f, r->speedup_hi);
+        fputs("]", f);
+    } else {
+        fputs("null", f);
+    }
+    fputs(",\n     \"cv\": ", f);
+    json_num(f, ok ? r->cv : NAN);
+    fputs(", \"pct_of_roof\": ", f);
+    json_num(f, ok && r->pct_of_roof > 0 ? r->pct_of_roof : NAN);
+    fputs(", \"roof\": ", f);
+    if (cr->roof_name) json_str(f, cr->roof_name);
+    else fputs("null", f);
+    fputs(",\n     \"samples_ns\": [", f);
+    for (int i = 0; ok && i < r->repetitions; i++) {
+        if (i) fputs(", ", f);
+        json_num(f, r->samples_ns[i]);
+    }
+    fputs("]}", f);
+}
+
+static void json_decomposition(FILE *f, const struct case_result *cr) {
+    const struct decomposition *d = &cr->decomp;
+    fputs("    {\"kernel\": ", f);
+    json_str(f, cr->kern->name);
+    fputs(", \"to_tier\": ", f);
+    if (d->last_tier >= 0) json_str(f, all_tier_names[d->last_tier]);
+    else fputs("null", f);
+    fputs(", \"total\": ", f);
+    json_num(f, d->total > 0 ? d->total : NAN);
+    fputs(", \"factors\": {", f);
+    for (int i = 0; i < N_FACTORS; i++) {
+        if (i) fputs(", ", f);
+        json_str(f, factor_names[i]);
+        fputs(": ", f);
+        json_num(f, d->factor[i] > 0 ? d->factor[i] : NAN);
+    }
+    fputs("}}", f);
+}
+
+static void json_kv_str(FILE *f, const char *key, const char *v) {
+    fprintf(f, ",\n    \"%s\": ", key);
+    if (v) json_str(f, v);
+    else fputs("null", f);
+}
+
+static void json_kv_num(FILE *f, const char *key, double v) {
+    fprintf(f, ",\n    \"%s\": ", key);
+    json_num(f, v);
+}
+
+static void json_ctx(FILE *f, const struct context *c) {
+    fputs("  \"context\": {\n    \"cpu_model\": ", f);
+    json_str(f, c->cpu_model);
+    json_kv_num(f, "cores", c->cores);
+    json_kv_num(f, "l1d_bytes", c->l1d_bytes ? c->l1d_bytes : NAN);
+    json_kv_num(f, "l2_bytes", c->l2_bytes ? c->l2_bytes : NAN);
+    json_kv_num(f, "l3_bytes", c->l3_bytes ? c->l3_bytes : NAN);
+    json_kv_str(f, "cpu_isa", c->cpu_flags);
+    json_kv_str(f, "tiers_built", c->tiers_built);
+    json_kv_str(f, "max_isa", c->max_isa);
+    json_kv_str(f, "governor", c->governor);
+    json_kv_str(f, "os_kernel", c->kernel);
+    json_kv_str(f, "compiler", c->compiler);
+    json_kv_str(f, "build", c->build);
+    fputs(",\n    \"kernel_cflags\": {", f);
+    for (int i = 0; i < 6 && c->kernel_cflags[i][0]; i++) {
+        fputs(i ? ", " : "", f);
+        json_str(f, c->kernel_cflags[i][0]);
+        fputs(": ", f);
+        json_str(f, c->kernel_cflags[i][1]);
+    }
+    fputs("}", f);
+    json_kv_str(f, "python_version", c->python_version);
+    json_kv_str(f, "libpython", c->libpython[0] ? c->libpython : NULL);
+    json_kv_str(f, "numpy_version", c->numpy_version[0] ? c->numpy_version : NULL);
+    json_kv_str(f, "openblas_config", c->blas_config);
+    json_kv_str(f, "openblas_core", c->blas_core);
+    json_kv_str(f, "openblas_num_threads", c->blas_threads);
+    json_kv_str(f, "scripts_dir", c->scripts_dir);
+    json_kv_str(f, "bmml_version", PACKAGE_VERSION);
+    json_kv_str(f, "date", c->date);
+    fprintf(f, ",\n    \"seed\": %llu", c->seed);
+    json_kv_num(f, "min_time_s", c->min_time);
+    json_kv_num(f, "max_time_s", c->max_time);
+    json_kv_num(f, "repetitions", c->repetitions ? c->repetitions : NAN);
+    const struct roofline *r = c->roof;
+    fputs(",\n    \"roofline\": ", f);
+    if (r && r->measured) {
+        fputs("{\"fma_avx2_gflops\": ", f);
+        json_num(f, r->fma_avx2_gflops ? r->fma_avx2_gflops : NAN);
+        fputs(", \"fma_avx512_gflops\": ", f);
+        json_num(f, r->fma_avx512_gflops ? r->fma_avx512_gflops : NAN);
+        fputs(", \"vnni_avx512_gops\": ", f);
+        json_num(f, r->vnni_avx512_gops ? r->vnni_avx512_gops : NAN);
+        fputs(", \"copy_gbps\": ", f);
+        json_num(f, r->copy_gbps);
+        fputs(", \"seconds\": ", f);
+        json_num(f, r->seconds);
+        fputs("}", f);
+    } else {
+        fputs("null", f);
+    }
+    const struct harness *h = c->harness;
+    fputs(",\n    \"harness\": ", f);
+    if (h) {
+        fputs("{\"clock_resolution_ns\": ", f);
+        json_num(f, h->clock_res_ns);
+        fputs(", \"clock_read_ns\": ", f);
+        json_num(f, h->clock_read_ns);
+        fputs(", \"empty_python_call_ns\": ", f);
+        json_num(f, h->empty_call_ns);
+        fputs(", \"python_subprocess_ms\": ", f);
+        json_num(f, h->subprocess_ms > 0 ? h->subprocess_ms : NAN);
+        fputs(", \"ctypes_call_ns\": ", f);
+        json_num(f, h->ctypes_call_ns > 0 ? h->ctypes_call_ns : NAN);
+        fputs(", \"python_executable\": ", f);
+        json_str(f, h->python_exe);
+        fputs("}", f);
+    } else {
+        fputs("null", f);
+    }
+    fputs(",\n    \"warnings\": [", f);
+    for (int i = 0; i < warn_count(); i++) {
+        if (i) fputs(", ", f);
+        json_str(f, warn_text(i));
+    }
+    fputs("]\n  }", f);
+}
+
+int report_json(const char *path, const struct context *ctx, const struct case_result *cases, int n) {
+    // write beside the target, then rename: a reader never sees half a file
+    size_t len = strlen(path) + 16;
+    char *tmp = malloc(len);
+    if (!tmp) return -1;
+    snprintf(tmp, len, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        free(tmp);
+        return -1;
+    }
+    fputs("{\n", f);
+    json_ctx(f, ctx);
+    fputs(",\n  \"benchmarks\": [\n", f);
+    int first = 1;
+    for (int c = 0; c < n; c++) {
+        for (int i = 0; i < cases[c].n_tiers; i++) {
+            if (!first) fputs(",\n", f);
+            first = 0;
+            json_tier(f, &cases[c], &cases[c].tiers[i]);
+        }
+    }
+    fputs("\n  ],\n  \"decomposition\": [\n", f);
+    for (int c = 0; c < n; c++) {
+        if (c) fputs(",\n", f);
+        json_decomposition(f, &cases[c]);
+    }
+    fputs("\n  ]\n}\n", f);
+    int bad = ferror(f);
+    if (fclose(f) != 0) bad = 1;
+    if (bad || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        errno = e ? e : EIO;
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}

@@ -1,0 +1,83 @@
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "cpu.h"
+#include "kernels.h"
+#include "roofline.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+// Best of a few runs of a peak loop, in operations per ns. The best, not the
+// median: a peak is what the core can do, and interference only lowers it.
+static double best_rate(void (*run)(long), long iters, double ops_per_iter) {
+    double best = 0;
+    run(iters / 10); // wake the vector units up to full clock
+    for (int i = 0; i < 5; i++) {
+        double t0 = now_s();
+        run(iters);
+        double dt = now_s() - t0;
+        if (dt > 0 && ops_per_iter * iters / dt * 1e-9 > best) best = ops_per_iter * iters / dt * 1e-9;
+    }
+    return best;
+}
+
+static volatile float sink_f;
+static volatile int sink_i;
+#if HAVE_AVX2
+static void run_avx2(long n) { sink_f = peak_fma_avx2(n); }
+#endif
+#if HAVE_AVX512
+static void run_avx512(long n) { sink_f = peak_fma_avx512(n); }
+#endif
+#if HAVE_AVX512VNNI
+static void run_vnni(long n) { sink_i = peak_vnni_avx512(n); }
+#endif
+
+// 128 MiB each way: well past any last-level cache of today's x86 cores
+#define COPY_BYTES ((size_t)128 << 20)
+
+static double copy_rate(void) {
+    char *src = aligned_alloc(64, COPY_BYTES), *dst = aligned_alloc(64, COPY_BYTES);
+    double best = 0;
+    if (src && dst) {
+        memset(src, 1, COPY_BYTES);
+        memset(dst, 0, COPY_BYTES); // fault the pages in before timing
+        for (int i = 0; i < 4; i++) {
+            double t0 = now_s();
+            memcpy(dst, src, COPY_BYTES);
+            double dt = now_s() - t0;
+            sink_i = dst[i];
+            if (dt > 0 && 2.0 * COPY_BYTES / dt * 1e-9 > best) best = 2.0 * COPY_BYTES / dt * 1e-9;
+        }
+    }
+    free(src);
+    free(dst);
+    return best;
+}
+
+void roofline_measure(struct roofline *r, unsigned cpu) {
+    memset(r, 0, sizeof *r);
+    double t0 = now_s();
+    (void)cpu;
+#if HAVE_AVX2
+    if ((cpu & (CPU_AVX2 | CPU_FMA)) == (CPU_AVX2 | CPU_FMA))
+        r->fma_avx2_gflops = best_rate(run_avx2, 3000000, 192);
+#endif
+#if HAVE_AVX512
+    if ((cpu & CPU_AVX512F))
+        r->fma_avx512_gflops = best_rate(run_avx512, 2000000, 512);
+#endif
+#if HAVE_AVX512VNNI
+    if ((cpu & (CPU_AVX512F | CPU_AVX512VNNI)) == (CPU_AVX512F | CPU_AVX512VNNI))
+        r->vnni_avx512_gops = best_rate(run_vnni, 2000000, 2048);
+#endif
+    r->copy_gbps = copy_rate();
+    r->seconds = now_s() - t0;
+    r->measured = 1;
+}

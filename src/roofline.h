@@ -1,0 +1,19 @@
+// The machine's own roofline, measured at start on one core: peak fp32 FMA
+// throughput per instruction set, peak int8 VNNI throughput, and the memory
+// bandwidth of a copy larger than the last-level cache.
+#ifndef BMML_ROOFLINE_H
+#define BMML_ROOFLINE_H
+
+struct roofline {
+    int measured;
+    double fma_avx2_gflops;   // 0 where the CPU or the build lacks it
+    double fma_avx512_gflops;
+    double vnni_avx512_gops;
+    double copy_gbps;         // bytes read + bytes written per second
+    double seconds;           // what measuring took
+};
+
+// Measure what cpu (CPU_* bits) allows.
+void roofline_measure(struct roofline *r, unsigned cpu);
+
+#endif

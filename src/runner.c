@@ -1,0 +1,496 @@
+// One case: a kernel at one size. Buffers are allocated once, filled from the
+// seed, and every tier, Python's included, runs on the same memory, is
+// verified against the reference, then timed.
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blas.h"
+#include "cpu.h"
+#include "embed.h"
+#include "runner.h"
+#include "stats.h"
+#include "warn.h"
+
+const char *const all_tier_names[N_TIERS] = {"python", "numpy", "scalar", "autovec", "avx2", "avx512", "blas"};
+const char *const factor_names[N_FACTORS] = {"interpreter", "compiler", "hand SIMD", "wider vectors", "library"};
+const char *const status_names[3] = {"ok", "unavailable", "failed"};
+
+// The module that holds each Python tier's functions.
+static const char *const py_modules[2] = {"kernels", "numpy_kernels"};
+
+int tier_find(const char *name) {
+    for (int t = 0; t < N_TIERS; t++) {
+        if (strcmp(all_tier_names[t], name) == 0) return t;
+    }
+    return -1;
+}
+
+// ---------------------------------------------------------------------------
+// shapes
+
+struct shape default_shape(const struct kernel *kern, int quick) {
+    struct shape s = {0, 0, 0};
+    if (kern->kind == KIND_UNARY_F32) {
+        // relu is memory-bound: 10M floats (40 MB each way) go well past the last-level cache
+        s.n = quick ? 100000 : strcmp(kern->name, "relu") == 0 ? 10000000 : 1000000;
+    } else {
+        s.m = s.n = s.k = quick ? 64 : 500;
+    }
+    return s;
+}
+
+const char *shape_str(const struct kernel *kern, struct shape s, char *buf, size_t size) {
+    if (kern->kind == KIND_UNARY_F32) snprintf(buf, size, "%zu", s.n);
+    else snprintf(buf, size, "%zux%zux%zu", s.m, s.n, s.k);
+    return buf;
+}
+
+// a * b, or -1 when it would overflow
+static int mul_ok(size_t a, size_t b, size_t *out) {
+    if (a && b > SIZE_MAX / a) return -1;
+    *out = a * b;
+    return 0;
+}
+
+// Bytes a case needs: inputs, their copies (to check nobody wrote them),
+// the output and the reference. -1 on overflow.
+static int case_bytes(const struct kernel *kern, struct shape s, size_t *bytes) {
+    size_t mk, kn, mn, t[6];
+    if (kern->kind == KIND_UNARY_F32) {
+        // x, copy of x, out: 4 bytes each; reference: 8
+        return mul_ok(s.n, 20, bytes);
+    }
+    if (mul_ok(s.m, s.k, &mk) || mul_ok(s.k, s.n, &kn) || mul_ok(s.m, s.n, &mn)) return -1;
+    size_t in = kern->kind == KIND_MATMUL_F32 ? 4 : 1;
+    size_t ref = kern->kind == KIND_MATMUL_F32 ? 16 : 4; // value and error bound, or int32
+    if (mul_ok(mk, 2 * in, &t[0]) || mul_ok(kn, 2 * in, &t[1]) || mul_ok(mn, 4 + ref, &t[2])) return -1;
+    t[3] = t[0] + t[1];
+    if (t[3] < t[0] || t[3] + t[2] < t[3]) return -1;
+    *bytes = t[3] + t[2];
+    return 0;
+}
+
+int shape_check(const struct kernel *kern, struct shape s, char *err, size_t errlen) {
+    if (kern->kind == KIND_UNARY_F32) {
+        if (s.n == 0) return snprintf(err, errlen, "%s needs a size of at least 1", kern->name), -1;
+        if (s.n > LONG_MAX / 8) return snprintf(err, errlen, "size %zu is too large", s.n), -1;
+    } else {
+        if (!s.m || !s.n || !s.k) return snprintf(err, errlen, "%s needs sizes of at least 1", kern->name), -1;
+        if (s.m > INT_MAX || s.n > INT_MAX || s.k > INT_MAX)
+            return snprintf(err, errlen, "%s sizes must be at most %d", kern->name, INT_MAX), -1;
+        // |c| <= k * 128 * 128 must fit int32
+        if (kern->kind == KIND_MATMUL_I8 && s.k > 131071)
+            return snprintf(err, errlen, "%s needs k <= 131071 so that int32 sums cannot overflow", kern->name), -1;
+    }
+    size_t bytes;
+    if (case_bytes(kern, s, &bytes) < 0) return snprintf(err, errlen, "%s: the size overflows", kern->name), -1;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+    double have = pages > 0 && page > 0 ? (double)pages * page : 0;
+    if (have && bytes > have)
+        return snprintf(err, errlen, "%s at this size needs %.1f GiB of memory; this machine has %.1f GiB",
+                        kern->name, bytes / 1073741824.0, have / 1073741824.0), -1;
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// buffers
+
+static uint64_t splitmix64(uint64_t *state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void fill_f32(float *x, size_t n, float lo, float hi, uint64_t *state) {
+    for (size_t i = 0; i < n; i++) {
+        float u = (float)(splitmix64(state) >> 40) * 0x1p-24f; // [0, 1)
+        x[i] = lo + (hi - lo) * u;
+    }
+}
+
+static void fill_i8(int8_t *x, size_t n, uint64_t *state) {
+    for (size_t i = 0; i < n; i++) x[i] = (int8_t)(splitmix64(state) >> 56); // all of [-128, 127]
+}
+
+// 64-byte aligned, size rounded up to a multiple of 64 as aligned_alloc asks
+static void *buffer_new(size_t bytes) {
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    if (rounded < bytes) return NULL;
+    return aligned_alloc(64, rounded ? rounded : 64);
+}
+
+struct buffers {
+    void *in[2], *copy[2]; // inputs and their pristine copies
+    size_t in_bytes[2];
+    int n_in;
+    void *out;
+    size_t out_bytes;
+    void *ref;   // double (float kernels) or int32 (int8)
+    double *bound; // matmul: sum_p |a_ip b_pj|
+};
+
+static void buffers_free(struct buffers *b) {
+    for (int i = 0; i < 2; i++) free(b->in[i]), free(b->copy[i]);
+    free(b->out);
+    free(b->ref);
+    free(b->bound);
+}
+
+static int buffers_new(struct buffers *b, const struct kernel *kern, struct shape s, uint64_t seed) {
+    memset(b, 0, sizeof *b);
+    uint64_t state = seed;
+    size_t elems_out;
+    if (kern->kind == KIND_UNARY_F32) {
+        b->n_in = 1;
+        b->in_bytes[0] = s.n * 4;
+        elems_out = s.n;
+    } else {
+        size_t in = kern->kind == KIND_MATMUL_F32 ? 4 : 1;
+        b->n_in = 2;
+        b->in_bytes[0] = s.m * s.k * in;
+        b->in_bytes[1] = s.k * s.n * in;
+        elems_out = s.m * s.n;
+    }
+    b->out_bytes = elems_out * 4;
+    for (int i = 0; i < b->n_in; i++) {
+        b->in[i] = buffer_new(b->in_bytes[i]);
+        b->copy[i] = buffer_new(b->in_bytes[i]);
+        if (!b->in[i] || !b->copy[i]) goto nomem;
+        if (kern->kind == KIND_MATMUL_I8) fill_i8(b->in[i], b->in_bytes[i], &state);
+        else fill_f32(b->in[i], b->in_bytes[i] / 4, kern->in_lo, kern->in_hi, &state);
+        memcpy(b->copy[i], b->in[i], b->in_bytes[i]);
+    }
+    b->out = buffer_new(b->out_bytes);
+    b->ref = buffer_new(elems_out * (kern->kind == KIND_MATMUL_I8 ? 4 : 8));
+    if (!b->out || !b->ref) goto nomem;
+    if (kern->kind == KIND_MATMUL_F32 && !(b->bound = buffer_new(elems_out * 8))) goto nomem;
+    return 0;
+nomem:
+    buffers_free(b);
+    return -1;
+}
+
+static void reference(const struct kernel *kern, struct shape s, struct buffers *b) {
+    switch (kern->kind) {
+    case KIND_UNARY_F32: kern->ref(b->ref, b->in[0], s.n); break;
+    case KIND_MATMUL_F32: matmul_f32_ref(b->ref, b->bound, b->in[0], b->in[1], s.m, s.n, s.k); break;
+    case KIND_MATMUL_I8: matmul_i8_ref(b->ref, b->in[0], b->in[1], s.m, s.n, s.k); break;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// verification
+
+int verify_output(const struct kernel *kern, struct shape s, const void *out, const void *ref,
+                  const double *bound, double *abs_err, double *rel_err) {
+    size_t count = kern->kind == KIND_UNARY_F32 ? s.n : s.m * s.n;
+    double max_abs = 0, max_rel = 0;
+    int ok = 1;
+    if (kern->kind == KIND_MATMUL_I8) {
+        const int32_t *y = out, *r = ref;
+        for (size_t i = 0; i < count; i++) {
+            double e = fabs((double)y[i] - r[i]);
+            if (e > max_abs) max_abs = e;
+            if (r[i] && e / fabs((double)r[i]) > max_rel) max_rel = e / fabs((double)r[i]);
+            ok &= e == 0;
+        }
+    } else {
+        // gamma_k = k u / (1 - k u), u = 2^-24 (kernels.c)
+        double gamma = kern->kind == KIND_MATMUL_F32 ? s.k * 0x1p-24 / (1 - s.k * 0x1p-24) : 0;
+        const float *y = out;
+        const double *r = ref;
+        for (size_t i = 0; i < count; i++) {
+            double yi = y[i], ri = r[i];
+            if (isnan(ri) || isnan(yi) || isinf(ri) || isinf(yi)) {
+                // NaN where the reference has NaN, the same infinity where it has one
+                if (!(isnan(ri) && isnan(yi)) && yi != ri) ok = 0, max_abs = INFINITY;
+                continue;
+            }
+            double e = fabs(yi - ri), tol = kern->atol + kern->rtol * fabs(ri);
+            if (bound) tol += gamma * bound[i];
+            if (e > max_abs) max_abs = e;
+            if (ri != 0 && e / fabs(ri) > max_rel) max_rel = e / fabs(ri);
+            if (!(e <= tol)) ok = 0;
+        }
+    }
+    if (abs_err) *abs_err = max_abs;
+    if (rel_err) *rel_err = max_rel;
+    return ok;
+}
+
+static int inputs_intact(const struct buffers *b) {
+    for (int i = 0; i < b->n_in; i++) {
+        if (memcmp(b->in[i], b->copy[i], b->in_bytes[i]) != 0) return 0;
+    }
+    return 1;
+}
+
+// ---------------------------------------------------------------------------
+// one tier: what to call
+
+struct invoker {
+    const struct kernel *kern;
+    struct shape s;
+    const struct buffers *b;
+    const struct variant *v;  // native tiers
+    struct py_call *py;       // Python tiers
+    int blas;                 // the blas tier
+    char *err;
+    size_t errlen;
+};
+
+static int invoke(const struct invoker *iv) {
+    const struct buffers *b = iv->b;
+    if (iv->py) return embed_call(iv->py, iv->err, iv->errlen);
+    if (iv->blas) {
+        blas_sgemm(b->out, b->in[0], b->in[1], iv->s.m, iv->s.n, iv->s.k);
+        return 0;
+    }
+    switch (iv->kern->kind) {
+    case KIND_UNARY_F32: iv->v->fn.unary(b->out, b->in[0], iv->s.n); break;
+    case KIND_MATMUL_F32: iv->v->fn.matmul_f32(b->out, b->in[0], b->in[1], iv->s.m, iv->s.n, iv->s.k); break;
+    case KIND_MATMUL_I8: iv->v->fn.matmul_i8(b->out, b->in[0], b->in[1], iv->s.m, iv->s.n, iv->s.k); break;
+    }
+    return 0;
+}
+
+static double clock_ns(clockid_t id) {
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static double now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+
+// The variant of a native tier this CPU runs, or NULL with the reason.
+static const struct variant *pick_variant(const struct kernel *kern, int tier, unsigned cpu,
+                                          char *why, size_t whylen) {
+    const struct variant *v = kern->tier[tier], *last = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (!v[i].fn.unary) continue;
+        last = &v[i]; // the least demanding variant comes last
+        if ((v[i].needs & cpu) == v[i].needs) return &v[i];
+    }
+    char names[128];
+    unsigned lacks = last ? last->needs & ~cpu_features(CAP_AVX512) : 0;
+    if (!last) snprintf(why, whylen, "not built: the compiler lacks the flags for it");
+    else if (!lacks) snprintf(why, whylen, "excluded by --max-isa");
+    else snprintf(why, whylen, "not available on this CPU: it lacks %s", cpu_feature_names(lacks, names, sizeof names));
+    return NULL;
+}
+
+static struct py_call *py_call_new(int tier, const struct kernel *kern, struct shape s,
+                                   const struct buffers *b, char *err, size_t errlen) {
+    char fmt_in = kern->kind == KIND_MATMUL_I8 ? 'b' : 'f';
+    char fmt_out = kern->kind == KIND_MATMUL_I8 ? 'i' : 'f';
+    struct py_arg args[6];
+    int n = 0;
+    args[n++] = (struct py_arg){ARG_VIEW, b->out, b->out_bytes / 4, fmt_out, 0};
+    for (int i = 0; i < b->n_in; i++)
+        args[n++] = (struct py_arg){ARG_VIEW, b->in[i], b->in_bytes[i] / (fmt_in == 'f' ? 4 : 1), fmt_in, 0};
+    if (kern->kind == KIND_UNARY_F32) {
+        args[n++] = (struct py_arg){ARG_INT, NULL, 0, 0, (long)s.n};
+    } else {
+        args[n++] = (struct py_arg){ARG_INT, NULL, 0, 0, (long)s.m};
+        args[n++] = (struct py_arg){ARG_INT, NULL, 0, 0, (long)s.n};
+        args[n++] = (struct py_arg){ARG_INT, NULL, 0, 0, (long)s.k};
+    }
+    return embed_call_new(py_modules[tier], kern->name, args, n, err, errlen);
+}
+
+// Fill the output with a pattern no kernel produces by chance, so a tier that
+// writes nothing cannot pass on an earlier tier's result.
+static void poison(const struct buffers *b) {
+    memset(b->out, 0xff, b->out_bytes); // float NaN, int32 -1
+}
+
+static void run_tier(int t, const struct kernel *kern, struct shape s, const struct buffers *b,
+                     const struct run_config *cfg, struct tier_result *r) {
+    memset(r, 0, sizeof *r);
+    r->tier = t;
+    r->status = ST_UNAVAILABLE;
+    struct invoker iv = {kern, s, b, NULL, NULL, 0, r->note, sizeof r->note};
+    int is_py = t == T_PYTHON || t == T_NUMPY;
+    if (is_py) {
+        if (t == T_PYTHON && !cfg->python) return (void)snprintf(r->note, sizeof r->note, "kernels.py did not import");
+        if (t == T_NUMPY && !cfg->numpy) return (void)snprintf(r->note, sizeof r->note, "%s", cfg->numpy_note);
+        r->isa = t == T_PYTHON ? "CPython" : "NumPy";
+        if (!(iv.py = py_call_new(t, kern, s, b, r->note, sizeof r->note))) return;
+    } else if (t == T_BLAS) {
+        if (!blas_available()) return (void)snprintf(r->note, sizeof r->note, "not built: configure found no OpenBLAS");
+        iv.blas = 1;
+        r->isa = blas_corename();
+    } else {
+        if (!(iv.v = pick_variant(kern, t - T_SCALAR, cfg->cpu, r->note, sizeof r->note))) return;
+        r->isa = iv.v->isa;
+    }
+
+    // warm-up, then verify that one call before any timing counts
+    poison(b);
+    double t0 = now_ns();
+    if (invoke(&iv) < 0) {
+        r->status = ST_FAILED;
+        goto done;
+    }
+    double first = now_ns() - t0;
+    r->verified = verify_output(kern, s, b->out, b->ref, b->bound, &r->max_abs_err, &r->max_rel_err);
+    if (!r->verified) {
+        r->status = ST_FAILED;
+        snprintf(r->note, sizeof r->note, "wrong result: max abs error %.3g", r->max_abs_err);
+        goto done;
+    }
+    if (!inputs_intact(b)) {
+        r->status = ST_FAILED;
+        snprintf(r->note, sizeof r->note, "the kernel wrote to its input");
+        goto done;
+    }
+
+    // Samples of `iterations` calls each, long enough to dwarf the clock's
+    // cost; at least 3 samples and min_time seconds in all. A Python sample
+    // longer than max_time ends the series.
+    double target = cfg->min_time * 1e9 / 30;
+    long iters = first > 0 && first < target ? (long)(target / first) : 1;
+    if (iters < 1) iters = 1;
+    double *samples = r->samples_ns, total = 0, cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    int n = 0;
+    int want = cfg->repetitions;
+    while (want ? n < want : n < MAX_SAMPLES && (n < 3 || total < cfg->min_time * 1e9)) {
+        t0 = now_ns();
+        for (long i = 0; i < iters; i++) {
+            if (invoke(&iv) < 0) {
+                r->status = ST_FAILED;
+                goto done;
+            }
+        }
+        double dt = now_ns() - t0;
+        samples[n++] = dt / iters;
+        total += dt;
+        if (!want && is_py && dt / iters > cfg->max_time * 1e9) {
+            r->cut = n < 3;
+            break;
+        }
+    }
+    if (!inputs_intact(b)) {
+        r->status = ST_FAILED;
+        snprintf(r->note, sizeof r->note, "the kernel wrote to its input");
+        goto done;
+    }
+    double scratch[MAX_SAMPLES];
+    r->cpu_ns = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / ((double)n * iters);
+    r->repetitions = n;
+    r->iterations = iters;
+    r->min_ns = stats_min(samples, n);
+    r->mad_ns = stats_mad(samples, n, scratch);
+    r->median_ns = stats_median(samples, n, scratch);
+    r->cv = stats_cv(samples, n);
+    r->status = ST_OK;
+    if (r->cut)
+        snprintf(r->note, sizeof r->note, "%d repetition%s: one took longer than --max-time", n, n > 1 ? "s" : "");
+    char sz[64];
+    if (r->cv > 0.10)
+        warnf("%s/%s/%s: the repetitions vary by %.0f%% (CV); the machine may be busy",
+              kern->name, all_tier_names[t], shape_str(kern, s, sz, sizeof sz), 100 * r->cv);
+    struct timespec res;
+    if (clock_getres(CLOCK_MONOTONIC, &res) == 0 && r->min_ns * iters < 100 * (res.tv_sec * 1e9 + res.tv_nsec))
+        warnf("%s/%s/%s: a repetition lasts under 100 ticks of the clock", kern->name, all_tier_names[t],
+              shape_str(kern, s, sz, sizeof sz));
+done:
+    embed_call_free(iv.py);
+}
+
+static const struct tier_result *find_ok(const struct case_result *cr, int tier) {
+    for (int i = 0; i < cr->n_tiers; i++) {
+        if (cr->tiers[i].tier == tier && cr->tiers[i].status == ST_OK) return &cr->tiers[i];
+    }
+    return NULL;
+}
+
+// interpreter (python -> scalar), compiler (scalar -> autovec), hand SIMD
+// (autovec -> avx2), wider vectors (avx2 -> avx512), library (our best native
+// tier -> blas): the factors multiply back to python / the last tier that ran.
+static void decompose(struct case_result *cr) {
+    static const int chain[] = {T_PYTHON, T_SCALAR, T_AUTOVEC, T_AVX2, T_AVX512};
+    struct decomposition *d = &cr->decomp;
+    const struct tier_result *prev = find_ok(cr, T_PYTHON);
+    d->last_tier = prev ? T_PYTHON : -1;
+    for (int f = 0; prev && f < 4; f++) {
+        const struct tier_result *next = find_ok(cr, chain[f + 1]);
+        if (!next) continue; // a missing step folds into the next factor
+        d->factor[f] = prev->median_ns / next->median_ns;
+        prev = next;
+        d->last_tier = next->tier;
+    }
+    const struct tier_result *blas = find_ok(cr, T_BLAS);
+    if (prev && blas) {
+        d->factor[F_LIBRARY] = prev->median_ns / blas->median_ns;
+        prev = blas;
+        d->last_tier = T_BLAS;
+    }
+    const struct tier_result *py = find_ok(cr, T_PYTHON);
+    d->total = py && prev ? py->median_ns / prev->median_ns : 0;
+}
+
+static void roof_for(struct case_result *cr, const struct roofline *roof) {
+    if (!roof || !roof->measured) return;
+    switch (cr->kern->kind) {
+    case KIND_UNARY_F32: cr->roof = roof->copy_gbps, cr->roof_name = "memory copy bandwidth"; break;
+    case KIND_MATMUL_F32:
+        if (roof->fma_avx512_gflops) cr->roof = roof->fma_avx512_gflops, cr->roof_name = "AVX-512 FMA peak";
+        else if (roof->fma_avx2_gflops) cr->roof = roof->fma_avx2_gflops, cr->roof_name = "AVX2 FMA peak";
+        break;
+    case KIND_MATMUL_I8:
+        if (roof->vnni_avx512_gops) cr->roof = roof->vnni_avx512_gops, cr->roof_name = "AVX512-VNNI peak";
+        break;
+    }
+}
+
+int run_case(const struct kernel *kern, struct shape s, const struct run_config *cfg, struct case_result *out) {
+    struct buffers b;
+    memset(out, 0, sizeof *out);
+    out->kern = kern;
+    out->shape = s;
+    if (kern->kind == KIND_UNARY_F32) {
+        out->work = 8.0 * s.n; // the least traffic: read x once, write out once
+        out->unit = "GB/s";
+    } else {
+        out->work = 2.0 * s.m * s.n * s.k;
+        out->unit = kern->kind == KIND_MATMUL_F32 ? "GFLOP/s" : "GOP/s";
+    }
+    roof_for(out, cfg->roof);
+    if (buffers_new(&b, kern, s, cfg->seed) < 0) {
+        char sz[64];
+        fprintf(stderr, "bmml-host: %s %s: out of memory: %s\n", kern->name,
+                shape_str(kern, s, sz, sizeof sz), strerror(ENOMEM));
+        return 3;
+    }
+    reference(kern, s, &b);
+    for (int t = 0; t < N_TIERS; t++) {
+        if (!(cfg->tiers & (1u << t))) continue;
+        if (t == T_BLAS && kern->kind != KIND_MATMUL_F32) continue; // BLAS has only this one
+        struct tier_result *r = &out->tiers[out->n_tiers++];
+        run_tier(t, kern, s, &b, cfg, r);
+        if (r->status != ST_OK) continue;
+        r->rate = out->work / r->median_ns; // per ns = giga per s
+        if (out->roof > 0) r->pct_of_roof = 100 * r->rate / out->roof;
+    }
+    buffers_free(&b);
+
+    const struct tier_result *py = find_ok(out, T_PYTHON);
+    double scratch[2 * MAX_SAMPLES];
+    for (int i = 0; py && i < out->n_tiers; i++) {
+        struct tier_result *r = &out->tiers[i];
+        if (r->status != ST_OK) continue;
+        r->speedup = py->median_ns / r->median_ns;
+        stats_ratio_interval(py->samples_ns, py->repetitions, r->samples_ns, r->repetitions, 2000,
+                             cfg->seed + i, scratch, &r->speedup_lo, &r->speedup_hi);
+    }
+    decompose(out);
+    return 0;
+}

@@ -1,0 +1,98 @@
+// Cases, buffers, warm-up, repetitions, verification.
+#ifndef BMML_RUNNER_H
+#define BMML_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels.h"
+#include "roofline.h"
+
+// Every tier a kernel is measured in: the two Python ones, the native ones in
+// the order of enum tier (T_SCALAR + TIER_x), then OpenBLAS (fp32 matmul only).
+enum { T_PYTHON, T_NUMPY, T_SCALAR, T_AUTOVEC, T_AVX2, T_AVX512, T_BLAS, N_TIERS };
+extern const char *const all_tier_names[N_TIERS];
+int tier_find(const char *name); // -1 when unknown
+
+struct shape {
+    size_t m, n, k; // element-wise kernels: n elements, m = k = 0
+};
+
+// The shape --all (or --quick) runs for a kernel.
+struct shape default_shape(const struct kernel *kern, int quick);
+// Check a shape for kernel: limits, overflow, memory. 0, or -1 with the reason.
+int shape_check(const struct kernel *kern, struct shape s, char *err, size_t errlen);
+// "10000000" or "500x500x500", into buf.
+const char *shape_str(const struct kernel *kern, struct shape s, char *buf, size_t size);
+
+enum status { ST_OK, ST_UNAVAILABLE, ST_FAILED };
+extern const char *const status_names[3];
+
+#define MAX_SAMPLES 1000
+
+struct tier_result {
+    int tier;            // T_*
+    const char *isa;     // the instruction set the variant uses, or NULL
+    enum status status;
+    char note[256];      // why unavailable or failed; a remark when ok
+    int repetitions;     // timed samples
+    long iterations;     // calls per sample
+    int cut;             // the series ended early at --max-time
+    double median_ns, min_ns, mad_ns; // per call, wall clock
+    double cpu_ns;       // per call, this thread's CPU time, mean over the samples
+    double cv;           // standard deviation / mean of the samples
+    double samples_ns[MAX_SAMPLES]; // per call, one per repetition
+    double max_abs_err, max_rel_err;
+    int verified;
+    double rate;         // GB/s or GFLOP/s or GOP/s at the median
+    double speedup;      // python median / this median; 0 when there is none
+    double speedup_lo, speedup_hi; // its 95% bootstrap interval
+    double pct_of_roof;  // rate as a share of the roofline's roof for this kernel, 0 when unknown
+};
+
+// The speedup over Python as a product of steps, each the ratio of two tiers' medians.
+enum { F_INTERPRETER, F_COMPILER, F_HAND_SIMD, F_WIDER, F_LIBRARY, N_FACTORS };
+extern const char *const factor_names[N_FACTORS];
+struct decomposition {
+    double factor[N_FACTORS]; // 0 where a tier of the pair did not run
+    double total;             // python / the last tier in the chain that ran
+    int last_tier;            // that tier
+};
+
+struct case_result {
+    const struct kernel *kern;
+    struct shape shape;
+    double work;        // bytes (element-wise) or operations (matmul) per call
+    const char *unit;   // "GB/s", "GFLOP/s", "GOP/s"
+    double roof;        // the roof in `unit`, 0 when not measured
+    const char *roof_name;
+    int n_tiers;
+    struct tier_result tiers[N_TIERS];
+    struct decomposition decomp;
+};
+
+struct run_config {
+    uint64_t seed;
+    double min_time;    // seconds of samples per tier, at least 3 samples
+    double max_time;    // seconds: a Python sample longer than this ends its series
+    int repetitions;    // > 0: exactly this many samples, whatever the times
+    unsigned cpu;       // CPU_* bits this run may use
+    unsigned tiers;     // bit T_* set: run it
+    int python;         // kernels.py imported
+    int numpy;          // numpy_kernels.py imported
+    char numpy_note[200];
+    const struct roofline *roof; // NULL: not measured
+};
+
+// 1 when out (float32 or int32) passes against ref (double or int32) with the
+// kernel's tolerance, bound being the matmul's sum_p |a_ip b_pj| or NULL.
+// The largest absolute and relative errors go to abs_err and rel_err.
+int verify_output(const struct kernel *kern, struct shape s, const void *out, const void *ref,
+                  const double *bound, double *abs_err, double *rel_err);
+
+// Run one case. 0 when it ran (whatever its tiers' status); 3 when memory
+// could not be had, with the reason on stderr.
+int run_case(const struct kernel *kern, struct shape s, const struct run_config *cfg,
+             struct case_result *out);
+
+#endif

@@ -1,0 +1,132 @@
+// Options: what is accepted, what is refused with exit code 2, and the binary's
+// own answers to bad input.
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cli.h"
+#include "config.h"
+#include "kernels.h"
+
+static struct options o;
+static char err[512];
+
+// parse("--size", "7"): the arguments after the program name
+static int parse_argv(char **argv) {
+    int argc = 0;
+    while (argv[argc]) argc++;
+    err[0] = '\0';
+    return cli_parse(&o, argc, argv, err, sizeof err);
+}
+#define parse(...) parse_argv((char *[]){"bmml-host", __VA_ARGS__, NULL})
+
+Test(cli, defaults) {
+    cr_assert_eq(parse_argv((char *[]){"bmml-host", NULL}), 0, "%s", err);
+    cr_expect_eq(o.n_kernel, 0, "no selection means every kernel");
+    cr_expect_eq(o.tiers, (1u << N_TIERS) - 1);
+    cr_expect_eq(o.seed, 42);
+    cr_expect_eq(o.min_time, 0.2);
+    cr_expect_eq(o.max_isa, CAP_AVX512);
+}
+
+Test(cli, selections_parse) {
+    cr_assert_eq(parse("--kernel", "gelu,matmul", "--tiers", "python,avx2", "--size", "100", "--quick"), 0, "%s", err);
+    cr_expect_eq(o.n_kernel, 2);
+    cr_expect_str_eq(kernels[o.kernel[0]].name, "gelu");
+    cr_expect_str_eq(kernels[o.kernel[1]].name, "matmul");
+    cr_expect_eq(o.tiers, (1u << T_PYTHON) | (1u << T_AVX2));
+    cr_expect_eq(o.size.n, 100);
+    cr_expect_eq(o.min_time, 0.02, "--quick shortens the timing");
+}
+
+Test(cli, matmul_shape_parses) {
+    cr_assert_eq(parse("--kernel", "matmul_int8", "--size", "7x13x5"), 0, "%s", err);
+    cr_expect_eq(o.size.m, 7);
+    cr_expect_eq(o.size.n, 13);
+    cr_expect_eq(o.size.k, 5);
+}
+
+Test(cli, max_isa_and_times_parse) {
+    cr_assert_eq(parse("--max-isa", "scalar", "--min-time", "0.5", "--max-time", "3", "--seed=7"), 0, "%s", err);
+    cr_expect_eq(o.max_isa, CAP_SCALAR);
+    cr_expect_eq(o.min_time, 0.5);
+    cr_expect_eq(o.max_time, 3.0);
+    cr_expect_eq(o.seed, 7);
+}
+
+// Each bad input is refused with 2 and a message naming what was wrong.
+static void refused(const char *what, int rc) {
+    cr_expect_eq(rc, 2, "%s: accepted", what);
+    cr_expect(strstr(err, what) != NULL, "message '%s' does not name '%s'", err, what);
+}
+
+Test(cli, bad_values_are_refused_by_name) {
+    refused("--bogus", parse("--bogus"));
+    refused("conv2d", parse("--kernel", "conv2d"));
+    refused("--kernel", parse("--kernel", ""));
+    refused("--kernel", parse("--kernel", ",,"));
+    refused("gpu", parse("--tiers", "avx2,gpu"));
+    refused("0", parse("--size", "0"));
+    refused("-5", parse("--size", "-5"));
+    refused("12abc", parse("--size", "12abc"));
+    refused("abc", parse("--size", "abc"));
+    refused("99999999999999999999999", parse("--size", "99999999999999999999999"));
+    refused("3x4", parse("--kernel", "matmul", "--size", "3x4"));
+    refused("MxNxK", parse("--kernel", "relu", "--size", "3x4x5"));
+    refused("avx1024", parse("--max-isa", "avx1024"));
+    refused("--min-time", parse("--min-time", "0"));
+    refused("--max-time", parse("--max-time", "nan"));
+    refused("--seed", parse("--seed", "-1"));
+    refused("--json", parse("--json"));
+    refused("stray", parse("stray"));
+}
+
+// ---------------------------------------------------------------------------
+// the binary itself
+
+static int run(const char *args, char *out, size_t size) {
+    const char *host = getenv("BMML_HOST");
+    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", host, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char out[1 << 16];
+
+Test(host, bad_input_exits_2_with_a_pointer_to_help) {
+    cr_expect_eq(run("--kernel nope", out, sizeof out), 2, "%s", out);
+    cr_expect(strstr(out, "unknown kernel 'nope'") && strstr(out, "--help"), "%s", out);
+    cr_expect_eq(run("--size 0", out, sizeof out), 2, "%s", out);
+    cr_expect_eq(run("--kernel matmul --size 100000000", out, sizeof out), 2, "%s", out);
+    cr_expect(strstr(out, "GiB"), "says how much memory it would need: %s", out);
+    cr_expect_eq(run("--quick --json /nonexistent-dir/r.json", out, sizeof out), 2, "%s", out);
+    cr_expect(strstr(out, "/nonexistent-dir/r.json"), "%s", out);
+}
+
+Test(host, help_and_version) {
+    cr_expect_eq(run("--help", out, sizeof out), 0);
+    cr_expect(strstr(out, "--max-isa") && strstr(out, "--json"), "%s", out);
+    cr_expect_eq(run("--version", out, sizeof out), 0);
+    cr_expect(strstr(out, PACKAGE_VERSION), "%s", out);
+}
+
+Test(host, missing_scripts_exit_3_and_say_where) {
+    cr_expect_eq(run("--quick --kernel relu --scripts-dir /nonexistent-scripts", out, sizeof out), 3, "%s", out);
+    cr_expect(strstr(out, "/nonexistent-scripts"), "%s", out);
+}
+
+Test(host, max_isa_scalar_reports_simd_tiers_unavailable) {
+    cr_assert_eq(run("--quick --kernel relu,matmul_int8 --max-isa scalar --tiers scalar,autovec,avx2,avx512",
+                     out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "excluded by --max-isa") || strstr(out, "not built"), "%s", out);
+    cr_expect(strstr(out, "ok, max err 0"), "the scalar tier ran: %s", out);
+    cr_expect(!strstr(out, "avx2+fma "), "no AVX2 variant ran: %s", out);
+}

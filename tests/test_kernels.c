@@ -1,0 +1,749 @@
+// Every native variant in the kernel table against the references in
+// src/kernels/ref.c: sizes that hit every vector tail, pointers off 64-byte
+// alignment and flush against guard pages, special values, and the verifier
+// the runner trusts.
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <float.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cpu.h"
+#include "guard.h"
+#include "kernels.h"
+#include "runner.h"
+
+// ---------------------------------------------------------------------------
+// inputs
+
+static uint64_t splitmix64(uint64_t *state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+// uniform in [lo, hi]: 24 random bits, all a float's significand holds
+static float uniform(uint64_t *state, float lo, float hi) {
+    return lo + (hi - lo) * ((float)(splitmix64(state) >> 40) * 0x1p-24f);
+}
+
+static void fill_f32(float *x, size_t n, float lo, float hi, uint64_t seed) {
+    for (size_t i = 0; i < n; i++) x[i] = uniform(&seed, lo, hi);
+}
+
+enum i8_fill {
+    I8_RANDOM,   // all of [-128, 127]
+    I8_MIN,      // every element -128: -128 * -128 is the largest product
+    I8_EXTREMES, // -128 and 127 at random: where u8 x s8 and int16 pair sums saturate
+};
+
+static void fill_i8(int8_t *x, size_t n, enum i8_fill how, uint64_t seed) {
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = splitmix64(&seed);
+        x[i] = how == I8_MIN ? -128 : how == I8_EXTREMES ? (r >> 63 ? 127 : -128) : (int8_t)(r >> 56);
+    }
+}
+
+// never NULL, even for 0 bytes, so memcpy and memcmp get valid pointers
+static void *xmalloc(size_t bytes) {
+    void *p = malloc(bytes ? bytes : 1);
+    cr_assert(p != NULL, "no memory for %zu bytes", bytes);
+    return p;
+}
+
+// ---------------------------------------------------------------------------
+// where a buffer sits
+
+enum where {
+    OFFSET,         // off elements past a 64-byte boundary
+    END_AT_GUARD,   // its last byte is the last readable one
+    START_AT_GUARD, // its first byte follows a PROT_NONE page
+};
+
+struct place {
+    enum where where;
+    int off;
+};
+
+struct buf {
+    void *heap;
+    struct guarded g;
+};
+
+static void *buf_new(struct buf *b, struct place p, size_t bytes, size_t elem) {
+    memset(b, 0, sizeof *b);
+    if (p.where != OFFSET) {
+        b->g = guard_alloc(bytes, p.where == END_AT_GUARD ? GUARD_AT_END : GUARD_AT_START);
+        return b->g.ptr;
+    }
+    // exactly as large as asked, so ASan flags even a one-element overrun
+    size_t lead = (size_t)p.off * elem;
+    if (posix_memalign(&b->heap, 64, lead + bytes ? lead + bytes : 1) != 0) return NULL;
+    return (char *)b->heap + lead;
+}
+
+static void buf_free(struct buf *b) {
+    free(b->heap);
+    guard_free(&b->g);
+}
+
+static const char *place_str(struct place p, char *s, size_t size) {
+    if (p.where == END_AT_GUARD) return "end@guard";
+    if (p.where == START_AT_GUARD) return "start@guard";
+    snprintf(s, size, "+%d", p.off);
+    return s;
+}
+
+// ---------------------------------------------------------------------------
+// running a variant and saying where it failed
+
+// Criterion reports that a test crashed, not on which case: the case in
+// flight is kept here and printed by the handler.
+static char now[256];
+
+static void on_crash(int sig) {
+    static const char what[] = "\ncrashed in: ";
+    if (write(STDERR_FILENO, what, sizeof what - 1) < 0 || write(STDERR_FILENO, now, strlen(now)) < 0 ||
+        write(STDERR_FILENO, "\n", 1) < 0) {
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void report_crashes(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_crash;
+    sigemptyset(&sa.sa_mask);
+    // SIGILL: a variant using an instruction its `needs` bits do not cover
+    const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+}
+
+// One bug usually fails every case; a few messages show its pattern.
+#define MAX_REPORTED 8
+
+struct run {
+    const struct kernel *kern;
+    const struct variant *v;
+    const char *tier;
+    int failures;
+};
+
+static void set_now(const struct run *r, const char *where) {
+    snprintf(now, sizeof now, "%s %s (%s), %s", r->kern->name, r->tier, r->v->isa, where);
+}
+
+__attribute__((format(printf, 2, 3))) static void fail(struct run *r, const char *fmt, ...) {
+    if (r->failures++ >= MAX_REPORTED) return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cr_expect_fail("%s %s (%s): %s", r->kern->name, r->tier, r->v->isa, msg);
+}
+
+// The first element verify_output rejects, checked one at a time, for the
+// message: verify_output itself reports only the largest errors.
+static size_t first_bad(const struct kernel *kern, struct shape s, const void *out, const void *ref,
+                        const double *bound) {
+    size_t count = kern->kind == KIND_UNARY_F32 ? s.n : s.m * s.n;
+    size_t ref_size = kern->kind == KIND_MATMUL_I8 ? sizeof(int32_t) : sizeof(double);
+    struct shape one = kern->kind == KIND_UNARY_F32 ? (struct shape){0, 1, 0} : (struct shape){1, 1, s.k};
+    for (size_t i = 0; i < count; i++) {
+        if (!verify_output(kern, one, (const char *)out + 4 * i, (const char *)ref + ref_size * i,
+                           bound ? bound + i : NULL, NULL, NULL))
+            return i;
+    }
+    return count;
+}
+
+static int built(const struct kernel *kern, const struct variant *v) {
+    switch (kern->kind) {
+    case KIND_UNARY_F32: return v->fn.unary != NULL;
+    case KIND_MATMUL_F32: return v->fn.matmul_f32 != NULL;
+    case KIND_MATMUL_I8: return v->fn.matmul_i8 != NULL;
+    }
+    return 0;
+}
+
+// Run check on every variant of a tier slot that this build has and this
+// CPU can run; skip, saying why, when there is none.
+static void run_tier(const char *name, enum tier t, void (*check)(struct run *)) {
+    const struct kernel *kern = kernel_find(name);
+    cr_assert(kern != NULL, "%s is not in the kernel table", name);
+    unsigned have = cpu_features(CAP_AVX512);
+    char why[400] = "";
+    int ran = 0;
+    for (int i = 0; i < 2; i++) {
+        const struct variant *v = &kern->tier[t][i];
+        if (!built(kern, v)) continue;
+        if (v->needs & ~have) {
+            char lacks[128];
+            size_t len = strlen(why);
+            snprintf(why + len, sizeof why - len, "%s%s needs %s, which this CPU lacks", len ? "; " : "", v->isa,
+                     cpu_feature_names(v->needs & ~have, lacks, sizeof lacks));
+            continue;
+        }
+        struct run r = {kern, v, tier_names[t], 0};
+        check(&r);
+        if (r.failures > MAX_REPORTED)
+            cr_expect_fail("%s %s (%s): and %d more failing cases", name, tier_names[t], v->isa,
+                           r.failures - MAX_REPORTED);
+        ran++;
+    }
+    if (!ran) {
+        if (!why[0]) cr_skip_test("%s %s: not built (this build lacks the instruction set)", name, tier_names[t]);
+        cr_skip_test("%s %s: %s", name, tier_names[t], why);
+    }
+    if (why[0]) cr_log_info("%s %s: not all variants tested: %s", name, tier_names[t], why);
+}
+
+// One Test per native tier, each running check on that tier's variants.
+#define FOR_EACH_TIER(suite, what, check)                                                              \
+    Test(suite, scalar_##what, .init = report_crashes) { run_tier(#suite, TIER_SCALAR, check); }     \
+    Test(suite, autovec_##what, .init = report_crashes) { run_tier(#suite, TIER_AUTOVEC, check); }   \
+    Test(suite, avx2_##what, .init = report_crashes) { run_tier(#suite, TIER_AVX2, check); }         \
+    Test(suite, avx512_##what, .init = report_crashes) { run_tier(#suite, TIER_AVX512, check); }
+
+// ---------------------------------------------------------------------------
+// element-wise kernels
+
+// Call the variant on a copy of x0 (n floats) placed as px says, its output
+// placed as po says and prefilled with NaN bytes, so a kernel that writes
+// nothing fails. The output is copied to result.
+static void unary_call(struct run *r, float *result, const float *x0, size_t n, struct place px, struct place po,
+                       const char *where) {
+    struct buf bx, bo;
+    float *x = buf_new(&bx, px, n * sizeof *x, sizeof *x);
+    float *out = buf_new(&bo, po, n * sizeof *out, sizeof *out);
+    cr_assert(x && out, "no memory for %zu floats", n);
+    memcpy(x, x0, n * sizeof *x);
+    memset(out, 0xff, n * sizeof *out);
+    set_now(r, where);
+    r->v->fn.unary(out, x, n);
+    if (memcmp(x, x0, n * sizeof *x) != 0) fail(r, "%s: the kernel wrote to its input", where);
+    memcpy(result, out, n * sizeof *out);
+    buf_free(&bx);
+    buf_free(&bo);
+}
+
+static void unary_verify(struct run *r, const float *x, const float *out, const double *ref, size_t n,
+                         const char *where) {
+    struct shape s = {0, n, 0};
+    double abs_err, rel_err;
+    if (verify_output(r->kern, s, out, ref, NULL, &abs_err, &rel_err)) return;
+    size_t i = first_bad(r->kern, s, out, ref, NULL);
+    fail(r, "%s: max abs error %.3g (rel %.3g; atol %g, rtol %g), first at [%zu]: x %.9g -> %.9g, reference %.9g",
+         where, abs_err, rel_err, r->kern->atol, r->kern->rtol, i, x[i], out[i], ref[i]);
+}
+
+// 8 floats fill an AVX2 register, 16 an AVX-512 one: 7 and 15 = 8 + 7 leave
+// the longest AVX2 tail, 17, 33 and 65 one element past whole vectors, 31 and
+// 63 the longest AVX-512 tail, 1000 = 31 * 32 + 8 and 4099 = 4096 + 3 the
+// unrolled loops with a short tail, 0 a call that must touch nothing.
+static const size_t unary_sizes[] = {0, 1, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 1000, 4099};
+
+static void unary_tails(struct run *r) {
+    // x and out at every pair of offsets 0..3 floats, so neither can hide
+    // behind the other's alignment; then each pair of guard placements
+    struct place places[16 + 4][2];
+    int n_places = 0;
+    for (int ox = 0; ox < 4; ox++) {
+        for (int oo = 0; oo < 4; oo++) {
+            places[n_places][0] = (struct place){OFFSET, ox};
+            places[n_places++][1] = (struct place){OFFSET, oo};
+        }
+    }
+    const enum where guards[] = {END_AT_GUARD, START_AT_GUARD};
+    for (int gx = 0; gx < 2; gx++) {
+        for (int go = 0; go < 2; go++) {
+            places[n_places][0] = (struct place){guards[gx], 0};
+            places[n_places++][1] = (struct place){guards[go], 0};
+        }
+    }
+    for (size_t si = 0; si < sizeof unary_sizes / sizeof unary_sizes[0]; si++) {
+        size_t n = unary_sizes[si];
+        float *x = xmalloc(n * sizeof *x), *out = xmalloc(n * sizeof *out);
+        double *ref = xmalloc(n * sizeof *ref);
+        fill_f32(x, n, r->kern->in_lo, r->kern->in_hi, 0x5eed0000 + n);
+        r->kern->ref(ref, x, n);
+        for (int p = 0; p < n_places; p++) {
+            char where[96], s1[16], s2[16];
+            snprintf(where, sizeof where, "n=%zu, x %s, out %s", n, place_str(places[p][0], s1, sizeof s1),
+                     place_str(places[p][1], s2, sizeof s2));
+            unary_call(r, out, x, n, places[p][0], places[p][1], where);
+            unary_verify(r, x, out, ref, n, where);
+        }
+        free(x), free(out), free(ref);
+    }
+}
+
+// special values, spread through 37 = 32 + 5 elements: whole AVX2 and
+// AVX-512 vectors and a tail
+#define N_MIXED 37
+#define N_SPECIAL 15
+
+static void special_values(float v[N_SPECIAL]) {
+    // a negative NaN with a payload: relu must pass it on bit for bit
+    uint32_t bits = 0xffc00123u;
+    float neg_nan;
+    memcpy(&neg_nan, &bits, sizeof neg_nan);
+    const float s[N_SPECIAL] = {NAN,      neg_nan,   INFINITY, -INFINITY, -0.0f,  0.0f,   FLT_MAX, -FLT_MAX,
+                                0x1p-149f, 1e-30f, -1e-30f,  88.7f,     -88.7f, 100.0f, -100.0f};
+    memcpy(v, s, sizeof s);
+}
+
+// Ordinary values with the specials at (5 i + rot) mod 37: over rot = 0..36
+// every special visits every lane, the tail included.
+static void mixed(float x[N_MIXED], const struct kernel *kern, int rot) {
+    float s[N_SPECIAL];
+    special_values(s);
+    fill_f32(x, N_MIXED, kern->in_lo, kern->in_hi, 0x5bec0000 + rot);
+    for (int i = 0; i < N_SPECIAL; i++) x[(5 * i + rot) % N_MIXED] = s[i];
+}
+
+static const struct place unaligned[2] = {{OFFSET, 1}, {OFFSET, 2}};
+
+static void relu_special(struct run *r) {
+    for (int rot = 0; rot < N_MIXED; rot++) {
+        float x[N_MIXED], out[N_MIXED];
+        char where[64];
+        snprintf(where, sizeof where, "special values rotated by %d", rot);
+        mixed(x, r->kern, rot);
+        unary_call(r, out, x, N_MIXED, unaligned[0], unaligned[1], where);
+        for (int i = 0; i < N_MIXED; i++) {
+            // the scalar rule, bit for bit: NaN and -0.0 are not < 0, so they pass through
+            float want = x[i] < 0.0f ? 0.0f : x[i];
+            if (memcmp(&out[i], &want, sizeof want) != 0) {
+                uint32_t xb, ob, wb;
+                memcpy(&xb, &x[i], 4), memcpy(&ob, &out[i], 4), memcpy(&wb, &want, 4);
+                fail(r, "%s: [%d] x %g (0x%08x) -> %g (0x%08x), want 0x%08x", where, i, x[i], xb, out[i], ob, wb);
+            }
+        }
+    }
+}
+
+static void gelu_special(struct run *r) {
+    for (int rot = 0; rot < N_MIXED; rot++) {
+        float x[N_MIXED], out[N_MIXED];
+        double ref[N_MIXED];
+        char where[64];
+        snprintf(where, sizeof where, "special values rotated by %d", rot);
+        mixed(x, r->kern, rot);
+        r->kern->ref(ref, x, N_MIXED);
+        unary_call(r, out, x, N_MIXED, unaligned[0], unaligned[1], where);
+        // NaN exactly where the reference has it: at NaN and at -inf (-inf * 0)
+        for (int i = 0; i < N_MIXED; i++) {
+            if (!isnan(ref[i]) != !isnan(out[i]))
+                fail(r, "%s: [%d] x %g -> %g, reference %g", where, i, x[i], out[i], ref[i]);
+        }
+        unary_verify(r, x, out, ref, N_MIXED, where);
+    }
+}
+
+static void softmax_special(struct run *r) {
+    const size_t max_n = 4099;
+    float *x = xmalloc(max_n * sizeof *x), *out = xmalloc(max_n * sizeof *out);
+    double *ref = xmalloc(max_n * sizeof *ref);
+    char where[96];
+
+    // A NaN anywhere makes the sum NaN, so every output is NaN; a kernel that
+    // clamps exp's argument with max/min can turn it into a number instead.
+    for (int rot = 0; rot < N_MIXED + 6; rot++) {
+        size_t n = N_MIXED;
+        if (rot < N_MIXED) {
+            mixed(x, r->kern, rot);
+            snprintf(where, sizeof where, "special values rotated by %d", rot);
+        } else {
+            // one NaN at the start, middle or end of an unrolled body
+            n = rot - N_MIXED < 3 ? 1000 : max_n;
+            size_t at = (rot - N_MIXED) % 3 == 0 ? 0 : (rot - N_MIXED) % 3 == 1 ? n / 2 : n - 1;
+            fill_f32(x, n, r->kern->in_lo, r->kern->in_hi, 0x7a70000 + rot);
+            x[at] = NAN;
+            snprintf(where, sizeof where, "n=%zu, NaN at [%zu]", n, at);
+        }
+        unary_call(r, out, x, n, unaligned[0], unaligned[1], where);
+        for (size_t i = 0; i < n; i++) {
+            if (!isnan(out[i])) {
+                fail(r, "%s: [%zu] is %g, want NaN", where, i, out[i]);
+                break;
+            }
+        }
+    }
+
+    // All equal: x - max is 0 everywhere, so each output is 1/n whatever the
+    // value, even at the ends of the float range.
+    const size_t eq_n[] = {1, 7, 8, 17, 37, 1000};
+    const float eq_v[] = {0.0f, 1.0f, -7.5f, 1e4f, -1e4f, FLT_MAX, -FLT_MAX, 0x1p-149f};
+    for (size_t ni = 0; ni < sizeof eq_n / sizeof eq_n[0]; ni++) {
+        for (size_t vi = 0; vi < sizeof eq_v / sizeof eq_v[0]; vi++) {
+            size_t n = eq_n[ni];
+            for (size_t i = 0; i < n; i++) x[i] = eq_v[vi];
+            snprintf(where, sizeof where, "n=%zu, all %g", n, eq_v[vi]);
+            r->kern->ref(ref, x, n);
+            unary_call(r, out, x, n, unaligned[0], unaligned[1], where);
+            unary_verify(r, x, out, ref, n, where);
+        }
+    }
+
+    // +-1e4: exp of x - max can only be finite if the max is subtracted
+    // first; exp(-2e4) must underflow to 0, not wrap an exponent. The rest
+    // sit within 10 of the max, where x - max is exact (Sterbenz) and the
+    // usual tolerance holds. Each output is within rtol = 4e-6 of its share,
+    // so the sum is within 4e-6 of 1: 1e-5 leaves room for the sum's rounding.
+    for (int trial = 0; trial < 4; trial++) {
+        size_t n = trial % 2 ? 1000 : N_MIXED;
+        uint64_t seed = 0x1e40000 + trial;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t pick = splitmix64(&seed) % 3;
+            x[i] = pick == 0 ? 1e4f : pick == 1 ? -1e4f : 1e4f - uniform(&seed, 0, 10);
+        }
+        snprintf(where, sizeof where, "n=%zu, +-1e4 (trial %d)", n, trial);
+        r->kern->ref(ref, x, n);
+        unary_call(r, out, x, n, unaligned[0], unaligned[1], where);
+        double sum = 0;
+        size_t bad = n;
+        for (size_t i = 0; i < n; i++) {
+            if (!isfinite(out[i]) && bad == n) bad = i;
+            sum += out[i];
+        }
+        if (bad < n) fail(r, "%s: [%zu] x %g -> %g, not finite", where, bad, x[bad], out[bad]);
+        if (!(fabs(sum - 1) <= 1e-5)) fail(r, "%s: the outputs sum to %.9g, not 1", where, sum);
+        unary_verify(r, x, out, ref, n, where);
+    }
+
+    // -inf is how attention masks a position: its weight must be exactly 0
+    for (int trial = 0; trial < 2; trial++) {
+        size_t n = trial ? 1000 : N_MIXED;
+        fill_f32(x, n, r->kern->in_lo, r->kern->in_hi, 0x3a5c0000 + trial);
+        for (size_t i = 2; i < n; i += 3) x[i] = -INFINITY;
+        snprintf(where, sizeof where, "n=%zu, every third -inf", n);
+        r->kern->ref(ref, x, n);
+        unary_call(r, out, x, n, unaligned[0], unaligned[1], where);
+        for (size_t i = 2; i < n; i += 3) {
+            if (out[i] != 0.0f) {
+                fail(r, "%s: [%zu] -inf -> %g, want 0", where, i, out[i]);
+                break;
+            }
+        }
+        unary_verify(r, x, out, ref, n, where);
+    }
+    free(x), free(out), free(ref);
+}
+
+// ---------------------------------------------------------------------------
+// matmuls
+
+struct mm_case {
+    int m, n, k;
+    enum i8_fill fill; // int8 only; fp32 inputs are uniform in [in_lo, in_hi]
+};
+
+// Rows of a and c, columns of b and c, and k each hit their loops' tails:
+// AVX2 holds 8 floats or 32 int8, AVX-512 16 or 64, VNNI sums groups of 4 k.
+static const struct mm_case mm_cases[] = {
+    {1, 1, 1, I8_RANDOM},       // every loop is all tail
+    {7, 13, 5, I8_RANDOM},      // each dimension short of one vector
+    {17, 33, 65, I8_RANDOM},    // one past whole vectors everywhere
+    {64, 64, 64, I8_RANDOM},    // whole vectors and tiles, no tail at all
+    {100, 37, 250, I8_RANDOM},  // 37 = 32 + 5 columns; k = 250 ends in half a VNNI group
+    {3, 5, 7, I8_RANDOM},       // all tails, k = 4 + 3
+    {6, 16, 1, I8_RANDOM},      // exactly one 6x16 AVX2 register tile, k = 1
+    {5, 15, 3, I8_RANDOM},      // one short of that tile in every direction
+    {13, 31, 513, I8_RANDOM},   // k one past 512, a multiple of any k block
+    {33, 17, 31, I8_RANDOM},    // rows one past 32, k one short of it
+    {1, 100, 1, I8_RANDOM},     // a single row
+    {100, 1, 100, I8_RANDOM},   // a single column, narrower than any vector
+    {31, 47, 129, I8_RANDOM},   // primes and one past 128
+    {200, 200, 200, I8_RANDOM}, // several tiles and cache blocks, with tails
+};
+
+// int8 only: the products int8 kernels get wrong first.
+static const struct mm_case i8_cases[] = {
+    {5, 37, 4096, I8_MIN},     // the largest products, summed long
+    {13, 31, 513, I8_EXTREMES}, // 127 * 127 pairs overflow vpmaddubsw's int16; a + 128 does not fit s8
+    {7, 9, 100, I8_EXTREMES},
+    // the largest k shape_check allows: 131071 * 16384 = 2147467264 just fits int32
+    {2, 17, 131071, I8_MIN},
+};
+
+// a, b, c: aligned, one element (one byte for int8 a and b) off, against
+// guard pages on either side, and mixed
+static const struct place mm_places[][3] = {
+    {{OFFSET, 0}, {OFFSET, 0}, {OFFSET, 0}},
+    {{OFFSET, 1}, {OFFSET, 1}, {OFFSET, 1}},
+    {{END_AT_GUARD, 0}, {END_AT_GUARD, 0}, {END_AT_GUARD, 0}},
+    {{START_AT_GUARD, 0}, {START_AT_GUARD, 0}, {START_AT_GUARD, 0}},
+    {{OFFSET, 1}, {END_AT_GUARD, 0}, {START_AT_GUARD, 0}},
+};
+
+static void mm_where(char *where, size_t size, int m, int n, int k, const struct place p[3]) {
+    char s[3][16];
+    snprintf(where, size, "%dx%dx%d, a %s, b %s, c %s", m, n, k, place_str(p[0], s[0], 16),
+             place_str(p[1], s[1], 16), place_str(p[2], s[2], 16));
+}
+
+// As unary_call: a0 and b0 copied where p says, c prefilled with 0xff bytes
+// (NaN, or -1 for int8, so a kernel that adds into c fails too).
+static void matmul_call(struct run *r, void *result, const void *a0, const void *b0, int m, int n, int k,
+                        const struct place p[3], const char *where) {
+    int f32 = r->kern->kind == KIND_MATMUL_F32;
+    size_t in = f32 ? sizeof(float) : sizeof(int8_t);
+    size_t a_bytes = (size_t)m * k * in, b_bytes = (size_t)k * n * in, c_bytes = (size_t)m * n * 4;
+    struct buf ba, bb, bc;
+    void *a = buf_new(&ba, p[0], a_bytes, in), *b = buf_new(&bb, p[1], b_bytes, in);
+    void *c = buf_new(&bc, p[2], c_bytes, 4);
+    cr_assert(a && b && c, "no memory for %s", where);
+    memcpy(a, a0, a_bytes);
+    memcpy(b, b0, b_bytes);
+    memset(c, 0xff, c_bytes);
+    set_now(r, where);
+    if (f32) r->v->fn.matmul_f32(c, a, b, m, n, k);
+    else r->v->fn.matmul_i8(c, a, b, m, n, k);
+    if (memcmp(a, a0, a_bytes) != 0 || memcmp(b, b0, b_bytes) != 0)
+        fail(r, "%s: the kernel wrote to its input", where);
+    memcpy(result, c, c_bytes);
+    buf_free(&ba), buf_free(&bb), buf_free(&bc);
+}
+
+static void matmul_one(struct run *r, const struct mm_case *mc) {
+    int m = mc->m, n = mc->n, k = mc->k, f32 = r->kern->kind == KIND_MATMUL_F32;
+    size_t in = f32 ? sizeof(float) : sizeof(int8_t), mn = (size_t)m * n;
+    void *a = xmalloc((size_t)m * k * in), *b = xmalloc((size_t)k * n * in), *c = xmalloc(mn * 4);
+    void *ref = xmalloc(mn * (f32 ? sizeof(double) : sizeof(int32_t)));
+    double *bound = f32 ? xmalloc(mn * sizeof *bound) : NULL;
+    uint64_t seed = 0xa0000000ull + (uint64_t)m * 1000003 + (uint64_t)n * 1009 + (uint64_t)k;
+    if (f32) {
+        fill_f32(a, (size_t)m * k, r->kern->in_lo, r->kern->in_hi, seed);
+        fill_f32(b, (size_t)k * n, r->kern->in_lo, r->kern->in_hi, ~seed);
+        matmul_f32_ref(ref, bound, a, b, m, n, k);
+    } else {
+        fill_i8(a, (size_t)m * k, mc->fill, seed);
+        fill_i8(b, (size_t)k * n, mc->fill, ~seed);
+        matmul_i8_ref(ref, a, b, m, n, k);
+    }
+    struct shape s = {(size_t)m, (size_t)n, (size_t)k};
+    for (size_t p = 0; p < sizeof mm_places / sizeof mm_places[0]; p++) {
+        char where[128];
+        mm_where(where, sizeof where, m, n, k, mm_places[p]);
+        if (mc->fill == I8_MIN) strcat(where, ", all -128");
+        if (mc->fill == I8_EXTREMES) strcat(where, ", -128 and 127");
+        matmul_call(r, c, a, b, m, n, k, mm_places[p], where);
+        double abs_err, rel_err;
+        if (verify_output(r->kern, s, c, ref, bound, &abs_err, &rel_err)) continue;
+        size_t i = first_bad(r->kern, s, c, ref, bound);
+        if (f32)
+            fail(r, "%s: max abs error %.3g (rel %.3g), first at c[%zu,%zu] = %.9g, reference %.9g (bound %.3g)",
+                 where, abs_err, rel_err, i / n, i % n, ((float *)c)[i], ((double *)ref)[i], bound[i]);
+        else
+            fail(r, "%s: max abs error %.0f, first at c[%zu,%zu] = %d, reference %d", where, abs_err, i / n, i % n,
+                 ((int32_t *)c)[i], ((int32_t *)ref)[i]);
+    }
+    free(a), free(b), free(c), free(ref), free(bound);
+}
+
+static void matmul_tails(struct run *r) {
+    for (size_t i = 0; i < sizeof mm_cases / sizeof mm_cases[0]; i++) matmul_one(r, &mm_cases[i]);
+    if (r->kern->kind != KIND_MATMUL_I8) return;
+    for (size_t i = 0; i < sizeof i8_cases / sizeof i8_cases[0]; i++) matmul_one(r, &i8_cases[i]);
+}
+
+// k = 0 is an empty sum: c must be all zeros, which a kernel that only
+// accumulates into c never writes. m = 0 or n = 0: c is empty, and the
+// guard pages around the empty buffers catch any access.
+static void matmul_empty(struct run *r) {
+    static const int shapes[][3] = {{1, 1, 0}, {7, 13, 0}, {6, 16, 0}, {17, 33, 0}, {100, 37, 0},
+                                    {0, 5, 3}, {5, 0, 3},  {0, 0, 0}};
+    static const struct place guarded[][3] = {
+        {{END_AT_GUARD, 0}, {END_AT_GUARD, 0}, {END_AT_GUARD, 0}},
+        {{START_AT_GUARD, 0}, {START_AT_GUARD, 0}, {START_AT_GUARD, 0}},
+    };
+    int f32 = r->kern->kind == KIND_MATMUL_F32;
+    for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+        int m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+        size_t in = f32 ? sizeof(float) : sizeof(int8_t);
+        void *a = xmalloc((size_t)m * k * in), *b = xmalloc((size_t)k * n * in);
+        void *c = xmalloc((size_t)m * n * 4);
+        memset(a, 0x11, (size_t)m * k * in), memset(b, 0x22, (size_t)k * n * in);
+        for (int p = 0; p < 2; p++) {
+            char where[128];
+            mm_where(where, sizeof where, m, n, k, guarded[p]);
+            matmul_call(r, c, a, b, m, n, k, guarded[p], where);
+            for (size_t i = 0; i < (size_t)m * n; i++) {
+                int zero = f32 ? ((float *)c)[i] == 0.0f : ((int32_t *)c)[i] == 0;
+                if (!zero) {
+                    fail(r, "%s: c[%zu,%zu] is %g, want 0", where, i / n, i % n,
+                         f32 ? ((float *)c)[i] : (double)((int32_t *)c)[i]);
+                    break;
+                }
+            }
+        }
+        free(a), free(b), free(c);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// the tests: every kernel in every native tier
+
+FOR_EACH_TIER(relu, matches_reference_on_tails, unary_tails)
+FOR_EACH_TIER(softmax, matches_reference_on_tails, unary_tails)
+FOR_EACH_TIER(gelu, matches_reference_on_tails, unary_tails)
+FOR_EACH_TIER(matmul, matches_reference_on_tails, matmul_tails)
+FOR_EACH_TIER(matmul_int8, matches_reference_on_tails, matmul_tails)
+
+FOR_EACH_TIER(relu, handles_special_values, relu_special)
+FOR_EACH_TIER(softmax, handles_special_values, softmax_special)
+FOR_EACH_TIER(gelu, handles_special_values, gelu_special)
+
+FOR_EACH_TIER(matmul, handles_empty_shapes, matmul_empty)
+FOR_EACH_TIER(matmul_int8, handles_empty_shapes, matmul_empty)
+
+// ---------------------------------------------------------------------------
+// the verifier: every test above trusts it to fail
+
+// A float at least `past` beyond r's tolerance: 4 tolerances, so rounding to
+// float (half an ulp, which the tolerance already exceeds) cannot bring it
+// back; one ulp where the tolerance is 0.
+static float beyond(double r, double tol) {
+    float y = (float)(r + 4 * tol);
+    return y == (float)r ? nextafterf((float)r, INFINITY) : y;
+}
+
+Test(verify_output, fails_a_float_off_by_more_than_the_tolerance) {
+    const char *const unary[] = {"relu", "softmax", "gelu"};
+    const size_t n = 33, at[] = {0, 16, 32};
+    float x[33], out[33];
+    double ref[33];
+    for (size_t u = 0; u < 3; u++) {
+        const struct kernel *kern = kernel_find(unary[u]);
+        cr_assert(kern != NULL);
+        struct shape s = {0, n, 0};
+        fill_f32(x, n, kern->in_lo, kern->in_hi, 42);
+        kern->ref(ref, x, n);
+        for (size_t i = 0; i < n; i++) out[i] = (float)ref[i];
+        cr_assert(verify_output(kern, s, out, ref, NULL, NULL, NULL), "%s: the rounded reference must pass",
+                  kern->name);
+        for (size_t j = 0; j < 3; j++) {
+            size_t i = at[j];
+            double tol = kern->atol + kern->rtol * fabs(ref[i]);
+            float keep = out[i];
+            out[i] = beyond(ref[i], tol);
+            cr_assert(fabs(out[i] - ref[i]) > tol, "%s: the perturbation must exceed the tolerance", kern->name);
+            cr_expect(!verify_output(kern, s, out, ref, NULL, NULL, NULL),
+                      "%s: [%zu] = %.9g against %.9g (tolerance %.3g) passed", kern->name, i, out[i], ref[i], tol);
+            out[i] = keep;
+        }
+    }
+
+    // the fp32 matmul, whose tolerance grows with k and the error bound
+    const struct kernel *kern = kernel_find("matmul");
+    cr_assert(kern != NULL);
+    enum { M = 7, N = 13, K = 5 };
+    float a[M * K], b[K * N], c[M * N];
+    double cref[M * N], bound[M * N];
+    fill_f32(a, M * K, kern->in_lo, kern->in_hi, 1);
+    fill_f32(b, K * N, kern->in_lo, kern->in_hi, 2);
+    matmul_f32_ref(cref, bound, a, b, M, N, K);
+    for (int i = 0; i < M * N; i++) c[i] = (float)cref[i];
+    struct shape s = {M, N, K};
+    cr_assert(verify_output(kern, s, c, cref, bound, NULL, NULL), "matmul: the rounded reference must pass");
+    for (int i = 0; i < M * N; i += 30) {
+        // gamma_k, as in kernels.c
+        double tol = kern->atol + kern->rtol * fabs(cref[i]) + K * 0x1p-24 / (1 - K * 0x1p-24) * bound[i];
+        float keep = c[i];
+        c[i] = beyond(cref[i], tol);
+        cr_expect(!verify_output(kern, s, c, cref, bound, NULL, NULL),
+                  "matmul: c[%d] = %.9g against %.9g (tolerance %.3g) passed", i, c[i], cref[i], tol);
+        c[i] = keep;
+    }
+}
+
+Test(verify_output, fails_an_int8_result_off_by_one) {
+    const struct kernel *kern = kernel_find("matmul_int8");
+    cr_assert(kern != NULL);
+    enum { M = 5, N = 7, K = 9 };
+    int8_t a[M * K], b[K * N];
+    int32_t c[M * N], ref[M * N];
+    fill_i8(a, M * K, I8_RANDOM, 3);
+    fill_i8(b, K * N, I8_RANDOM, 4);
+    matmul_i8_ref(ref, a, b, M, N, K);
+    memcpy(c, ref, sizeof c);
+    struct shape s = {M, N, K};
+    cr_assert(verify_output(kern, s, c, ref, NULL, NULL, NULL), "matmul_int8: the reference must pass");
+    for (int i = 0; i < M * N; i += 17) {
+        for (int d = -1; d <= 1; d += 2) {
+            c[i] = ref[i] + d;
+            cr_expect(!verify_output(kern, s, c, ref, NULL, NULL, NULL), "matmul_int8: c[%d] = %d against %d passed",
+                      i, c[i], ref[i]);
+            c[i] = ref[i];
+        }
+    }
+}
+
+// The NaN bytes every output is prefilled with only catch a kernel that
+// writes nothing if NaN against a finite reference fails.
+Test(verify_output, fails_nan_or_infinity_where_the_reference_is_finite) {
+    const char *const unary[] = {"relu", "softmax", "gelu"};
+    float x[9], out[9];
+    double ref[9];
+    for (size_t u = 0; u < 3; u++) {
+        const struct kernel *kern = kernel_find(unary[u]);
+        cr_assert(kern != NULL);
+        struct shape s = {0, 9, 0};
+        fill_f32(x, 9, kern->in_lo, kern->in_hi, 5);
+        kern->ref(ref, x, 9);
+        const float wrong[] = {NAN, INFINITY, -INFINITY};
+        for (size_t w = 0; w < 3; w++) {
+            for (size_t i = 0; i < 9; i++) out[i] = (float)ref[i];
+            out[8] = wrong[w];
+            cr_expect(!verify_output(kern, s, out, ref, NULL, NULL, NULL), "%s: %g against %g passed", kern->name,
+                      out[8], ref[8]);
+        }
+        // and NaN where the reference has NaN passes
+        for (size_t i = 0; i < 9; i++) out[i] = (float)ref[i];
+        ref[8] = NAN, out[8] = NAN;
+        cr_expect(verify_output(kern, s, out, ref, NULL, NULL, NULL), "%s: NaN against NaN failed", kern->name);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// the guard pages: the tests above are only as strict as these
+
+Test(guard, places_buffers_flush_against_the_guard) {
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), sizes[] = {0, 1, 7, page - 1, page, page + 1};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        struct guarded end = guard_alloc(sizes[i], GUARD_AT_END), start = guard_alloc(sizes[i], GUARD_AT_START);
+        cr_assert(end.ptr && start.ptr, "guard_alloc(%zu) failed", sizes[i]);
+        cr_expect((uintptr_t)((char *)end.ptr + sizes[i]) % page == 0, "%zu bytes do not end at a page", sizes[i]);
+        cr_expect((uintptr_t)start.ptr % page == 0, "%zu bytes do not start at a page", sizes[i]);
+        memset(end.ptr, 1, sizes[i]);
+        memset(start.ptr, 2, sizes[i]);
+        guard_free(&end), guard_free(&start);
+    }
+}
+
+// ASan's own handler would turn the fault into an exit(1): restore the default.
+Test(guard, faults_on_the_byte_after_the_end, .signal = SIGSEGV) {
+    struct guarded g = guard_alloc(15, GUARD_AT_END);
+    cr_assert(g.ptr != NULL);
+    signal(SIGSEGV, SIG_DFL);
+    volatile char *p = g.ptr;
+    (void)p[15];
+}
+
+Test(guard, faults_on_the_byte_before_the_start, .signal = SIGSEGV) {
+    struct guarded g = guard_alloc(15, GUARD_AT_START);
+    cr_assert(g.ptr != NULL);
+    signal(SIGSEGV, SIG_DFL);
+    volatile char *p = g.ptr;
+    (void)p[-1];
+}

@@ -32,7 +32,7 @@ void cli_usage(FILE *f) {
         "  --min-time T       seconds of timed repetitions per tier, at least 3 (default 0.2)\n"
         "  --repetitions R    exactly R timed repetitions per tier instead\n"
         "  --max-time T       a Python repetition longer than T seconds ends its series\n"
-        "                     (default 1)\n"
+        "                     (default 10)\n"
         "  --no-roofline      do not measure the machine's peaks at start (no share of\n"
         "                     the roof is reported then)\n"
         "  --scripts-dir DIR  where kernels.py is (default: $BMML_SCRIPTS_DIR, then the\n"
@@ -145,7 +145,7 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
     o->tiers = (1u << N_TIERS) - 1;
     o->seed = 42;
     o->min_time = 0.2;
-    o->max_time = 1.0;
+    o->max_time = 10.0;
     o->max_isa = CAP_AVX512;
     const char *size_arg = NULL;
     int min_time_set = 0;

@@ -57,7 +57,7 @@ static double resampled_median(const double *x, size_t n, double *scratch, uint6
 void stats_ratio_interval(const double *num, size_t n_num, const double *den, size_t n_den,
                           int rounds, uint64_t seed, double *scratch, double *lo, double *hi) {
     double *ratios = malloc(sizeof *ratios * rounds);
-    if (!ratios || n_num == 0 || n_den == 0) {
+    if (!ratios || n_num < 2 || n_den < 2) { // one sample has no spread to resample
         free(ratios);
         *lo = *hi = NAN;
         return;

@@ -16,7 +16,7 @@ double stats_cv(const double *x, size_t n);
 // A 95% percentile-bootstrap interval for median(num) / median(den): both
 // samples are resampled with replacement `rounds` times with a seeded
 // generator, so the same samples give the same interval.
-// scratch holds n_num + n_den values.
+// scratch holds n_num + n_den values. NaN when either sample has fewer than 2 values.
 void stats_ratio_interval(const double *num, size_t n_num, const double *den, size_t n_den,
                           int rounds, uint64_t seed, double *scratch, double *lo, double *hi);
 

@@ -14,6 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include "cpu.h"
 #include "guard.h"
 #include "kernels.h"
@@ -105,14 +109,17 @@ static const char *place_str(struct place p, char *s, size_t size) {
 // running a variant and saying where it failed
 
 // Criterion reports that a test crashed, not on which case: the case in
-// flight is kept here and printed by the handler.
-static char now[256];
+// flight is kept here, as the whole line, and printed by the handler.
+static char current_case[300];
+
+static void print_current_case(void) {
+    // one write, async-signal-safe unlike stdio, and whole among parallel tests
+    ssize_t w = write(STDERR_FILENO, current_case, strlen(current_case));
+    (void)w;
+}
 
 static void on_crash(int sig) {
-    static const char what[] = "\ncrashed in: ";
-    if (write(STDERR_FILENO, what, sizeof what - 1) < 0 || write(STDERR_FILENO, now, strlen(now)) < 0 ||
-        write(STDERR_FILENO, "\n", 1) < 0) {
-    }
+    print_current_case();
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -125,6 +132,10 @@ static void report_crashes(void) {
     // SIGILL: a variant using an instruction its `needs` bits do not cover
     const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaction(sigs[i], &sa, NULL);
+#ifdef __SANITIZE_ADDRESS__
+    // ASan ends the process itself on an overrun, without a signal
+    __sanitizer_set_death_callback(print_current_case);
+#endif
 }
 
 // One bug usually fails every case; a few messages show its pattern.
@@ -137,8 +148,9 @@ struct run {
     int failures;
 };
 
-static void set_now(const struct run *r, const char *where) {
-    snprintf(now, sizeof now, "%s %s (%s), %s", r->kern->name, r->tier, r->v->isa, where);
+static void set_current_case(const struct run *r, const char *where) {
+    snprintf(current_case, sizeof current_case, "\ncrashed in: %s %s (%s), %s\n", r->kern->name, r->tier, r->v->isa,
+             where);
 }
 
 __attribute__((format(printf, 2, 3))) static void fail(struct run *r, const char *fmt, ...) {
@@ -189,8 +201,8 @@ static void run_tier(const char *name, enum tier t, void (*check)(struct run *))
         if (v->needs & ~have) {
             char lacks[128];
             size_t len = strlen(why);
-            snprintf(why + len, sizeof why - len, "%s%s needs %s, which this CPU lacks", len ? "; " : "", v->isa,
-                     cpu_feature_names(v->needs & ~have, lacks, sizeof lacks));
+            snprintf(why + len, sizeof why - len, "%sthis CPU lacks %s for the %s variant", len ? "; " : "",
+                     cpu_feature_names(v->needs & ~have, lacks, sizeof lacks), v->isa);
             continue;
         }
         struct run r = {kern, v, tier_names[t], 0};
@@ -200,11 +212,9 @@ static void run_tier(const char *name, enum tier t, void (*check)(struct run *))
                            r.failures - MAX_REPORTED);
         ran++;
     }
-    if (!ran) {
-        if (!why[0]) cr_skip_test("%s %s: not built (this build lacks the instruction set)", name, tier_names[t]);
-        cr_skip_test("%s %s: %s", name, tier_names[t], why);
-    }
-    if (why[0]) cr_log_info("%s %s: not all variants tested: %s", name, tier_names[t], why);
+    if (!ran && !why[0]) cr_skip_test("%s %s: not built (this build lacks the instruction set)", name, tier_names[t]);
+    else if (!ran) cr_skip_test("%s %s: %s", name, tier_names[t], why);
+    else if (why[0]) cr_log_info("%s %s: not all variants tested: %s", name, tier_names[t], why);
 }
 
 // One Test per native tier, each running check on that tier's variants.
@@ -228,7 +238,7 @@ static void unary_call(struct run *r, float *result, const float *x0, size_t n, 
     cr_assert(x && out, "no memory for %zu floats", n);
     memcpy(x, x0, n * sizeof *x);
     memset(out, 0xff, n * sizeof *out);
-    set_now(r, where);
+    set_current_case(r, where);
     r->v->fn.unary(out, x, n);
     if (memcmp(x, x0, n * sizeof *x) != 0) fail(r, "%s: the kernel wrote to its input", where);
     memcpy(result, out, n * sizeof *out);
@@ -350,6 +360,15 @@ static void gelu_special(struct run *r) {
     }
 }
 
+static void all_nan(struct run *r, const float *out, size_t n, const char *where) {
+    for (size_t i = 0; i < n; i++) {
+        if (!isnan(out[i])) {
+            fail(r, "%s: [%zu] is %g, want NaN", where, i, out[i]);
+            return;
+        }
+    }
+}
+
 static void softmax_special(struct run *r) {
     const size_t max_n = 4099;
     float *x = xmalloc(max_n * sizeof *x), *out = xmalloc(max_n * sizeof *out);
@@ -358,25 +377,22 @@ static void softmax_special(struct run *r) {
 
     // A NaN anywhere makes the sum NaN, so every output is NaN; a kernel that
     // clamps exp's argument with max/min can turn it into a number instead.
-    for (int rot = 0; rot < N_MIXED + 6; rot++) {
-        size_t n = N_MIXED;
-        if (rot < N_MIXED) {
-            mixed(x, r->kern, rot);
-            snprintf(where, sizeof where, "special values rotated by %d", rot);
-        } else {
-            // one NaN at the start, middle or end of an unrolled body
-            n = rot - N_MIXED < 3 ? 1000 : max_n;
-            size_t at = (rot - N_MIXED) % 3 == 0 ? 0 : (rot - N_MIXED) % 3 == 1 ? n / 2 : n - 1;
-            fill_f32(x, n, r->kern->in_lo, r->kern->in_hi, 0x7a70000 + rot);
-            x[at] = NAN;
-            snprintf(where, sizeof where, "n=%zu, NaN at [%zu]", n, at);
-        }
-        unary_call(r, out, x, n, unaligned[0], unaligned[1], where);
-        for (size_t i = 0; i < n; i++) {
-            if (!isnan(out[i])) {
-                fail(r, "%s: [%zu] is %g, want NaN", where, i, out[i]);
-                break;
-            }
+    for (int rot = 0; rot < N_MIXED; rot++) {
+        mixed(x, r->kern, rot);
+        snprintf(where, sizeof where, "special values rotated by %d", rot);
+        unary_call(r, out, x, N_MIXED, unaligned[0], unaligned[1], where);
+        all_nan(r, out, N_MIXED, where);
+    }
+    // and one NaN at the start, middle or end of the unrolled loops
+    const size_t long_n[] = {1000, max_n};
+    for (int ni = 0; ni < 2; ni++) {
+        size_t n = long_n[ni], at[] = {0, n / 2, n - 1};
+        for (int ai = 0; ai < 3; ai++) {
+            fill_f32(x, n, r->kern->in_lo, r->kern->in_hi, 0x7a70000 + n);
+            x[at[ai]] = NAN;
+            snprintf(where, sizeof where, "n=%zu, NaN at [%zu]", n, at[ai]);
+            unary_call(r, out, x, n, unaligned[0], unaligned[1], where);
+            all_nan(r, out, n, where);
         }
     }
 
@@ -470,8 +486,10 @@ static const struct mm_case mm_cases[] = {
 // int8 only: the products int8 kernels get wrong first.
 static const struct mm_case i8_cases[] = {
     {5, 37, 4096, I8_MIN},     // the largest products, summed long
-    {13, 31, 513, I8_EXTREMES}, // 127 * 127 pairs overflow vpmaddubsw's int16; a + 128 does not fit s8
-    {7, 9, 100, I8_EXTREMES},
+    // 127 * 127 pairs overflow vpmaddubsw's int16 sums, and 127 is where the
+    // + 128 that VNNI's u8 x s8 needs reaches 255
+    {13, 31, 513, I8_EXTREMES},
+    {7, 9, 100, I8_EXTREMES}, // the same with every row and column a tail
     // the largest k shape_check allows: 131071 * 16384 = 2147467264 just fits int32
     {2, 17, 131071, I8_MIN},
 };
@@ -506,7 +524,7 @@ static void matmul_call(struct run *r, void *result, const void *a0, const void 
     memcpy(a, a0, a_bytes);
     memcpy(b, b0, b_bytes);
     memset(c, 0xff, c_bytes);
-    set_now(r, where);
+    set_current_case(r, where);
     if (f32) r->v->fn.matmul_f32(c, a, b, m, n, k);
     else r->v->fn.matmul_i8(c, a, b, m, n, k);
     if (memcmp(a, a0, a_bytes) != 0 || memcmp(b, b0, b_bytes) != 0)
@@ -610,9 +628,9 @@ FOR_EACH_TIER(matmul_int8, handles_empty_shapes, matmul_empty)
 // ---------------------------------------------------------------------------
 // the verifier: every test above trusts it to fail
 
-// A float at least `past` beyond r's tolerance: 4 tolerances, so rounding to
-// float (half an ulp, which the tolerance already exceeds) cannot bring it
-// back; one ulp where the tolerance is 0.
+// A float more than tol away from r: r + 4 tol, so that rounding to float
+// (half an ulp, less than tol) cannot bring it back within; the next float
+// up where tol is 0.
 static float beyond(double r, double tol) {
     float y = (float)(r + 4 * tol);
     return y == (float)r ? nextafterf((float)r, INFINITY) : y;
@@ -657,7 +675,7 @@ Test(verify_output, fails_a_float_off_by_more_than_the_tolerance) {
     struct shape s = {M, N, K};
     cr_assert(verify_output(kern, s, c, cref, bound, NULL, NULL), "matmul: the rounded reference must pass");
     for (int i = 0; i < M * N; i += 30) {
-        // gamma_k, as in kernels.c
+        // gamma_k = k u / (1 - k u), u = 2^-24, as kernels.c states
         double tol = kern->atol + kern->rtol * fabs(cref[i]) + K * 0x1p-24 / (1 - K * 0x1p-24) * bound[i];
         float keep = c[i];
         c[i] = beyond(cref[i], tol);

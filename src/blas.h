@@ -4,8 +4,8 @@
 
 // 1 when the build has OpenBLAS.
 int blas_available(void);
-// Keep OpenBLAS on one thread, as every other tier is.
-void blas_single_thread(void);
+// How many threads OpenBLAS uses: 1 unless --threads says more, as for every other tier.
+void blas_set_threads(int n);
 // c = a @ b through cblas_sgemm, row-major, on one thread.
 void blas_sgemm(float *c, const float *a, const float *b, int m, int n, int k);
 // "OpenBLAS 0.3.21 ..." and the core it chose (OPENBLAS_CORETYPE may force one), or NULL.

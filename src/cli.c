@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "kernels.h"
+#include "parallel.h"
 
 void cli_usage(FILE *f) {
     fprintf(f,
@@ -24,6 +25,8 @@ void cli_usage(FILE *f) {
         "  --tiers LIST       comma-separated: python,numpy,scalar,autovec,avx2,avx512\n"
         "  --size N           element-wise kernels: N elements; matmuls: NxNxN\n"
         "  --size MxNxK       matmuls only: a (M,K) @ b (K,N)\n"
+        "  --threads N        threads for the native matmul tiers and blas (default 1;\n"
+        "                     Python has one core, so 1 is the fair comparison)\n"
         "  --max-isa ISA      use at most scalar, avx2 or avx512 (as a CPU without\n"
         "                     the wider instruction sets would)\n"
         "\n"
@@ -121,7 +124,7 @@ static int parse_tiers(struct options *o, char *list, char *err, size_t errlen) 
 
 int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen) {
     enum { O_ALL = 256, O_QUICK, O_KERNEL, O_TIERS, O_SIZE, O_SEED, O_MIN_TIME, O_MAX_TIME,
-           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS };
+           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS };
     static const struct option longopts[] = {
         {"all", no_argument, NULL, O_ALL},
         {"quick", no_argument, NULL, O_QUICK},
@@ -137,6 +140,7 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         {"list", no_argument, NULL, O_LIST},
         {"no-roofline", no_argument, NULL, O_NO_ROOFLINE},
         {"repetitions", required_argument, NULL, O_REPETITIONS},
+        {"threads", required_argument, NULL, O_THREADS},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -146,6 +150,7 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
     o->seed = 42;
     o->min_time = 0.2;
     o->max_time = 10.0;
+    o->threads = 1;
     o->max_isa = CAP_AVX512;
     const char *size_arg = NULL;
     int min_time_set = 0;
@@ -202,6 +207,13 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
             break;
         case O_LIST: o->list = 1; break;
         case O_NO_ROOFLINE: o->no_roofline = 1; break;
+        case O_THREADS: {
+            unsigned long long v;
+            if (parse_count(arg, MAX_THREADS, &v) < 0 || arg[strspn(arg, "0123456789")])
+                return fail(err, errlen, "--threads takes a whole number from 1 to %d, not '%s'", MAX_THREADS, arg);
+            o->threads = (int)v;
+            break;
+        }
         case O_REPETITIONS: {
             unsigned long long v;
             if (parse_count(arg, MAX_SAMPLES, &v) < 0 || arg[strspn(arg, "0123456789")])

@@ -18,6 +18,7 @@ struct options {
     int quick, list, help, version;
     int no_roofline;      // skip measuring the machine's peaks
     int repetitions;      // 0: calibrate to --min-time; else exactly this many samples
+    int threads;          // for the native matmul tiers and blas
     uint64_t seed;
     double min_time, max_time;
     enum isa_cap max_isa;

@@ -147,6 +147,7 @@ static void fill_context(struct context *ctx, const struct options *o, const cha
     ctx->min_time = o->min_time;
     ctx->max_time = o->max_time;
     ctx->repetitions = o->repetitions;
+    ctx->threads = o->threads;
 }
 
 int main(int argc, char **argv) {
@@ -190,10 +191,10 @@ int main(int argc, char **argv) {
 
     // every tier on one core: NumPy's OpenBLAS reads this when Python imports it
     setenv("OPENBLAS_NUM_THREADS", "1", 0);
-    blas_single_thread();
+    blas_set_threads(o.threads);
 
     struct run_config cfg = {.seed = o.seed, .min_time = o.min_time, .max_time = o.max_time,
-                             .repetitions = o.repetitions, .cpu = cpu_features(o.max_isa), .tiers = o.tiers};
+                             .repetitions = o.repetitions, .threads = o.threads, .cpu = cpu_features(o.max_isa), .tiers = o.tiers};
     snprintf(cfg.numpy_note, sizeof cfg.numpy_note, "not selected");
     int need_python = o.list || (o.tiers & ((1u << T_PYTHON) | (1u << T_NUMPY)));
     char looked[3 * PATH_MAX];

@@ -257,6 +257,7 @@ static void json_ctx(FILE *f, const struct context *c) {
     json_kv_num(f, "min_time_s", c->min_time);
     json_kv_num(f, "max_time_s", c->max_time);
     json_kv_num(f, "repetitions", c->repetitions ? c->repetitions : NAN);
+    json_kv_num(f, "threads", c->threads);
     const struct roofline *r = c->roof;
     fputs(",\n    \"roofline\": ", f);
     if (r && r->measured) {

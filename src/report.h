@@ -30,6 +30,7 @@ struct context {
     unsigned long long seed;
     double min_time, max_time;
     int repetitions;
+    int threads;
     const struct roofline *roof;     // NULL: not measured
     const struct harness *harness;   // NULL: not measured
 };

@@ -13,6 +13,7 @@
 #include "blas.h"
 #include "cpu.h"
 #include "embed.h"
+#include "parallel.h"
 #include "runner.h"
 #include "stats.h"
 #include "warn.h"
@@ -486,6 +487,8 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
     }
     reference(kern, s, &b);
     roof_for(out, cfg->roof, &b);
+    parallel_set_threads(kern->kind == KIND_UNARY_F32 ? 1 : cfg->threads);
+    blas_set_threads(cfg->threads);
     for (int t = 0; t < N_TIERS; t++) {
         if (!(cfg->tiers & (1u << t))) continue;
         if (t == T_BLAS && kern->kind != KIND_MATMUL_F32) continue; // BLAS has only this one

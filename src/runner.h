@@ -76,6 +76,7 @@ struct run_config {
     double min_time;    // seconds of samples per tier, at least 3 samples
     double max_time;    // seconds: a Python sample longer than this ends its series
     int repetitions;    // > 0: exactly this many samples, whatever the times
+    int threads;        // for the native matmul tiers and blas
     unsigned cpu;       // CPU_* bits this run may use
     unsigned tiers;     // bit T_* set: run it
     int python;         // kernels.py imported

@@ -44,7 +44,7 @@ struct variant {
 struct kernel {
     const char *name;   // as on the command line and in pyscripts/kernels.py
     enum kind kind;
-    float in_lo, in_hi; // float inputs are drawn uniformly from [in_lo, in_hi]; int8 from all of it
+    float in_lo, in_hi; // inputs are drawn uniformly from [in_lo, in_hi] (int8: then quantized)
     // A float output y passes against the reference r when |y - r| <= atol + rtol * |r|;
     // the fp32 matmul adds its error bound (runner.c), int8 must be exact. Why each value: kernels.c.
     double rtol, atol;

@@ -90,6 +90,12 @@ void report_table(FILE *f, const struct context *ctx, const struct case_result *
         fprintf(f, "\nwhere the speedup comes from (ratios of medians; they multiply to the total):\n");
         for (int ci = 0; ci < n; ci++) print_decomposition(f, &cases[ci]);
     }
+    for (int ci = 0; ci < n; ci++) {
+        if (cases[ci].kern->kind != KIND_MATMUL_I8 || !(cases[ci].quant_rel_err >= 0)) continue;
+        fprintf(f, "\n%s: every tier's int32 product is exact; dequantized with per-row and per-column scales it is "
+                   "%.2g%% from the fp32 product (relative Frobenius norm).\n",
+                cases[ci].kern->name, 100 * cases[ci].quant_rel_err);
+    }
     const struct harness *h = ctx ? ctx->harness : NULL;
     if (h) {
         fprintf(f, "\nharness: an empty Python call from C costs %s (included in the Python figures);",
@@ -184,6 +190,10 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     fputs(", \"roof\": ", f);
     if (cr->roof_name) json_str(f, cr->roof_name);
     else fputs("null", f);
+    if (cr->kern->kind == KIND_MATMUL_I8) {
+        fputs(", \"quant_rel_err\": ", f);
+        json_num(f, cr->quant_rel_err);
+    }
     fputs(",\n     \"samples_ns\": [", f);
     for (int i = 0; ok && i < r->repetitions; i++) {
         if (i) fputs(", ", f);

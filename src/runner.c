@@ -116,8 +116,16 @@ static void fill_f32(float *x, size_t n, float lo, float hi, uint64_t *state) {
     }
 }
 
-static void fill_i8(int8_t *x, size_t n, uint64_t *state) {
-    for (size_t i = 0; i < n; i++) x[i] = (int8_t)(splitmix64(state) >> 56); // all of [-128, 127]
+// Symmetric quantization, as an inference engine does it: one scale per row
+// of a (per column of b), the row's largest magnitude mapped to 127.
+// x (rows, cols) with element (r, c) at x[r * rs + c * cs]; q likewise.
+static void quantize(int8_t *q, float *scale, const float *x, size_t rows, size_t cols, size_t rs, size_t cs) {
+    for (size_t r = 0; r < rows; r++) {
+        float amax = 0;
+        for (size_t c = 0; c < cols; c++) amax = fmaxf(amax, fabsf(x[r * rs + c * cs]));
+        scale[r] = amax > 0 ? amax / 127 : 1;
+        for (size_t c = 0; c < cols; c++) q[r * rs + c * cs] = (int8_t)lrintf(x[r * rs + c * cs] / scale[r]);
+    }
 }
 
 // 64-byte aligned, size rounded up to a multiple of 64 as aligned_alloc asks
@@ -135,6 +143,8 @@ struct buffers {
     size_t out_bytes;
     void *ref;   // double (float kernels) or int32 (int8)
     double *bound; // matmul: sum_p |a_ip b_pj|
+    // int8 matmul: the float matrices that were quantized, and their scales
+    float *fa, *fb, *scale_a, *scale_b;
 };
 
 static void buffers_free(struct buffers *b) {
@@ -142,6 +152,7 @@ static void buffers_free(struct buffers *b) {
     free(b->out);
     free(b->ref);
     free(b->bound);
+    free(b->fa), free(b->fb), free(b->scale_a), free(b->scale_b);
 }
 
 static int buffers_new(struct buffers *b, const struct kernel *kern, struct shape s, uint64_t seed) {
@@ -164,10 +175,18 @@ static int buffers_new(struct buffers *b, const struct kernel *kern, struct shap
         b->in[i] = buffer_new(b->in_bytes[i]);
         b->copy[i] = buffer_new(b->in_bytes[i]);
         if (!b->in[i] || !b->copy[i]) goto nomem;
-        if (kern->kind == KIND_MATMUL_I8) fill_i8(b->in[i], b->in_bytes[i], &state);
-        else fill_f32(b->in[i], b->in_bytes[i] / 4, kern->in_lo, kern->in_hi, &state);
-        memcpy(b->copy[i], b->in[i], b->in_bytes[i]);
+        if (kern->kind != KIND_MATMUL_I8) fill_f32(b->in[i], b->in_bytes[i] / 4, kern->in_lo, kern->in_hi, &state);
     }
+    if (kern->kind == KIND_MATMUL_I8) {
+        b->fa = buffer_new(s.m * s.k * 4), b->fb = buffer_new(s.k * s.n * 4);
+        b->scale_a = buffer_new(s.m * 4), b->scale_b = buffer_new(s.n * 4);
+        if (!b->fa || !b->fb || !b->scale_a || !b->scale_b) goto nomem;
+        fill_f32(b->fa, s.m * s.k, kern->in_lo, kern->in_hi, &state);
+        fill_f32(b->fb, s.k * s.n, kern->in_lo, kern->in_hi, &state);
+        quantize(b->in[0], b->scale_a, b->fa, s.m, s.k, s.k, 1); // rows of a
+        quantize(b->in[1], b->scale_b, b->fb, s.n, s.k, 1, s.n); // columns of b
+    }
+    for (int i = 0; i < b->n_in; i++) memcpy(b->copy[i], b->in[i], b->in_bytes[i]);
     b->out = buffer_new(b->out_bytes);
     b->ref = buffer_new(elems_out * (kern->kind == KIND_MATMUL_I8 ? 4 : 8));
     if (!b->out || !b->ref) goto nomem;
@@ -176,6 +195,29 @@ static int buffers_new(struct buffers *b, const struct kernel *kern, struct shap
 nomem:
     buffers_free(b);
     return -1;
+}
+
+// ||dequantized c - a @ b||_F / ||a @ b||_F with the float a and b that were
+// quantized: what int8 costs in accuracy. c is the exact int32 product.
+static double quantization_error(struct shape s, const struct buffers *b) {
+    double err = 0, norm = 0;
+    double *row = malloc(s.n * sizeof *row);
+    if (!row) return NAN;
+    const int32_t *c = b->ref;
+    for (size_t i = 0; i < s.m; i++) {
+        for (size_t j = 0; j < s.n; j++) row[j] = 0;
+        for (size_t p = 0; p < s.k; p++) {
+            double aip = b->fa[i * s.k + p];
+            for (size_t j = 0; j < s.n; j++) row[j] += aip * b->fb[p * s.n + j];
+        }
+        for (size_t j = 0; j < s.n; j++) {
+            double deq = (double)c[i * s.n + j] * b->scale_a[i] * b->scale_b[j];
+            err += (deq - row[j]) * (deq - row[j]);
+            norm += row[j] * row[j];
+        }
+    }
+    free(row);
+    return norm > 0 ? sqrt(err / norm) : 0;
 }
 
 static void reference(const struct kernel *kern, struct shape s, struct buffers *b) {
@@ -486,6 +528,7 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
         return 3;
     }
     reference(kern, s, &b);
+    if (kern->kind == KIND_MATMUL_I8) out->quant_rel_err = quantization_error(s, &b);
     roof_for(out, cfg->roof, &b);
     parallel_set_threads(kern->kind == KIND_UNARY_F32 ? 1 : cfg->threads);
     blas_set_threads(cfg->threads);

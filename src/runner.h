@@ -64,6 +64,7 @@ struct case_result {
     struct shape shape;
     double work;        // bytes (element-wise) or operations (matmul) per call
     const char *unit;   // "GB/s", "GFLOP/s", "GOP/s"
+    double quant_rel_err; // int8 matmul: relative Frobenius error of the dequantized product
     double roof;        // the roof in `unit`, 0 when not measured
     const char *roof_name;
     int n_tiers;

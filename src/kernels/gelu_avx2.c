@@ -5,26 +5,33 @@
 
 // GELU, tanh approximation, with the constants of gelu_scalar.c:
 // gelu(x) = 0.5 x (1 + tanh(u)), u = 0.7978845608 (x + 0.044715 x^3).
-// Since 1 + tanh(u) = 2 / (1 + exp(-2u)), gelu(x) = x / (1 + exp(-2u)): the same
-// function without the cancellation of 1 + tanh(u) when x < 0 and gelu is small.
-// -2u is formed in double and split into floats hi + lo for exp: rounded to
-// one float, -2u = 16.9 at x = -5 would already be off by 16 ulp of exp.
-#define C1 (-2.0 * 0.7978845608)
-#define C3 (-2.0 * 0.7978845608 * 0.044715)
+// With 1 + tanh(u) = 2 / (1 + exp(-2u)) and s = exp(-|2u|) (u has the sign of x):
+//   gelu(x) = x / (1 + s)      for x >= 0
+//   gelu(x) = x s / (1 + s)    for x < 0
+// the same function, without the cancellation of 1 + tanh(u) where gelu is
+// small, and exp never overflows, so results down to the denormals are kept.
+// -|2u| is formed in double and split into floats hi + lo for exp: rounded to
+// one float, 2u = 16.9 at x = -5 would already cost exp 16 ulp.
+#define C1 (2.0 * 0.7978845608)
+#define C3 (2.0 * 0.7978845608 * 0.044715)
 
-static inline __m256d minus_2u(__m256d x) {
-    return _mm256_mul_pd(x, _mm256_fmadd_pd(_mm256_mul_pd(x, x), _mm256_set1_pd(C3), _mm256_set1_pd(C1)));
+// -|2u|, from a float widened to double (exact)
+static inline __m256d minus_abs_2u(__m256d x) {
+    __m256d t = _mm256_mul_pd(x, _mm256_fmadd_pd(_mm256_mul_pd(x, x), _mm256_set1_pd(C3), _mm256_set1_pd(C1)));
+    return _mm256_or_pd(t, _mm256_set1_pd(-0.0));
 }
 
 static inline __m256 gelu8(__m256 x) {
-    __m256d a = minus_2u(_mm256_cvtps_pd(_mm256_castps256_ps128(x)));
-    __m256d b = minus_2u(_mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
+    __m256d a = minus_abs_2u(_mm256_cvtps_pd(_mm256_castps256_ps128(x)));
+    __m256d b = minus_abs_2u(_mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
     __m128 ha = _mm256_cvtpd_ps(a), hb = _mm256_cvtpd_ps(b);
     // exact differences; inf or NaN where hi overflowed, which exp256_hilo drops
     __m128 la = _mm256_cvtpd_ps(_mm256_sub_pd(a, _mm256_cvtps_pd(ha)));
     __m128 lb = _mm256_cvtpd_ps(_mm256_sub_pd(b, _mm256_cvtps_pd(hb)));
-    __m256 e = exp256_hilo(_mm256_set_m128(hb, ha), _mm256_set_m128(lb, la));
-    return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+    __m256 s = exp256_hilo(_mm256_set_m128(hb, ha), _mm256_set_m128(lb, la));
+    __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
+    __m256 num = _mm256_blendv_ps(x, _mm256_mul_ps(x, s), neg);
+    return _mm256_div_ps(num, _mm256_add_ps(_mm256_set1_ps(1.0f), s));
 }
 
 void gelu_f32_avx2(float *out, const float *x, size_t n) {

@@ -7,14 +7,14 @@
 // The result is scaled by 2^n in two exact steps, so denormal results are
 // rounded once, as a correctly rounded exp would be. x is clamped to
 // [-104, 89] first: exp(-104) rounds to 0 and exp(89) overflows to inf.
-// Measured against double exp (every float x): at most 1 ulp; denormals
-// within 1 unit of the smallest denormal; NaN -> NaN, exp(-inf) = 0.
+// Measured on every float against double exp: worst 1.01 ulp, denormal
+// results within 0.75 of the smallest denormal; NaN -> NaN, exp(-inf) = 0.
 //
 // tanh(x): for |x| < 0.625, x + x^3 Q(x^2), Q of degree 4, minimax for the
 // relative error (fit 4.4e-9), so small |x| does not cancel; above it,
 // 1 - 2 / (exp(2|x|) + 1), which saturates to 1 as exp overflows. The sign is
-// put back last, so -0 stays -0. Measured against double tanh (every float x):
-// at most 2 ulp.
+// put back last, so -0 stays -0. Measured on every float against double tanh:
+// worst 1.34 ulp (just above 0.625, on the exp side); NaN -> NaN.
 #ifndef BMML_VMATH_AVX2_H
 #define BMML_VMATH_AVX2_H
 

@@ -4,6 +4,7 @@
 #include <Python.h>
 
 #include <dlfcn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,7 +57,9 @@ int embed_start(const char *dir, char *err, size_t errlen) {
 
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
-    config.install_signal_handlers = 0; // Ctrl-C belongs to the host
+    // Python's own SIGINT handler makes PyErr_SetInterruptEx work; the host
+    // then puts its handler in front (interrupt.c) and forwards to Python
+    config.install_signal_handlers = 1;
     config.write_bytecode = 0;          // leave the scripts directory as it was
     status = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
@@ -100,6 +103,10 @@ void embed_libpython(char *buf, size_t size) {
     Dl_info info;
     if (dladdr((void *)Py_GetVersion, &info) && info.dli_fname) snprintf(buf, size, "%s", info.dli_fname);
     else if (size) buf[0] = '\0';
+}
+
+void embed_interrupt(void) {
+    if (Py_IsInitialized()) PyErr_SetInterruptEx(SIGINT); // async-signal-safe
 }
 
 int embed_running(void) { return Py_IsInitialized(); }

@@ -10,6 +10,8 @@
 int embed_start(const char *dir, char *err, size_t errlen);
 void embed_stop(void);
 int embed_running(void);
+// From a signal handler: make the running Python code raise KeyboardInterrupt.
+void embed_interrupt(void);
 
 // "3.11.2" and the path of libpython's standard library, for the report.
 const char *embed_python_version(void);

@@ -14,6 +14,7 @@
 #include "cpu.h"
 #include "embed.h"
 #include "harness.h"
+#include "interrupt.h"
 #include "kernels.h"
 #include "report.h"
 #include "roofline.h"
@@ -217,6 +218,9 @@ int main(int argc, char **argv) {
         cfg.python = 1;
         if (embed_import("numpy_kernels", cfg.numpy_note, sizeof cfg.numpy_note) == 0) cfg.numpy = 1;
     }
+    // after Python has put its SIGINT handler in place (it installs none over
+    // another's), so that the host's handler can forward to it
+    interrupt_install(cfg.python ? embed_interrupt : NULL);
     if (o.list) {
         print_list(cfg.cpu, &cfg);
         embed_stop();
@@ -243,7 +247,7 @@ int main(int argc, char **argv) {
 
     static struct case_result results[MAX_CASES];
     int status = 0, n_done = 0;
-    for (int i = 0; i < n_plan; i++) {
+    for (int i = 0; i < n_plan && !interrupt_signal(); i++) {
         int rc = run_case(plan[i], shapes[i], &cfg, &results[n_done]);
         if (rc) {
             status = rc;
@@ -253,6 +257,11 @@ int main(int argc, char **argv) {
         for (int t = 0; t < cr->n_tiers; t++) {
             if (cr->tiers[t].status == ST_FAILED && !status) status = 1;
         }
+    }
+    ctx.interrupted = interrupt_signal();
+    if (ctx.interrupted) {
+        fprintf(stderr, "bmml-host: interrupted by signal %d: the results below are partial\n", ctx.interrupted);
+        status = 128 + ctx.interrupted;
     }
     report_table(stdout, &ctx, results, n_done);
 

@@ -66,7 +66,7 @@ void report_table(FILE *f, const struct context *ctx, const struct case_result *
             fprintf(f, "%-11s %-7s %-15.15s %-11s ", cr->kern->name, all_tier_names[r->tier],
                     r->isa ? r->isa : "-", size);
             if (r->status != ST_OK) {
-                fprintf(f, "%s: %s\n", r->status == ST_FAILED ? "FAILED" : "-", r->note);
+                fprintf(f, "%s: %s\n", r->status == ST_FAILED ? "FAILED" : r->status == ST_INTERRUPTED ? "STOPPED" : "-", r->note);
                 continue;
             }
             char rate[48], sp[128], cv[16], roof[16];
@@ -268,6 +268,8 @@ static void json_ctx(FILE *f, const struct context *c) {
     json_kv_num(f, "max_time_s", c->max_time);
     json_kv_num(f, "repetitions", c->repetitions ? c->repetitions : NAN);
     json_kv_num(f, "threads", c->threads);
+    fprintf(f, ",\n    \"partial\": %s", c->interrupted ? "true" : "false");
+    json_kv_num(f, "interrupted_by_signal", c->interrupted ? c->interrupted : NAN);
     const struct roofline *r = c->roof;
     fputs(",\n    \"roofline\": ", f);
     if (r && r->measured) {

@@ -13,6 +13,7 @@
 #include "blas.h"
 #include "cpu.h"
 #include "embed.h"
+#include "interrupt.h"
 #include "parallel.h"
 #include "runner.h"
 #include "stats.h"
@@ -20,7 +21,7 @@
 
 const char *const all_tier_names[N_TIERS] = {"python", "numpy", "scalar", "autovec", "avx2", "avx512", "blas"};
 const char *const factor_names[N_FACTORS] = {"interpreter", "compiler", "hand SIMD", "wider vectors", "library"};
-const char *const status_names[3] = {"ok", "unavailable", "failed"};
+const char *const status_names[4] = {"ok", "unavailable", "failed", "interrupted"};
 
 // The module that holds each Python tier's functions.
 static const char *const py_modules[2] = {"kernels", "numpy_kernels"};
@@ -378,7 +379,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, const str
     // warm-up, then verify that one call before any timing counts
     poison(b);
     double t0 = now_ns();
-    if (invoke(&iv) < 0) {
+    if (invoke(&iv) < 0 || interrupt_signal()) {
         r->status = ST_FAILED;
         goto done;
     }
@@ -407,7 +408,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, const str
     while (want ? n < want : n < MAX_SAMPLES && (n < 3 || total < cfg->min_time * 1e9)) {
         t0 = now_ns();
         for (long i = 0; i < iters; i++) {
-            if (invoke(&iv) < 0) {
+            if (invoke(&iv) < 0 || interrupt_signal()) {
                 r->status = ST_FAILED;
                 goto done;
             }
@@ -445,6 +446,10 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, const str
         warnf("%s/%s/%s: a repetition lasts under 100 ticks of the clock", kern->name, all_tier_names[t],
               shape_str(kern, s, sz, sizeof sz));
 done:
+    if (interrupt_signal() && r->status == ST_FAILED) {
+        r->status = ST_INTERRUPTED; // whatever the kernel said, the signal stopped it
+        snprintf(r->note, sizeof r->note, "interrupted by signal %d", interrupt_signal());
+    }
     embed_call_free(iv.py);
 }
 
@@ -532,7 +537,7 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
     roof_for(out, cfg->roof, &b);
     parallel_set_threads(kern->kind == KIND_UNARY_F32 ? 1 : cfg->threads);
     blas_set_threads(cfg->threads);
-    for (int t = 0; t < N_TIERS; t++) {
+    for (int t = 0; t < N_TIERS && !interrupt_signal(); t++) {
         if (!(cfg->tiers & (1u << t))) continue;
         if (t == T_BLAS && kern->kind != KIND_MATMUL_F32) continue; // BLAS has only this one
         struct tier_result *r = &out->tiers[out->n_tiers++];

@@ -25,8 +25,8 @@ int shape_check(const struct kernel *kern, struct shape s, char *err, size_t err
 // "10000000" or "500x500x500", into buf.
 const char *shape_str(const struct kernel *kern, struct shape s, char *buf, size_t size);
 
-enum status { ST_OK, ST_UNAVAILABLE, ST_FAILED };
-extern const char *const status_names[3];
+enum status { ST_OK, ST_UNAVAILABLE, ST_FAILED, ST_INTERRUPTED };
+extern const char *const status_names[4];
 
 #define MAX_SAMPLES 1000
 

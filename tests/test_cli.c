@@ -1,10 +1,15 @@
 // Options: what is accepted, what is refused with exit code 2, and the binary's
 // own answers to bad input.
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -129,4 +134,57 @@ Test(host, max_isa_scalar_reports_simd_tiers_unavailable) {
     cr_expect(strstr(out, "excluded by --max-isa") || strstr(out, "not built"), "%s", out);
     cr_expect(strstr(out, "ok, max err 0"), "the scalar tier ran: %s", out);
     cr_expect(!strstr(out, "avx2+fma "), "no AVX2 variant ran: %s", out);
+}
+
+// Start the host on a long run, send sig after a moment, return its exit code.
+static int interrupted_run(int sig, const char *json) {
+    const char *host = getenv("BMML_HOST");
+    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    // relu finishes at once; this matmul twin sleeps until it is interrupted
+    char *argv[] = {(char *)host, "--kernel", "relu,matmul", "--tiers", "scalar,python", "--size", "100",
+                    "--no-roofline", "--scripts-dir", BMML_SRCDIR "/tests/scripts/slow", "--json", (char *)json, NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    extern char **environ;
+    cr_assert_eq(posix_spawn(&pid, host, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    usleep(3000 * 1000); // past start-up, inside the Python matmul
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    kill(pid, sig);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    cr_expect(waited < 2.0, "took %.2f s to stop (a second, with slack for a busy machine)", waited);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void check_partial_json(const char *path) {
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "the report was written");
+    size_t n = fread(out, 1, sizeof out - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    cr_expect(strstr(out, "\"partial\": true"), "%s", out);
+    cr_expect(strstr(out, "\"name\": \"relu/scalar/100\""), "what finished is reported: %s", out);
+    cr_expect(strstr(out, "\"status\": \"interrupted\""), "%s", out);
+    remove(path);
+}
+
+Test(host, sigint_stops_within_a_run_reports_partial_and_exits_130, .timeout = 30) {
+    char path[] = "/tmp/bmml-sigint-XXXXXX.json";
+    close(mkstemps(path, 5));
+    cr_expect_eq(interrupted_run(SIGINT, path), 130);
+    check_partial_json(path);
+}
+
+Test(host, sigterm_exits_143, .timeout = 30) {
+    char path[] = "/tmp/bmml-sigterm-XXXXXX.json";
+    close(mkstemps(path, 5));
+    cr_expect_eq(interrupted_run(SIGTERM, path), 143);
+    check_partial_json(path);
 }

@@ -43,6 +43,8 @@ void cli_usage(FILE *f) {
         "\n"
         "Output:\n"
         "  --json FILE        also write the results as JSON\n"
+        "  --quiet            no progress line on stderr (there is none when stderr is\n"
+        "                     not a terminal)\n"
         "  --list             list kernels and tiers with their availability here\n"
         "  --help             this text\n"
         "  --version          the version\n"
@@ -124,7 +126,7 @@ static int parse_tiers(struct options *o, char *list, char *err, size_t errlen) 
 
 int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen) {
     enum { O_ALL = 256, O_QUICK, O_KERNEL, O_TIERS, O_SIZE, O_SEED, O_MIN_TIME, O_MAX_TIME,
-           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS };
+           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS, O_QUIET };
     static const struct option longopts[] = {
         {"all", no_argument, NULL, O_ALL},
         {"quick", no_argument, NULL, O_QUICK},
@@ -141,6 +143,7 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         {"no-roofline", no_argument, NULL, O_NO_ROOFLINE},
         {"repetitions", required_argument, NULL, O_REPETITIONS},
         {"threads", required_argument, NULL, O_THREADS},
+        {"quiet", no_argument, NULL, O_QUIET},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -207,6 +210,7 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
             break;
         case O_LIST: o->list = 1; break;
         case O_NO_ROOFLINE: o->no_roofline = 1; break;
+        case O_QUIET: o->quiet = 1; break;
         case O_THREADS: {
             unsigned long long v;
             if (parse_count(arg, MAX_THREADS, &v) < 0 || arg[strspn(arg, "0123456789")])

@@ -17,6 +17,7 @@ struct options {
     struct shape size;    // --size N (element-wise n, or NxNxN) or MxNxK
     int quick, list, help, version;
     int no_roofline;      // skip measuring the machine's peaks
+    int quiet;            // no progress line
     int repetitions;      // 0: calibrate to --min-time; else exactly this many samples
     int threads;          // for the native matmul tiers and blas
     uint64_t seed;

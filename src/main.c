@@ -151,6 +151,19 @@ static void fill_context(struct context *ctx, const struct options *o, const cha
     ctx->threads = o->threads;
 }
 
+// One line on stderr, rewritten in place, at most ten times a second.
+static void progress(const char *kernel, const char *tier, const char *size, int repetition) {
+    static struct timespec last;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (kernel && (now.tv_sec - last.tv_sec) * 1000000000L + (now.tv_nsec - last.tv_nsec) < 100000000L) return;
+    last = now;
+    if (!kernel) fprintf(stderr, "\r\033[K"); // clear the line
+    else if (repetition == 0) fprintf(stderr, "\r\033[K%s %s %s: warm-up and check", kernel, tier, size);
+    else fprintf(stderr, "\r\033[K%s %s %s: repetition %d", kernel, tier, size, repetition);
+    fflush(stderr);
+}
+
 int main(int argc, char **argv) {
     struct options o;
     char err[512];
@@ -245,6 +258,8 @@ int main(int argc, char **argv) {
         ctx.harness = &harness;
     }
 
+    if (isatty(STDERR_FILENO) && !o.quiet) cfg.progress = progress;
+
     static struct case_result results[MAX_CASES];
     int status = 0, n_done = 0;
     for (int i = 0; i < n_plan && !interrupt_signal(); i++) {
@@ -258,12 +273,15 @@ int main(int argc, char **argv) {
             if (cr->tiers[t].status == ST_FAILED && !status) status = 1;
         }
     }
+    if (cfg.progress) progress(NULL, NULL, NULL, 0);
     ctx.interrupted = interrupt_signal();
     if (ctx.interrupted) {
         fprintf(stderr, "bmml-host: interrupted by signal %d: the results below are partial\n", ctx.interrupted);
         status = 128 + ctx.interrupted;
     }
     report_table(stdout, &ctx, results, n_done);
+    fflush(stdout);
+    warn_print(stderr);
 
     if (o.json_path) {
         if (report_json(o.json_path, &ctx, results, n_done) < 0) {

@@ -384,6 +384,9 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, const str
         goto done;
     }
     double first = now_ns() - t0;
+    char size[64];
+    shape_str(kern, s, size, sizeof size);
+    if (cfg->progress) cfg->progress(kern->name, all_tier_names[t], size, 0);
     r->verified = verify_output(kern, s, b->out, b->ref, b->bound, &r->max_abs_err, &r->max_rel_err);
     if (!r->verified) {
         r->status = ST_FAILED;
@@ -415,6 +418,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, const str
         }
         double dt = now_ns() - t0;
         samples[n++] = dt / iters;
+        if (cfg->progress) cfg->progress(kern->name, all_tier_names[t], size, n);
         total += dt;
         if (!want && is_py && dt / iters > cfg->max_time * 1e9) {
             r->cut = n < 3;

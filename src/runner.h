@@ -84,6 +84,8 @@ struct run_config {
     int numpy;          // numpy_kernels.py imported
     char numpy_note[200];
     const struct roofline *roof; // NULL: not measured
+    // called as work goes on (a warm-up or a repetition ended); NULL: silent
+    void (*progress)(const char *kernel, const char *tier, const char *size, int repetition);
 };
 
 // 1 when out (float32 or int32) passes against ref (double or int32) with the

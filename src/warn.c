@@ -14,8 +14,11 @@ void warnf(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "bmml-host: warning: %s\n", buf);
     if (count < MAX_WARNINGS) snprintf(texts[count++], sizeof texts[0], "%s", buf);
+}
+
+void warn_print(FILE *f) {
+    for (int i = 0; i < count; i++) fprintf(f, "bmml-host: warning: %s\n", texts[i]);
 }
 
 int warn_count(void) { return count; }

@@ -77,14 +77,16 @@ static void print_list(unsigned cpu, const struct run_config *cfg) {
         for (int t = 0; t < N_NATIVE_TIERS; t++) {
             const struct variant *v = kernels[i].tier[t];
             const char *mark = "not-built";
+            unsigned all = cpu_features(CAP_AVX512);
             for (int j = 1; j >= 0; j--) {
-                if (!v[j].fn.unary) continue;
-                mark = (v[j].needs & cpu) == v[j].needs ? "yes" : mark[0] == 'y' ? mark : "no-cpu";
+                if (!v[j].fn.unary || mark[0] == 'y') continue;
+                mark = (v[j].needs & cpu) == v[j].needs ? "yes" : (v[j].needs & all) == v[j].needs ? "max-isa" : "no-cpu";
             }
             printf(" %-8s", mark);
         }
-        printf("\n");
+        printf(" %-8s\n", kernels[i].kind != KIND_MATMUL_F32 ? "-" : blas_available() ? "yes" : "not-built");
     }
+    printf("(no-cpu: this CPU lacks the instruction set; max-isa: excluded by --max-isa)\n");
     if (!cfg->numpy) printf("numpy: %s\n", cfg->numpy_note);
 }
 

@@ -313,9 +313,7 @@ static double clock_ns(clockid_t id) {
 
 static double now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
-// The variant of a native tier this CPU runs, or NULL with the reason.
-static const struct variant *pick_variant(const struct kernel *kern, int tier, unsigned cpu,
-                                          char *why, size_t whylen) {
+const struct variant *variant_pick(const struct kernel *kern, int tier, unsigned cpu, char *why, size_t whylen) {
     const struct variant *v = kern->tier[tier], *last = NULL;
     for (int i = 0; i < 2; i++) {
         if (!v[i].fn.unary) continue;
@@ -372,7 +370,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, const str
         iv.blas = 1;
         r->isa = blas_corename();
     } else {
-        if (!(iv.v = pick_variant(kern, t - T_SCALAR, cfg->cpu, r->note, sizeof r->note))) return;
+        if (!(iv.v = variant_pick(kern, t - T_SCALAR, cfg->cpu, r->note, sizeof r->note))) return;
         r->isa = iv.v->isa;
     }
 

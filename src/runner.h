@@ -94,6 +94,10 @@ struct run_config {
 int verify_output(const struct kernel *kern, struct shape s, const void *out, const void *ref,
                   const double *bound, double *abs_err, double *rel_err);
 
+// The variant of native tier `tier` (enum tier) that a CPU with the CPU_*
+// bits `cpu` runs, or NULL with the reason in why.
+const struct variant *variant_pick(const struct kernel *kern, int tier, unsigned cpu, char *why, size_t whylen);
+
 // Run one case. 0 when it ran (whatever its tiers' status); 3 when memory
 // could not be had, with the reason on stderr.
 int run_case(const struct kernel *kern, struct shape s, const struct run_config *cfg,

@@ -27,6 +27,10 @@ void cli_usage(FILE *f) {
         "  --size MxNxK       matmuls only: a (M,K) @ b (K,N)\n"
         "  --threads N        threads for the native matmul tiers and blas (default 1;\n"
         "                     Python has one core, so 1 is the fair comparison)\n"
+        "  --model FILE       run a trained model's forward pass over its test set in every\n"
+        "                     tier (with no --kernel, only the model); --all runs the\n"
+        "                     committed models/digits.bmml after the kernels\n"
+        "  --batch B          images per batch for --model (default: the whole test set)\n"
         "  --max-isa ISA      use at most scalar, avx2 or avx512 (as a CPU without\n"
         "                     the wider instruction sets would)\n"
         "\n"
@@ -126,7 +130,7 @@ static int parse_tiers(struct options *o, char *list, char *err, size_t errlen) 
 
 int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen) {
     enum { O_ALL = 256, O_QUICK, O_KERNEL, O_TIERS, O_SIZE, O_SEED, O_MIN_TIME, O_MAX_TIME,
-           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS, O_QUIET };
+           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS, O_QUIET, O_MODEL, O_BATCH };
     static const struct option longopts[] = {
         {"all", no_argument, NULL, O_ALL},
         {"quick", no_argument, NULL, O_QUICK},
@@ -144,6 +148,8 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         {"repetitions", required_argument, NULL, O_REPETITIONS},
         {"threads", required_argument, NULL, O_THREADS},
         {"quiet", no_argument, NULL, O_QUIET},
+        {"model", required_argument, NULL, O_MODEL},
+        {"batch", required_argument, NULL, O_BATCH},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -211,6 +217,17 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         case O_LIST: o->list = 1; break;
         case O_NO_ROOFLINE: o->no_roofline = 1; break;
         case O_QUIET: o->quiet = 1; break;
+        case O_MODEL:
+            if (!*arg) return fail(err, errlen, "--model needs a file name");
+            o->model_path = arg;
+            break;
+        case O_BATCH: {
+            unsigned long long v;
+            if (parse_count(arg, 1u << 30, &v) < 0 || arg[strspn(arg, "0123456789")])
+                return fail(err, errlen, "--batch takes a whole number >= 1, not '%s'", arg);
+            o->batch = (size_t)v;
+            break;
+        }
         case O_THREADS: {
             unsigned long long v;
             if (parse_count(arg, MAX_THREADS, &v) < 0 || arg[strspn(arg, "0123456789")])

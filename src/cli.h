@@ -23,6 +23,8 @@ struct options {
     uint64_t seed;
     double min_time, max_time;
     enum isa_cap max_isa;
+    const char *model_path; // --model FILE
+    size_t batch;           // --batch B, 0: the whole test set
     const char *scripts_dir;
     const char *json_path;
 };

@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "interrupt.h"
 #include "kernels.h"
+#include "model.h"
 #include "report.h"
 #include "roofline.h"
 #include "runner.h"
@@ -182,7 +183,18 @@ int main(int argc, char **argv) {
     // the plan: kernels and their shapes, every one checked before anything runs
     struct shape shapes[MAX_CASES];
     const struct kernel *plan[MAX_CASES];
-    int n_plan = o.n_kernel ? o.n_kernel : n_kernels;
+    // --model alone runs only the model; no selection at all runs the kernels and the committed model
+    int n_plan = o.n_kernel ? o.n_kernel : o.model_path ? 0 : n_kernels;
+    const char *model_path = o.model_path ? o.model_path : o.n_kernel ? NULL : model_default_path();
+    if (o.batch && !model_path) return usage_error("--batch goes with --model");
+    if (model_path && access(model_path, R_OK) != 0) {
+        if (o.model_path) {
+            fprintf(stderr, "bmml-host: --model %s: %s\n", model_path, strerror(errno));
+            return 3;
+        }
+        warnf("the committed model is not at %s; the model is left out", model_path);
+        model_path = NULL;
+    }
     for (int i = 0; i < n_plan; i++) {
         plan[i] = &kernels[o.n_kernel ? o.kernel[i] : i];
         shapes[i] = default_shape(plan[i], o.quick);
@@ -275,6 +287,18 @@ int main(int argc, char **argv) {
             if (cr->tiers[t].status == ST_FAILED && !status) status = 1;
         }
     }
+    static struct model_result model;
+    if (model_path && !interrupt_signal() && status != 3) {
+        if (model_run(model_path, o.batch, &cfg, &model, err, sizeof err) < 0) {
+            fprintf(stderr, "bmml-host: model %s: %s\n", model_path, err);
+            status = 3;
+        } else {
+            ctx.model = &model;
+            for (int t = 0; t < model.n_tiers; t++) {
+                if (model.tiers[t].status == ST_FAILED && !status) status = 1;
+            }
+        }
+    }
     if (cfg.progress) progress(NULL, NULL, NULL, 0);
     ctx.interrupted = interrupt_signal();
     if (ctx.interrupted) {
@@ -282,6 +306,10 @@ int main(int argc, char **argv) {
         status = 128 + ctx.interrupted;
     }
     report_table(stdout, &ctx, results, n_done);
+    if (ctx.model) {
+        printf("\n");
+        model_report_table(stdout, ctx.model);
+    }
     fflush(stdout);
     warn_print(stderr);
 

@@ -55,7 +55,7 @@ void report_table(FILE *f, const struct context *ctx, const struct case_result *
                     fmt_sig(r->copy_gbps, d, sizeof d));
         fprintf(f, "\n");
     }
-    fprintf(f, "%-11s %-7s %-15s %-11s %9s %9s %9s %5s %14s %6s %22s  %s\n", "kernel", "tier", "isa", "size",
+    if (n) fprintf(f, "%-11s %-7s %-15s %-11s %9s %9s %9s %5s %14s %6s %22s  %s\n", "kernel", "tier", "isa", "size",
             "median", "min", "MAD", "CV", "throughput", "roof", "speedup [95% CI]", "check");
     for (int ci = 0; ci < n; ci++) {
         const struct case_result *cr = &cases[ci];
@@ -335,6 +335,10 @@ int report_json(const char *path, const struct context *ctx, const struct case_r
             first = 0;
             json_tier(f, &cases[c], &cases[c].tiers[i]);
         }
+    }
+    if (ctx->model && ctx->model->n_tiers) {
+        if (!first) fputs(",\n", f);
+        model_report_json(f, ctx->model);
     }
     fputs("\n  ],\n  \"decomposition\": [\n", f);
     for (int c = 0; c < n; c++) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "harness.h"
+#include "model.h"
 #include "roofline.h"
 #include "runner.h"
 
@@ -34,6 +35,7 @@ struct context {
     int interrupted;                 // the signal that stopped the run, or 0: results partial
     const struct roofline *roof;     // NULL: not measured
     const struct harness *harness;   // NULL: not measured
+    const struct model_result *model; // NULL: the model did not run
 };
 
 void report_table(FILE *f, const struct context *ctx, const struct case_result *cases, int n);

@@ -188,3 +188,19 @@ Test(host, sigterm_exits_143, .timeout = 30) {
     cr_expect_eq(interrupted_run(SIGTERM, path), 143);
     check_partial_json(path);
 }
+
+Test(host, model_runs_in_every_tier_and_a_bad_model_file_exits_3) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "--model '%s/models/digits.bmml' --tiers python,scalar --no-roofline --quiet", BMML_SRCDIR);
+    cr_expect_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "python   fp32") && strstr(out, "scalar   int8"), "%s", out);
+    char path[] = "/tmp/bmml-badmodel-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, "BMML\x01", 5), 5); // the magic, then nothing
+    close(fd);
+    snprintf(cmd, sizeof cmd, "--model %s --tiers scalar --no-roofline --quiet", path);
+    cr_expect_eq(run(cmd, out, sizeof out), 3, "%s", out);
+    cr_expect(strstr(out, path), "the error names the file: %s", out);
+    remove(path);
+}

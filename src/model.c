@@ -38,6 +38,7 @@
 #include "embed.h"
 #include "kernels.h"
 #include "model.h"
+#include "quant.h"
 #include "parallel.h"
 #include "stats.h"
 
@@ -92,19 +93,12 @@ static float *take_f32(const unsigned char *data, size_t *at, size_t count, cons
     return v;
 }
 
-// Symmetric, per output column j: scale[j] = max_p |w[p][j]| / 127, and
-// wq = round(w / scale), so |wq| <= 127 and -128 never occurs.
+// Per output column j (quant.h): w[p][j] ~ wq[p][j] * scale[j].
 static int quantize_weights(struct layer *l) {
     l->wq = aligned((size_t)l->n_in * l->n_out);
     l->scale = aligned((size_t)l->n_out * 4);
     if (!l->wq || !l->scale) return -1;
-    for (int j = 0; j < l->n_out; j++) {
-        float amax = 0;
-        for (int p = 0; p < l->n_in; p++) amax = fmaxf(amax, fabsf(l->w[(size_t)p * l->n_out + j]));
-        l->scale[j] = amax > 0 ? amax / 127 : 1;
-        for (int p = 0; p < l->n_in; p++)
-            l->wq[(size_t)p * l->n_out + j] = (int8_t)lrintf(l->w[(size_t)p * l->n_out + j] / l->scale[j]);
-    }
+    quantize_i8(l->wq, l->scale, l->w, l->n_out, l->n_in, 1, l->n_out);
     return 0;
 }
 
@@ -248,14 +242,7 @@ static void dense(const struct ops *op, const struct work *w, float *y, const fl
         add_bias(y, l->b, rows, l->n_out);
         return;
     }
-    for (int i = 0; i < rows; i++) {
-        const float *xi = x + (size_t)i * l->n_in;
-        float amax = 0;
-        for (int p = 0; p < l->n_in; p++) amax = fmaxf(amax, fabsf(xi[p]));
-        float s = amax > 0 ? amax / 127 : 1;
-        for (int p = 0; p < l->n_in; p++) w->q[(size_t)i * l->n_in + p] = (int8_t)lrintf(xi[p] / s);
-        w->qscale[i] = s;
-    }
+    quantize_i8(w->q, w->qscale, x, rows, l->n_in, l->n_in, 1);
     op->matmul_i8(w->acc, w->q, l->wq, rows, l->n_out, l->n_in);
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < l->n_out; j++)

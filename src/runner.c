@@ -15,6 +15,7 @@
 #include "embed.h"
 #include "interrupt.h"
 #include "parallel.h"
+#include "quant.h"
 #include "runner.h"
 #include "stats.h"
 #include "warn.h"
@@ -117,18 +118,6 @@ static void fill_f32(float *x, size_t n, float lo, float hi, uint64_t *state) {
     }
 }
 
-// Symmetric quantization, as an inference engine does it: one scale per row
-// of a (per column of b), the row's largest magnitude mapped to 127.
-// x (rows, cols) with element (r, c) at x[r * rs + c * cs]; q likewise.
-static void quantize(int8_t *q, float *scale, const float *x, size_t rows, size_t cols, size_t rs, size_t cs) {
-    for (size_t r = 0; r < rows; r++) {
-        float amax = 0;
-        for (size_t c = 0; c < cols; c++) amax = fmaxf(amax, fabsf(x[r * rs + c * cs]));
-        scale[r] = amax > 0 ? amax / 127 : 1;
-        for (size_t c = 0; c < cols; c++) q[r * rs + c * cs] = (int8_t)lrintf(x[r * rs + c * cs] / scale[r]);
-    }
-}
-
 // 64-byte aligned, size rounded up to a multiple of 64 as aligned_alloc asks
 static void *buffer_new(size_t bytes) {
     size_t rounded = (bytes + 63) & ~(size_t)63;
@@ -184,8 +173,8 @@ static int buffers_new(struct buffers *b, const struct kernel *kern, struct shap
         if (!b->fa || !b->fb || !b->scale_a || !b->scale_b) goto nomem;
         fill_f32(b->fa, s.m * s.k, kern->in_lo, kern->in_hi, &state);
         fill_f32(b->fb, s.k * s.n, kern->in_lo, kern->in_hi, &state);
-        quantize(b->in[0], b->scale_a, b->fa, s.m, s.k, s.k, 1); // rows of a
-        quantize(b->in[1], b->scale_b, b->fb, s.n, s.k, 1, s.n); // columns of b
+        quantize_i8(b->in[0], b->scale_a, b->fa, s.m, s.k, s.k, 1); // rows of a
+        quantize_i8(b->in[1], b->scale_b, b->fb, s.n, s.k, 1, s.n); // columns of b
     }
     for (int i = 0; i < b->n_in; i++) memcpy(b->copy[i], b->in[i], b->in_bytes[i]);
     b->out = buffer_new(b->out_bytes);

@@ -143,6 +143,10 @@ static int interrupted_run(int sig, const char *json) {
     // relu finishes at once; this matmul twin sleeps until it is interrupted
     char *argv[] = {(char *)host, "--kernel", "relu,matmul", "--tiers", "scalar,python", "--size", "100",
                     "--no-roofline", "--scripts-dir", BMML_SRCDIR "/tests/scripts/slow", "--json", (char *)json, NULL};
+    char marker[64];
+    snprintf(marker, sizeof marker, "/tmp/bmml-marker-%d-%d", (int)getpid(), sig);
+    remove(marker);
+    setenv("BMML_TEST_MARKER", marker, 1);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
@@ -151,7 +155,10 @@ static int interrupted_run(int sig, const char *json) {
     extern char **environ;
     cr_assert_eq(posix_spawn(&pid, host, &fa, NULL, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
-    usleep(3000 * 1000); // past start-up, inside the Python matmul
+    // wait until the sleeping twin says it runs (start-up is slow on a busy machine)
+    for (int i = 0; i < 300 && access(marker, F_OK) != 0; i++) usleep(100 * 1000);
+    cr_assert_eq(access(marker, F_OK), 0, "the Python matmul never started");
+    remove(marker);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     kill(pid, sig);

@@ -1,11 +1,9 @@
 // The terminal table and the JSON file, both from the results alone.
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "atomic_file.h"
 #include "config.h"
 #include "report.h"
 #include "warn.h"
@@ -315,16 +313,9 @@ static void json_ctx(FILE *f, const struct context *c) {
 }
 
 int report_json(const char *path, const struct context *ctx, const struct case_result *cases, int n) {
-    // write beside the target, then rename: a reader never sees half a file
-    size_t len = strlen(path) + 16;
-    char *tmp = malloc(len);
-    if (!tmp) return -1;
-    snprintf(tmp, len, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        free(tmp);
-        return -1;
-    }
+    struct atomic_file a;
+    if (atomic_open(&a, path) < 0) return -1;
+    FILE *f = a.f;
     fputs("{\n", f);
     json_ctx(f, ctx);
     fputs(",\n  \"benchmarks\": [\n", f);
@@ -342,15 +333,5 @@ int report_json(const char *path, const struct context *ctx, const struct case_r
         json_decomposition(f, &cases[c]);
     }
     fputs("\n  ]\n}\n", f);
-    int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        errno = e ? e : EIO;
-        return -1;
-    }
-    free(tmp);
-    return 0;
+    return atomic_commit(&a);
 }

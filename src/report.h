@@ -36,8 +36,29 @@ struct context {
     const struct harness *harness;   // NULL: not measured
 };
 
+// The pieces of the terminal table, for the other human-readable reports.
+const char *fmt_time(double ns, char *buf, size_t size); // "423 ms", "1.27 us"
+const char *fmt_sig(double v, char *buf, size_t size);   // three significant digits
+// One tier's cells as the table shows them; only size is set when the tier is not ok.
+struct tier_cells {
+    char size[64], median[32], min[32], mad[32], cv[16], rate[48], roof[16], speedup[128], check[300];
+};
+void tier_cells(const struct case_result *cr, const struct tier_result *r, struct tier_cells *c);
+// 1 when the case has a native tier that ran beside Python
+int has_decomposition(const struct case_result *cr);
+// "relu: python -> avx512 = 120x = interpreter 48x * ...", "" without one
+const char *decomposition_str(const struct case_result *cr, char *buf, size_t size);
+// "CPU, 8 cores; Python 3.11.2, NumPy 1.24.2, OpenBLAS core Haswell"
+const char *context_str(const struct context *ctx, char *buf, size_t size);
+// "roofline, one core: ...", "" when not measured
+const char *roofline_str(const struct roofline *r, char *buf, size_t size);
+
 void report_table(FILE *f, const struct context *ctx, const struct case_result *cases, int n);
 // 0, or -1 when the file could not be written (errno set).
 int report_json(const char *path, const struct context *ctx, const struct case_result *cases, int n);
+// results.csv: one row per kernel x tier x size, RFC 4180. 0, or -1 with errno.
+int report_csv(const char *path, const struct case_result *cases, int n);
+// results.md: the table in GitHub-flavoured Markdown. 0, or -1 with errno.
+int report_md(const char *path, const struct context *ctx, const struct case_result *cases, int n);
 
 #endif

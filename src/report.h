@@ -60,5 +60,18 @@ int report_json(const char *path, const struct context *ctx, const struct case_r
 int report_csv(const char *path, const struct case_result *cases, int n);
 // results.md: the table in GitHub-flavoured Markdown. 0, or -1 with errno.
 int report_md(const char *path, const struct context *ctx, const struct case_result *cases, int n);
+// The charts, SVG 1.1. 0, or -1 with errno.
+int report_svg_speedup(const char *path, const struct context *ctx, const struct case_result *cases, int n);
+int report_svg_decomposition(const char *path, const struct context *ctx, const struct case_result *cases, int n);
+// scaling.svg needs a kernel measured at two sizes or more, as after a sweep
+int report_has_sweep(const struct case_result *cases, int n);
+int report_svg_scaling(const char *path, const struct context *ctx, const struct case_result *cases, int n);
+
+// Write results.json, results.csv, results.md, speedup.svg,
+// decomposition.svg and, after a sweep, scaling.svg into dir, making dir
+// (not its parents) when it does not exist. Each file appears whole or not
+// at all. 0, or -1 with the file and the reason in err.
+int report_dir(const char *dir, const struct context *ctx, const struct case_result *cases, int n, char *err,
+               size_t errlen);
 
 #endif

@@ -6,8 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <dirent.h>
+
 #include "compare.h"
 #include "json_read.h"
+#include "kernels.h"
+#include "report.h"
+#include "runner.h"
+#include "sweep.h"
 
 static char err[512];
 
@@ -238,4 +244,291 @@ Test(compare, malformed_input_exits_2_with_the_file_named, .init = make_tmpdir, 
         cr_expect_eq(rc, 2, "%s", bad[i]);
         cr_expect(strstr(err, "new.json"), "%s -> %s", bad[i], err);
     }
+}
+
+// ---------------------------------------------------------------------------
+// report_dir on synthetic results
+
+static struct case_result cases[4];
+static struct context ctx;
+
+// n samples around median, spread 2%, the order shuffled by a fixed stride
+static void fill_tier(struct tier_result *r, int tier, double median) {
+    memset(r, 0, sizeof *r);
+    r->tier = tier;
+    r->isa = tier == T_PYTHON ? "CPython" : tier == T_BLAS ? "openblas" : "x86-64";
+    r->status = ST_OK;
+    r->verified = 1;
+    r->repetitions = 10;
+    r->iterations = 1;
+    for (int i = 0; i < 10; i++) r->samples_ns[i] = median * (1 + 0.02 * ((i * 7 % 10) - 4.5) / 4.5);
+    r->median_ns = median, r->min_ns = 0.98 * median, r->mad_ns = 0.01 * median, r->cpu_ns = median;
+    r->cv = 0.012;
+    r->max_abs_err = tier == T_PYTHON ? 0 : 1.5e-7;
+}
+
+static void not_ok(struct tier_result *r, int tier, enum status st, const char *note) {
+    memset(r, 0, sizeof *r);
+    r->tier = tier;
+    r->status = st;
+    snprintf(r->note, sizeof r->note, "%s", note);
+}
+
+// speedups, intervals, rates and the decomposition, as runner.c derives them
+static void derive(struct case_result *cr) {
+    const struct tier_result *py = &cr->tiers[0];
+    double prev = py->median_ns;
+    for (int i = 0; i < cr->n_tiers; i++) {
+        struct tier_result *r = &cr->tiers[i];
+        if (r->status != ST_OK) continue;
+        r->rate = cr->work / r->median_ns;
+        r->pct_of_roof = 100 * r->rate / cr->roof;
+        r->speedup = py->median_ns / r->median_ns;
+        r->speedup_lo = 0.9 * r->speedup, r->speedup_hi = 1.1 * r->speedup;
+        if (r->tier == T_PYTHON) continue;
+        int f = r->tier == T_SCALAR ? F_INTERPRETER : r->tier == T_AVX2 ? F_HAND_SIMD : F_LIBRARY;
+        cr->decomp.factor[f] = prev / r->median_ns;
+        prev = r->median_ns;
+        cr->decomp.last_tier = r->tier;
+    }
+    cr->decomp.total = py->median_ns / prev;
+}
+
+static void relu_case(struct case_result *cr, size_t n, double scale) {
+    memset(cr, 0, sizeof *cr);
+    cr->kern = kernel_find("relu");
+    cr->shape = (struct shape){0, n, 0};
+    cr->work = 8.0 * n, cr->unit = "GB/s", cr->roof = 20, cr->roof_name = "memcpy of the same buffers";
+    fill_tier(&cr->tiers[0], T_PYTHON, 40 * n * scale);
+    fill_tier(&cr->tiers[1], T_SCALAR, 1.1 * n * scale);
+    fill_tier(&cr->tiers[2], T_AVX2, 0.21 * n * scale);
+    not_ok(&cr->tiers[3], T_AVX512, ST_UNAVAILABLE, "not available on this CPU");
+    cr->n_tiers = 4;
+    derive(cr);
+}
+
+static void matmul_case(struct case_result *cr, size_t n) {
+    memset(cr, 0, sizeof *cr);
+    cr->kern = kernel_find("matmul");
+    cr->shape = (struct shape){n, n, n};
+    cr->work = 2.0 * n * n * n, cr->unit = "GFLOP/s", cr->roof = 100, cr->roof_name = "AVX-512 FMA peak";
+    fill_tier(&cr->tiers[0], T_PYTHON, cr->work / 0.03);
+    fill_tier(&cr->tiers[1], T_SCALAR, cr->work / 4);
+    not_ok(&cr->tiers[2], T_AVX2, ST_FAILED, "wrong result: c[3] = 1, \"expected\" 2 | <off> by 1");
+    fill_tier(&cr->tiers[3], T_BLAS, cr->work / 3.2); // slower than scalar: a factor below 1
+    cr->n_tiers = 4;
+    derive(cr);
+}
+
+static char dir[128];
+
+static void write_reports(void) {
+    make_tmpdir();
+    relu_case(&cases[0], 1000, 1.3);
+    relu_case(&cases[1], 100000, 1);
+    matmul_case(&cases[2], 16);
+    matmul_case(&cases[3], 32);
+    memset(&ctx, 0, sizeof ctx);
+    snprintf(ctx.cpu_model, sizeof ctx.cpu_model, "Test CPU <R&D> \"8 cores\"");
+    ctx.cores = 8;
+    ctx.python_version = "3.11.2";
+    ctx.compiler = "gcc";
+    ctx.build = "optimized";
+    snprintf(ctx.date, sizeof ctx.date, "2024-01-02T03:04:05Z");
+    snprintf(dir, sizeof dir, "%s/report", tmpdir);
+    cr_assert_eq(report_dir(dir, &ctx, cases, 4, err, sizeof err), 0, "%s", err);
+}
+
+static const char *in_dir(const char *name) {
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    char *text = calloc(1, 1 << 20);
+    fread(text, 1, (1 << 20) - 1, f);
+    fclose(f);
+    return text;
+}
+
+Test(report_dir, writes_every_file_whole, .init = write_reports, .fini = remove_tmpdir) {
+    static const char *const names[] = {"results.json", "results.csv", "results.md", "speedup.svg",
+                                        "decomposition.svg", "scaling.svg"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        FILE *f = fopen(in_dir(names[i]), "r");
+        cr_expect(f, "%s missing", names[i]);
+        if (f) fclose(f);
+    }
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    struct dirent *e;
+    while ((e = readdir(d))) cr_expect_null(strstr(e->d_name, ".tmp"), "a temporary was left: %s", e->d_name);
+    closedir(d);
+}
+
+Test(report_dir, svgs_are_well_formed_xml, .init = write_reports, .fini = remove_tmpdir) {
+    if (system("command -v xmllint >/dev/null 2>&1") != 0) cr_skip_test("xmllint is not installed (Debian: libxml2-utils)");
+    static const char *const svgs[] = {"speedup.svg", "decomposition.svg", "scaling.svg"};
+    for (size_t i = 0; i < 3; i++) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "xmllint --noout '%s'", in_dir(svgs[i]));
+        cr_expect_eq(system(cmd), 0, "%s", cmd);
+    }
+}
+
+Test(report_dir, no_sweep_no_scaling_chart, .fini = remove_tmpdir) {
+    make_tmpdir();
+    relu_case(&cases[0], 1000, 1);
+    matmul_case(&cases[1], 16);
+    memset(&ctx, 0, sizeof ctx);
+    ctx.python_version = ctx.compiler = ctx.build = "";
+    snprintf(dir, sizeof dir, "%s", tmpdir);
+    cr_assert_eq(report_dir(dir, &ctx, cases, 2, err, sizeof err), 0, "%s", err);
+    FILE *f = fopen(in_dir("scaling.svg"), "r");
+    cr_expect_null(f, "one size per kernel is not a sweep");
+    if (f) fclose(f);
+}
+
+Test(report_dir, an_unwritable_place_is_named) {
+    memset(&ctx, 0, sizeof ctx);
+    cr_expect_eq(report_dir("/nonexistent/parent/out", &ctx, cases, 0, err, sizeof err), -1);
+    cr_expect(strstr(err, "/nonexistent/parent/out"), "%s", err);
+    cr_expect_eq(report_dir("/etc/passwd", &ctx, cases, 0, err, sizeof err), -1);
+    cr_expect(strstr(err, "not a directory"), "%s", err);
+}
+
+// RFC 4180: fields split at commas outside quotes, "" inside quotes is one quote.
+static int csv_fields(char **line, char fields[][300], int max) {
+    int n = 0;
+    char *p = *line;
+    for (;;) {
+        int len = 0, quoted = *p == '"';
+        if (quoted) p++;
+        while (*p && (quoted || (*p != ',' && *p != '\r'))) {
+            if (quoted && *p == '"') {
+                if (p[1] != '"') {
+                    quoted = 0, p++;
+                    continue;
+                }
+                p++;
+            }
+            if (len < 299) fields[n][len++] = *p;
+            p++;
+        }
+        fields[n][len] = '\0';
+        if (n < max - 1) n++;
+        if (*p != ',') break;
+        p++;
+    }
+    cr_assert(p[0] == '\r' && p[1] == '\n', "a CSV line ends in CRLF");
+    *line = p + 2;
+    return n;
+}
+
+static const struct tier_result *find_tier(const char *name) {
+    for (int c = 0; c < 4; c++) {
+        for (int i = 0; i < cases[c].n_tiers; i++) {
+            char want[128], size[64];
+            const struct tier_result *r = &cases[c].tiers[i];
+            snprintf(want, sizeof want, "%s/%s/%s", cases[c].kern->name, all_tier_names[r->tier],
+                     shape_str(cases[c].kern, cases[c].shape, size, sizeof size));
+            if (strcmp(want, name) == 0) return r;
+        }
+    }
+    return NULL;
+}
+
+Test(report_dir, csv_and_json_agree_with_the_results, .init = write_reports, .fini = remove_tmpdir) {
+    struct json *doc = json_parse_file(in_dir("results.json"), err, sizeof err);
+    cr_assert(doc, "the JSON must read back: %s", err);
+    const struct json *b = json_get(doc, "benchmarks");
+    cr_assert(b && b->n == 16);
+    char *text = slurp(in_dir("results.csv")), *p = text;
+    static char f[32][300];
+    cr_assert_eq(csv_fields(&p, f, 32), 23, "the header's columns");
+    cr_expect_str_eq(f[10], "median_ns");
+    cr_expect_str_eq(f[17], "speedup");
+    int rows = 0;
+    for (; *p; rows++) {
+        cr_assert_eq(csv_fields(&p, f, 32), 23, "row %d", rows);
+        const struct tier_result *r = find_tier(f[0]);
+        cr_assert(r, "unknown row %s", f[0]);
+        const struct json *e = &b->items[rows];
+        cr_expect_str_eq(json_string(json_get(e, "name")), f[0], "the same order");
+        cr_expect_str_eq(f[8], status_names[r->status]);
+        if (r->status != ST_OK) {
+            cr_expect_str_eq(f[10], "", "no median for %s", f[0]);
+            cr_expect(isnan(json_number(json_get(e, "median_ns"), NAN)));
+            cr_expect_str_eq(f[22], r->note, "the note survives quoting");
+            continue;
+        }
+        // both print %.17g, which reads back to the same double
+        cr_expect_eq(strtod(f[10], NULL), r->median_ns, "%s", f[0]);
+        cr_expect_eq(json_number(json_get(e, "median_ns"), NAN), r->median_ns, "%s", f[0]);
+        cr_expect_eq(strtod(f[17], NULL), r->speedup, "%s", f[0]);
+        cr_expect_eq(json_number(json_get(e, "speedup_vs_python"), NAN), r->speedup, "%s", f[0]);
+        cr_expect_eq(json_get(e, "samples_ns")->n, 10);
+    }
+    cr_expect_eq(rows, 16);
+    free(text);
+    json_free(doc);
+}
+
+// "1.27 us" -> 1270
+static double parse_time(const char *s) {
+    char unit[8] = "";
+    double v = 0;
+    sscanf(s, "%lf %7s", &v, unit);
+    return v * (strcmp(unit, "s") == 0 ? 1e9 : strcmp(unit, "ms") == 0 ? 1e6 : strcmp(unit, "us") == 0 ? 1e3 : 1);
+}
+
+// The Markdown shows three significant digits: within half a unit of the third, 0.5%.
+Test(report_dir, markdown_agrees_to_its_three_digits, .init = write_reports, .fini = remove_tmpdir) {
+    char *text = slurp(in_dir("results.md"));
+    cr_expect(strstr(text, "Test CPU \\<R&D\\> \"8 cores\""), "the CPU, escaped for Markdown");
+    int rows = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char cell[13][320];
+        int n = 0;
+        if (strncmp(line, "| ", 2) != 0 || strstr(line, "| kernel |")) continue;
+        for (char *c = line + 1; *c && n < 13; n++) {
+            char *bar = c;
+            while (*bar && !(*bar == '|' && bar[-1] != '\\')) bar++;
+            snprintf(cell[n], sizeof cell[n], "%.*s", (int)(bar - c), c);
+            c = *bar ? bar + 1 : bar;
+        }
+        char name[160], kernel[32], tier[32], size[64];
+        sscanf(cell[0], " %31s", kernel), sscanf(cell[1], " %31s", tier), sscanf(cell[3], " %63s", size);
+        snprintf(name, sizeof name, "%s/%s/%s", kernel, tier, size);
+        const struct tier_result *r = find_tier(name);
+        cr_assert(r, "unknown row %s", name);
+        rows++;
+        if (r->status != ST_OK) {
+            cr_expect(strstr(cell[11], r->status == ST_FAILED ? "FAILED" : "unavailable"), "%s", cell[11]);
+            continue;
+        }
+        cr_expect(fabs(parse_time(cell[4]) / r->median_ns - 1) < 0.005, "%s: %s vs %g ns", name, cell[4], r->median_ns);
+        cr_expect(fabs(strtod(cell[10], NULL) / r->speedup - 1) < 0.005, "%s: %s vs %g", name, cell[10], r->speedup);
+    }
+    cr_expect_eq(rows, 16);
+    free(text);
+}
+
+Test(sweep, geometric_ranges_per_kind) {
+    struct shape s[MAX_SWEEP_SHAPES];
+    int n = sweep_shapes(kernel_find("gelu"), s, MAX_SWEEP_SHAPES);
+    cr_expect_eq(n, 9);
+    cr_expect_eq(s[0].n, 1000);
+    cr_expect_eq(s[1].n, 3000);
+    cr_expect_eq(s[n - 1].n, 10000000);
+    n = sweep_shapes(kernel_find("matmul_int8"), s, MAX_SWEEP_SHAPES);
+    cr_expect_eq(n, 7);
+    for (int i = 0; i < n; i++) {
+        cr_expect_eq(s[i].m, (size_t)16 << i);
+        cr_expect(s[i].m == s[i].n && s[i].n == s[i].k);
+    }
+    cr_expect_eq(sweep_shapes(kernel_find("relu"), s, 2), 2, "no more than asked");
 }

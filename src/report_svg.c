@@ -103,7 +103,7 @@ static void speedup_range(const struct case_result *cases, const int *pick, int 
         const struct case_result *cr = &cases[pick[i]];
         for (int t = 0; t < cr->n_tiers; t++) {
             const struct tier_result *r = &cr->tiers[t];
-            if (r->status != ST_OK || r->speedup <= 0) continue;
+            if (r->status != ST_OK || r->speedup <= 0 || r->tier == T_PYTHON) continue;
             double a = isfinite(r->speedup_lo) && r->speedup_lo > 0 ? r->speedup_lo : r->speedup;
             double b = isfinite(r->speedup_hi) && r->speedup_hi > 0 ? r->speedup_hi : r->speedup;
             *lo = fmin(*lo, fmin(a, r->speedup));
@@ -265,7 +265,8 @@ static void decomposition_svg(FILE *f, const struct context *ctx, const struct c
             any_down |= s[j].end < s[j].start;
         }
     }
-    height += any_down ? 70 : 52;
+    double bottom = height; // the plot ends here; the axis labels and the notes go below
+    height += any_down ? 88 : 72;
     struct log_axis a;
     log_axis_fit(&a, lo, hi, LABEL_W + 20, WIDTH - 170);
     char sub[300];
@@ -273,7 +274,6 @@ static void decomposition_svg(FILE *f, const struct context *ctx, const struct c
     hatch_pattern(f);
     svg_title(f, "Where the speedup over Python comes from",
               subtitle(ctx, swept(cases, n) ? "largest size of each kernel" : "", sub, sizeof sub));
-    double bottom = height - (any_down ? 70 : 52);
     grid(f, &a, 1, PLOT_TOP - 10, bottom, "\xc3\x97");
     double y = PLOT_TOP;
     for (int i = 0; i < k; i++) {
@@ -281,12 +281,12 @@ static void decomposition_svg(FILE *f, const struct context *ctx, const struct c
     }
     if (!groups)
         svg_text(f, WIDTH / 2.0, PLOT_TOP + 20, 13, "middle", "#777777", "", "no kernel ran in Python and a native tier");
-    svg_text(f, 24, height - 30, 12, "start", "#222222", "",
+    svg_text(f, 24, bottom + 40, 12, "start", "#222222", "",
              "Each step is the ratio of two tiers' median times. On the log axis their lengths add, so the steps");
-    svg_text(f, 24, height - 15, 12, "start", "#222222", "",
+    svg_text(f, 24, bottom + 55, 12, "start", "#222222", "",
              "end where the total does: the total is their product.");
     if (any_down)
-        svg_text(f, 24, height - 48, 12, "start", "#b2182b", "",
+        svg_text(f, 24, bottom + 72, 12, "start", "#b2182b", "",
                  "A hatched step pointing left is a factor below 1: that step made the kernel slower.");
     svg_close(f);
 }

@@ -34,6 +34,7 @@ static void md_header(FILE *f, const struct context *ctx) {
     md_text(f, ctx->compiler);
     fprintf(f, ", %s build, bmml %s\n", ctx->build, PACKAGE_VERSION);
     fprintf(f, "- **Date:** %s, seed %llu\n", ctx->date, ctx->seed);
+    if (ctx->interrupted) fprintf(f, "- **Partial:** the run was stopped by signal %d; what finished is below\n", ctx->interrupted);
     if (roofline_str(ctx->roof, line, sizeof line)[0]) {
         fputs("- **Roofline:** ", f);
         md_text(f, line + strlen("roofline, "));
@@ -50,7 +51,7 @@ static void md_row(FILE *f, const struct case_result *cr, const struct tier_resu
     fprintf(f, " | %s | ", c.size);
     if (r->status != ST_OK) {
         fputs("- | - | - | - | - | - | - | ", f);
-        fputs(r->status == ST_FAILED ? "**FAILED**: " : "unavailable: ", f);
+        fputs(r->status == ST_FAILED ? "**FAILED**: " : r->status == ST_INTERRUPTED ? "**STOPPED**: " : "unavailable: ", f);
         md_text(f, r->note);
         fputs(" |\n", f);
         return;

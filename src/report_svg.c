@@ -34,8 +34,8 @@ static const char *const factor_colours[N_FACTORS] = {"#253494", "#2c7fb8", "#41
 static const char *const factor_text[N_FACTORS] = {"#ffffff", "#ffffff", "#111111", "#111111", "#111111"};
 
 static const char *subtitle(const struct context *ctx, const char *what, char *buf, size_t size) {
-    snprintf(buf, size, "%s%s%s, %s, bmml %s", what, what[0] ? " on " : "", ctx->cpu_model, ctx->date,
-             PACKAGE_VERSION);
+    snprintf(buf, size, "%s%s%s, %s, bmml %s%s", what, what[0] ? " on " : "", ctx->cpu_model, ctx->date,
+             PACKAGE_VERSION, ctx->interrupted ? "; PARTIAL: the run was stopped" : "");
     return buf;
 }
 
@@ -126,7 +126,10 @@ static void speedup_bar(FILE *f, const struct log_axis *a, const struct tier_res
     char v[32];
     svg_text(f, LABEL_W + 10, cy + 4, 12, "end", "#222222", "", "%s", all_tier_names[r->tier]);
     if (r->status != ST_OK || r->speedup <= 0) {
-        const char *why = r->status == ST_FAILED ? "FAILED" : r->status == ST_UNAVAILABLE ? "not available" : "no Python time";
+        const char *why = r->status == ST_FAILED        ? "FAILED"
+                          : r->status == ST_UNAVAILABLE ? "not available"
+                          : r->status == ST_INTERRUPTED ? "stopped"
+                                                        : "no Python time";
         svg_text(f, x1 + 6, cy + 4, 11, "start", "#777777", "font-style=\"italic\"", "%s: %.70s", why, r->note);
         return;
     }

@@ -1,17 +1,15 @@
 // The terminal table and the JSON file, both from the results alone.
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "atomic_file.h"
 #include "config.h"
 #include "report.h"
 #include "warn.h"
 
 // "423 ms", "1.27 us": three significant digits in the largest unit below the value
-static const char *fmt_time(double ns, char *buf, size_t size) {
+const char *fmt_time(double ns, char *buf, size_t size) {
     static const char *const units[] = {"ns", "us", "ms", "s"};
     int u = 0;
     while (u < 3 && ns >= 1000) ns /= 1000, u++;
@@ -19,76 +17,102 @@ static const char *fmt_time(double ns, char *buf, size_t size) {
     return buf;
 }
 
-static const char *fmt_sig(double v, char *buf, size_t size) {
+const char *fmt_sig(double v, char *buf, size_t size) {
     snprintf(buf, size, v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : v >= 1 ? "%.2f" : "%.3g", v);
     return buf;
 }
 
-static void print_decomposition(FILE *f, const struct case_result *cr) {
+int has_decomposition(const struct case_result *cr) {
+    return cr->decomp.total > 0 && cr->decomp.last_tier != T_PYTHON;
+}
+
+const char *decomposition_str(const struct case_result *cr, char *buf, size_t size) {
     const struct decomposition *d = &cr->decomp;
-    if (d->total <= 0 || d->last_tier == T_PYTHON) return;
+    buf[0] = '\0';
+    if (!has_decomposition(cr)) return buf;
     char v[32];
-    fprintf(f, "  %s: python -> %s = %sx =", cr->kern->name, all_tier_names[d->last_tier],
-            fmt_sig(d->total, v, sizeof v));
+    size_t len = snprintf(buf, size, "%s: python -> %s = %sx =", cr->kern->name, all_tier_names[d->last_tier],
+                          fmt_sig(d->total, v, sizeof v));
     const char *sep = "";
-    for (int i = 0; i < N_FACTORS; i++) {
+    for (int i = 0; i < N_FACTORS && len < size; i++) {
         if (d->factor[i] <= 0) continue;
-        fprintf(f, "%s %s %sx", sep, factor_names[i], fmt_sig(d->factor[i], v, sizeof v));
+        len += snprintf(buf + len, size - len, "%s %s %sx", sep, factor_names[i], fmt_sig(d->factor[i], v, sizeof v));
         sep = " *";
     }
-    fprintf(f, "\n");
+    return buf;
+}
+
+const char *context_str(const struct context *ctx, char *buf, size_t size) {
+    size_t len = snprintf(buf, size, "%s, %d cores; Python %s%s%s", ctx->cpu_model, ctx->cores, ctx->python_version,
+                          ctx->numpy_version[0] ? ", NumPy " : "", ctx->numpy_version);
+    if (ctx->blas_core && len < size) snprintf(buf + len, size - len, ", OpenBLAS core %s", ctx->blas_core);
+    return buf;
+}
+
+const char *roofline_str(const struct roofline *r, char *buf, size_t size) {
+    char a[32], b[32], c[32], d[32];
+    buf[0] = '\0';
+    if (r && r->measured)
+        snprintf(buf, size, "roofline, one core: AVX2 FMA %s GFLOP/s, AVX-512 FMA %s GFLOP/s, AVX512-VNNI %s GOP/s, memory copy %s GB/s",
+                 r->fma_avx2_gflops ? fmt_sig(r->fma_avx2_gflops, a, sizeof a) : "-",
+                 r->fma_avx512_gflops ? fmt_sig(r->fma_avx512_gflops, b, sizeof b) : "-",
+                 r->vnni_avx512_gops ? fmt_sig(r->vnni_avx512_gops, c, sizeof c) : "-",
+                 fmt_sig(r->copy_gbps, d, sizeof d));
+    return buf;
+}
+
+void tier_cells(const struct case_result *cr, const struct tier_result *r, struct tier_cells *c) {
+    char a[32], b[32], d[32];
+    memset(c, 0, sizeof *c);
+    shape_str(cr->kern, cr->shape, c->size, sizeof c->size);
+    if (r->status != ST_OK) return;
+    fmt_time(r->median_ns, c->median, sizeof c->median);
+    fmt_time(r->min_ns, c->min, sizeof c->min);
+    fmt_time(r->mad_ns, c->mad, sizeof c->mad);
+    snprintf(c->cv, sizeof c->cv, "%.0f%%", 100 * r->cv);
+    snprintf(c->rate, sizeof c->rate, "%s %s", fmt_sig(r->rate, a, sizeof a), cr->unit);
+    if (r->pct_of_roof > 0) snprintf(c->roof, sizeof c->roof, "%.0f%%", r->pct_of_roof);
+    else snprintf(c->roof, sizeof c->roof, "-");
+    if (r->speedup > 0 && r->speedup_hi > 0)
+        snprintf(c->speedup, sizeof c->speedup, "%sx [%s-%s]", fmt_sig(r->speedup, a, sizeof a),
+                 fmt_sig(r->speedup_lo, b, sizeof b), fmt_sig(r->speedup_hi, d, sizeof d));
+    else if (r->speedup > 0) snprintf(c->speedup, sizeof c->speedup, "%sx", fmt_sig(r->speedup, a, sizeof a));
+    else snprintf(c->speedup, sizeof c->speedup, "-");
+    snprintf(c->check, sizeof c->check, "ok, max err %.2g%s%s", r->max_abs_err, r->note[0] ? "; " : "", r->note);
 }
 
 void report_table(FILE *f, const struct context *ctx, const struct case_result *cases, int n) {
-    char a[32], b[32], c[32], d[32];
+    char a[32], b[32], c[32], line[512];
     if (ctx) {
-        fprintf(f, "%s, %d cores; Python %s%s%s", ctx->cpu_model, ctx->cores, ctx->python_version,
-                ctx->numpy_version[0] ? ", NumPy " : "", ctx->numpy_version);
-        if (ctx->blas_core) fprintf(f, ", OpenBLAS core %s", ctx->blas_core);
-        fprintf(f, "\n");
-        const struct roofline *r = ctx->roof;
-        if (r && r->measured)
-            fprintf(f, "roofline, one core: AVX2 FMA %s GFLOP/s, AVX-512 FMA %s GFLOP/s, AVX512-VNNI %s GOP/s, memory copy %s GB/s\n",
-                    r->fma_avx2_gflops ? fmt_sig(r->fma_avx2_gflops, a, sizeof a) : "-",
-                    r->fma_avx512_gflops ? fmt_sig(r->fma_avx512_gflops, b, sizeof b) : "-",
-                    r->vnni_avx512_gops ? fmt_sig(r->vnni_avx512_gops, c, sizeof c) : "-",
-                    fmt_sig(r->copy_gbps, d, sizeof d));
+        fprintf(f, "%s\n", context_str(ctx, line, sizeof line));
+        if (roofline_str(ctx->roof, line, sizeof line)[0]) fprintf(f, "%s\n", line);
         fprintf(f, "\n");
     }
     if (n) fprintf(f, "%-11s %-7s %-15s %-11s %9s %9s %9s %5s %14s %6s %22s  %s\n", "kernel", "tier", "isa", "size",
             "median", "min", "MAD", "CV", "throughput", "roof", "speedup [95% CI]", "check");
     for (int ci = 0; ci < n; ci++) {
         const struct case_result *cr = &cases[ci];
-        char size[64];
-        shape_str(cr->kern, cr->shape, size, sizeof size);
         for (int i = 0; i < cr->n_tiers; i++) {
             const struct tier_result *r = &cr->tiers[i];
+            struct tier_cells t;
+            tier_cells(cr, r, &t);
             fprintf(f, "%-11s %-7s %-15.15s %-11s ", cr->kern->name, all_tier_names[r->tier],
-                    r->isa ? r->isa : "-", size);
+                    r->isa ? r->isa : "-", t.size);
             if (r->status != ST_OK) {
                 fprintf(f, "%s: %s\n", r->status == ST_FAILED ? "FAILED" : r->status == ST_INTERRUPTED ? "STOPPED" : "-", r->note);
                 continue;
             }
-            char rate[48], sp[128], cv[16], roof[16];
-            snprintf(rate, sizeof rate, "%s %s", fmt_sig(r->rate, a, sizeof a), cr->unit);
-            if (r->speedup > 0 && r->speedup_hi > 0)
-                snprintf(sp, sizeof sp, "%sx [%s-%s]", fmt_sig(r->speedup, a, sizeof a),
-                         fmt_sig(r->speedup_lo, b, sizeof b), fmt_sig(r->speedup_hi, c, sizeof c));
-            else if (r->speedup > 0) snprintf(sp, sizeof sp, "%sx", fmt_sig(r->speedup, a, sizeof a));
-            else snprintf(sp, sizeof sp, "-");
-            snprintf(cv, sizeof cv, "%.0f%%", 100 * r->cv);
-            if (r->pct_of_roof > 0) snprintf(roof, sizeof roof, "%.0f%%", r->pct_of_roof);
-            else snprintf(roof, sizeof roof, "-");
-            fprintf(f, "%9s %9s %9s %5s %14s %6s %22s  ok, max err %.2g%s%s\n", fmt_time(r->median_ns, a, sizeof a),
-                    fmt_time(r->min_ns, b, sizeof b), fmt_time(r->mad_ns, c, sizeof c), cv, rate, roof, sp,
-                    r->max_abs_err, r->note[0] ? "; " : "", r->note);
+            fprintf(f, "%9s %9s %9s %5s %14s %6s %22s  %s\n", t.median, t.min, t.mad, t.cv, t.rate, t.roof,
+                    t.speedup, t.check);
         }
     }
     int any = 0;
-    for (int ci = 0; ci < n; ci++) any |= cases[ci].decomp.total > 0 && cases[ci].decomp.last_tier != T_PYTHON;
+    for (int ci = 0; ci < n; ci++) any |= has_decomposition(&cases[ci]);
     if (any) {
         fprintf(f, "\nwhere the speedup comes from (ratios of medians; they multiply to the total):\n");
-        for (int ci = 0; ci < n; ci++) print_decomposition(f, &cases[ci]);
+        for (int ci = 0; ci < n; ci++) {
+            if (has_decomposition(&cases[ci])) fprintf(f, "  %s\n", decomposition_str(&cases[ci], line, sizeof line));
+        }
     }
     for (int ci = 0; ci < n; ci++) {
         if (cases[ci].kern->kind != KIND_MATMUL_I8 || !(cases[ci].quant_rel_err >= 0)) continue;
@@ -315,16 +339,9 @@ static void json_ctx(FILE *f, const struct context *c) {
 }
 
 int report_json(const char *path, const struct context *ctx, const struct case_result *cases, int n) {
-    // write beside the target, then rename: a reader never sees half a file
-    size_t len = strlen(path) + 16;
-    char *tmp = malloc(len);
-    if (!tmp) return -1;
-    snprintf(tmp, len, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        free(tmp);
-        return -1;
-    }
+    struct atomic_file a;
+    if (atomic_open(&a, path) < 0) return -1;
+    FILE *f = a.f;
     fputs("{\n", f);
     json_ctx(f, ctx);
     fputs(",\n  \"benchmarks\": [\n", f);
@@ -346,15 +363,5 @@ int report_json(const char *path, const struct context *ctx, const struct case_r
         json_decomposition(f, &cases[c]);
     }
     fputs("\n  ]\n}\n", f);
-    int bad = ferror(f);
-    if (fclose(f) != 0) bad = 1;
-    if (bad || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        free(tmp);
-        errno = e ? e : EIO;
-        return -1;
-    }
-    free(tmp);
-    return 0;
+    return atomic_commit(&a);
 }

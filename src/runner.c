@@ -233,6 +233,12 @@ static int inputs_intact(const struct buffers *b) {
     return 1;
 }
 
+// After a tier that wrote its input: the next tiers get the input the
+// reference was computed from, so they are not failed for its damage.
+static void restore_inputs(const struct buffers *b) {
+    for (int i = 0; i < b->n_in; i++) memcpy(b->in[i], b->copy[i], b->in_bytes[i]);
+}
+
 // ---------------------------------------------------------------------------
 // one tier: what to call
 
@@ -404,6 +410,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, const str
               shape_str(kern, s, sz, sizeof sz));
 done:
     embed_call_free(iv.py);
+    if (!inputs_intact(b)) restore_inputs(b); // also after a tier that raised or failed verification
 }
 
 static const struct tier_result *find_ok(const struct case_result *cr, int tier) {

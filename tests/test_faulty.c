@@ -148,3 +148,11 @@ Test(faulty, a_kept_view_is_dead_in_the_next_case) {
     expect_tier("relu", "scalar", "ok", NULL);
     expect_tier("matmul", "scalar", "ok", NULL);
 }
+
+// The python tier wrote its input: it fails, and the host puts the input
+// back, so the scalar tier after it is measured on the reference's input.
+Test(faulty, a_kernel_that_writes_its_input_fails_alone) {
+    cr_expect_eq(run_case("writes_input"), 1, "%s", out);
+    expect_tier("relu", "python", "failed", "wrote to its input");
+    others_ok();
+}

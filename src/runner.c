@@ -135,11 +135,26 @@ struct buffers {
     size_t out_bytes;
     void *ref;   // double (float kernels) or int32 (int8)
     double *bound; // matmul: sum_p |a_ip b_pj|
+    unsigned python_holds; // bit 0: out, bit 1 + i: in[i], as a Python call's arguments are
 };
 
+// Memory a script still reaches after its call (embed_call_free): never
+// freed, and listed here so that it stays reachable rather than leaked.
+static void **left_to_python;
+static size_t n_left_to_python;
+
+static void free_unless_held(void *p, int held) {
+    if (!held) {
+        free(p);
+        return;
+    }
+    void **grown = realloc(left_to_python, (n_left_to_python + 1) * sizeof *grown);
+    if (grown) left_to_python = grown, left_to_python[n_left_to_python++] = p;
+}
+
 static void buffers_free(struct buffers *b) {
-    for (int i = 0; i < 2; i++) free(b->in[i]), free(b->copy[i]);
-    free(b->out);
+    for (int i = 0; i < 2; i++) free_unless_held(b->in[i], b->python_holds >> (1 + i) & 1), free(b->copy[i]);
+    free_unless_held(b->out, b->python_holds & 1);
     free(b->ref);
     free(b->bound);
 }
@@ -293,6 +308,8 @@ static const struct variant *pick_variant(const struct kernel *kern, int tier, u
     return NULL;
 }
 
+// The arguments: out, then the inputs (the order buffers.python_holds
+// follows), then the sizes.
 static struct py_call *py_call_new(int tier, const struct kernel *kern, struct shape s,
                                    const struct buffers *b, char *err, size_t errlen) {
     char fmt_in = kern->kind == KIND_MATMUL_I8 ? 'b' : 'f';
@@ -318,7 +335,24 @@ static void poison(const struct buffers *b) {
     memset(b->out, 0xff, b->out_bytes); // float NaN, int32 -1
 }
 
-static void run_tier(int t, const struct kernel *kern, struct shape s, const struct buffers *b,
+// A script kept a view's memory past its call: the tier fails, and the
+// buffers it reaches are left to Python.
+static void python_kept(unsigned held, const struct kernel *kern, struct buffers *b, struct tier_result *r) {
+    static const char *const names[2][3] = {{"out", "x", ""}, {"c", "a", "b"}};
+    const char *const *name = names[kern->kind != KIND_UNARY_F32];
+    char which[32] = "";
+    for (int i = 0; i < 3; i++) {
+        if (held >> i & 1) snprintf(which + strlen(which), sizeof which - strlen(which), "%s%s", *which ? ", " : "", name[i]);
+    }
+    b->python_holds |= held;
+    size_t used = r->status == ST_FAILED ? strlen(r->note) : 0; // after why it failed, if it did
+    r->status = ST_FAILED;
+    snprintf(r->note + used, sizeof r->note - used,
+             "%sthe kernel kept %s past its call (a slice or an array over the view): that memory is left to Python",
+             used ? "; " : "", which);
+}
+
+static void run_tier(int t, const struct kernel *kern, struct shape s, struct buffers *b,
                      const struct run_config *cfg, struct tier_result *r) {
     memset(r, 0, sizeof *r);
     r->tier = t;
@@ -408,8 +442,9 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, const str
     if (clock_getres(CLOCK_MONOTONIC, &res) == 0 && r->min_ns * iters < 100 * (res.tv_sec * 1e9 + res.tv_nsec))
         warnf("%s/%s/%s: a repetition lasts under 100 ticks of the clock", kern->name, all_tier_names[t],
               shape_str(kern, s, sz, sizeof sz));
-done:
-    embed_call_free(iv.py);
+done:;
+    unsigned held = embed_call_free(iv.py);
+    if (held) python_kept(held, kern, b, r);
     if (!inputs_intact(b)) restore_inputs(b); // also after a tier that raised or failed verification
 }
 

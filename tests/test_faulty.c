@@ -156,3 +156,21 @@ Test(faulty, a_kernel_that_writes_its_input_fails_alone) {
     expect_tier("relu", "python", "failed", "wrote to its input");
     others_ok();
 }
+
+// A slice, or a NumPy array, over relu's output outlives the view's release.
+// The host must fail relu's tier and never free that memory: the next case's
+// write through it lands in memory nobody else uses (under ASan, a use after
+// free would end the run with a report run_case rejects).
+Test(faulty, a_kept_slice_fails_the_tier_and_never_reaches_freed_memory) {
+    cr_expect_eq(run_case("keeps_slice"), 1, "%s", out);
+    expect_tier("relu", "python", "failed", "kept out past its call");
+    others_ok();
+}
+
+Test(faulty, a_kept_numpy_array_fails_the_tier_and_never_reaches_freed_memory) {
+    int rc = run_case("keeps_numpy");
+    if (strstr(out, "numpy is not installed")) cr_skip_test("numpy is not installed for the embedded Python");
+    cr_expect_eq(rc, 1, "%s", out);
+    expect_tier("relu", "python", "failed", "kept out past its call");
+    others_ok();
+}

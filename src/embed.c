@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -125,6 +126,10 @@ int embed_start(const char *dir, char *err, size_t errlen) {
 #ifdef BMML_SANITIZED
     pre.allocator = PYMEM_ALLOCATOR_MALLOC; // so AddressSanitizer sees every allocation
 #endif
+    // The isolated configuration ignores PYTHONMALLOC: BMML_PYTHON_MALLOC=malloc
+    // is its stand-in, for valgrind, which cannot see into pymalloc's arenas
+    const char *alloc = getenv("BMML_PYTHON_MALLOC");
+    if (alloc && strcmp(alloc, "malloc") == 0) pre.allocator = PYMEM_ALLOCATOR_MALLOC;
     status = Py_PreInitialize(&pre);
     if (PyStatus_Exception(status)) goto fail;
 

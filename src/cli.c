@@ -169,7 +169,9 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
     opterr = 0; // our messages, not getopt's
     for (;;) {
         int prev = optind ? optind : 1;
-        int c = getopt_long(argc, argv, ":", longopts, NULL); // ":" reports a missing value as ':'
+        // "+": stop at the first non-option, so argv is not permuted and argv[prev] is
+        // the argument getopt is on; ":": report a missing value as ':'
+        int c = getopt_long(argc, argv, "+:", longopts, NULL);
         if (c == -1) break;
         const char *arg = optarg;
         switch (c) {
@@ -209,7 +211,10 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
             else if (strcmp(arg, "avx512") == 0) o->max_isa = CAP_AVX512;
             else return fail(err, errlen, "--max-isa takes scalar, avx2 or avx512, not '%s'", arg);
             break;
-        case O_SCRIPTS: o->scripts_dir = arg; break;
+        case O_SCRIPTS:
+            if (!*arg) return fail(err, errlen, "--scripts-dir needs a directory");
+            o->scripts_dir = arg;
+            break;
         case O_JSON:
             if (!*arg) return fail(err, errlen, "--json needs a file name");
             o->json_path = arg;
@@ -246,7 +251,8 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         case O_VERSION: o->version = 1; break;
         case ':': return fail(err, errlen, "option '%s' needs a value", argv[prev]);
         default:
-            if (optopt) return fail(err, errlen, "option '%s' takes no value", argv[prev]);
+            // optopt: the long option given a value, or an unknown short option's letter
+            if (optopt >= O_ALL) return fail(err, errlen, "option '%s' takes no value", argv[prev]);
             return fail(err, errlen, "unknown option '%s'", argv[prev]);
         }
     }

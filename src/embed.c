@@ -6,17 +6,92 @@
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "embed.h"
 
 struct py_call {
-    PyObject *fn;          // new reference
-    PyObject *args;        // new reference: the argument tuple
-    PyObject *views[8];    // borrowed from args: released when the call is freed
-    Py_ssize_t shapes[8];  // a memoryview copies shape, but keep it alive anyway
+    PyObject *fn;            // new reference
+    PyObject *args;          // new reference: the argument tuple
+    PyObject *views[8];      // borrowed from args: released when the call is freed
+    PyObject *exporters[8];  // new references: the memory behind each view
+    int view_arg[8];         // the position of each view among the arguments
     int nviews;
+};
+
+// ---------------------------------------------------------------------------
+// Views over C memory that the host can take back.
+//
+// A memoryview made with PyMemoryView_FromBuffer can be released, and then
+// raises ValueError on use; but release() does not reach a slice made from it
+// (view[0:4]) nor a NumPy array over it: they share its managed buffer, which
+// stays open, and they go on reading and writing the memory after the host
+// has freed it. So each view is made over an exporter of our own that counts
+// the buffers it has handed out: the view's, its slices' (one, shared) and any
+// a script takes from view.obj. When a call is freed the host releases its
+// views, revokes the exporters (no new buffers from them) and counts what is
+// still exported. Nothing: the memory is the host's again. Something: a
+// script still reaches it, and embed_call_free says which; the caller must
+// then never free that memory. A leak, never a use after free.
+
+struct exporter {
+    PyObject_HEAD
+    void *p;
+    Py_ssize_t len, itemsize, shape; // bytes, bytes per element, elements
+    const char *format;              // static: "f", "b" or "i"
+    int exports;                     // buffers handed out and not yet released
+    int revoked;                     // the call is over: no new buffers
+};
+
+static PyObject *exporter_type; // new reference, made by embed_start
+
+#ifndef Py_TPFLAGS_DISALLOW_INSTANTIATION // Python < 3.10: an instance made from Python exports 0 bytes
+#define Py_TPFLAGS_DISALLOW_INSTANTIATION 0
+#endif
+
+static int exporter_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+    struct exporter *e = (struct exporter *)self;
+    if (e->revoked) {
+        view->obj = NULL;
+        PyErr_SetString(PyExc_BufferError, "bmml-host has taken this memory back: its call is over");
+        return -1;
+    }
+    Py_INCREF(self); // view->obj: released by exporter_releasebuffer's caller
+    *view = (Py_buffer){
+        .buf = e->p, .obj = self, .len = e->len, .itemsize = e->itemsize, .readonly = 0, .ndim = 1,
+        .format = flags & PyBUF_FORMAT ? (char *)e->format : NULL,
+        .shape = flags & PyBUF_ND ? &e->shape : NULL,
+        .strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? &e->itemsize : NULL, // contiguous
+    };
+    e->exports++;
+    return 0;
+}
+
+static void exporter_releasebuffer(PyObject *self, Py_buffer *view) {
+    (void)view;
+    ((struct exporter *)self)->exports--;
+}
+
+static void exporter_dealloc(PyObject *self) {
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_Free(self);
+    Py_DECREF(type); // a heap type: each instance holds a reference to it
+}
+
+static PyType_Slot exporter_slots[] = {
+    {Py_bf_getbuffer, exporter_getbuffer},
+    {Py_bf_releasebuffer, exporter_releasebuffer},
+    {Py_tp_dealloc, exporter_dealloc},
+    {0, NULL},
+};
+
+static PyType_Spec exporter_spec = {
+    .name = "_bmml.memory", // what type(view.obj) says
+    .basicsize = sizeof(struct exporter),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = exporter_slots,
 };
 
 static void errf(char *err, size_t errlen, const char *fmt, const char *a, const char *b) {
@@ -52,6 +127,10 @@ int embed_start(const char *dir, char *err, size_t errlen) {
 #ifdef BMML_SANITIZED
     pre.allocator = PYMEM_ALLOCATOR_MALLOC; // so AddressSanitizer sees every allocation
 #endif
+    // The isolated configuration ignores PYTHONMALLOC: BMML_PYTHON_MALLOC=malloc
+    // is its stand-in, for valgrind, which cannot see into pymalloc's arenas
+    const char *alloc = getenv("BMML_PYTHON_MALLOC");
+    if (alloc && strcmp(alloc, "malloc") == 0) pre.allocator = PYMEM_ALLOCATOR_MALLOC;
     status = Py_PreInitialize(&pre);
     if (PyStatus_Exception(status)) goto fail;
 
@@ -89,6 +168,10 @@ int embed_start(const char *dir, char *err, size_t errlen) {
         return -1;
     }
     Py_DECREF(r);
+    if (!(exporter_type = PyType_FromSpec(&exporter_spec))) { /* new reference */
+        report_exception(err, errlen);
+        return -1;
+    }
     return 0;
 fail:
     errf(err, errlen, "Python could not start: %s%s", status.err_msg ? status.err_msg : "unknown error", "");
@@ -96,7 +179,9 @@ fail:
 }
 
 void embed_stop(void) {
-    if (Py_IsInitialized()) Py_FinalizeEx();
+    if (!Py_IsInitialized()) return;
+    Py_CLEAR(exporter_type); // exporters still alive hold their own references to it
+    Py_FinalizeEx();
 }
 
 void embed_libpython(char *buf, size_t size) {
@@ -161,18 +246,20 @@ const char *embed_attr_string(const char *module, const char *attr, char *buf, s
     return out;
 }
 
-// A writable, one-dimensional memoryview of count elements over p. With no
-// exporting object, releasing the view marks it released: any later use from
-// Python raises ValueError instead of touching freed memory.
-static PyObject *view_new(void *p, size_t count, char format, Py_ssize_t *shape) {
-    const char *fmt = format == 'f' ? "f" : format == 'b' ? "b" : "i"; // static: the view keeps it
-    Py_ssize_t itemsize = format == 'f' ? 4 : format == 'b' ? 1 : 4;
-    *shape = (Py_ssize_t)count;
-    Py_buffer info = {
-        .buf = p, .obj = NULL, .len = (Py_ssize_t)count * itemsize, .itemsize = itemsize,
-        .readonly = 0, .ndim = 1, .format = (char *)fmt, .shape = shape, .strides = NULL, // C-contiguous
-    };
-    return PyMemoryView_FromBuffer(&info); /* new reference */
+// A writable, one-dimensional memoryview of count elements over p, made over
+// a new exporter (into *exporter, a new reference).
+static PyObject *view_new(void *p, size_t count, char format, PyObject **exporter) {
+    struct exporter *e = PyObject_New(struct exporter, (PyTypeObject *)exporter_type); /* new reference */
+    *exporter = (PyObject *)e;
+    if (!e) return NULL;
+    e->p = p;
+    e->format = format == 'f' ? "f" : format == 'b' ? "b" : "i";
+    e->itemsize = format == 'b' ? 1 : 4;
+    e->shape = (Py_ssize_t)count;
+    e->len = e->shape * e->itemsize;
+    e->exports = 0;
+    e->revoked = 0;
+    return PyMemoryView_FromObject((PyObject *)e); /* new reference; holds one buffer of e */
 }
 
 struct py_call *embed_call_new(const char *module, const char *name,
@@ -202,8 +289,10 @@ struct py_call *embed_call_new(const char *module, const char *name,
     for (int i = 0; call->args && i < nargs; i++) {
         PyObject *o;
         if (args[i].type == ARG_VIEW) {
-            o = view_new(args[i].p, args[i].count, args[i].format, &call->shapes[call->nviews]);
-            if (o) call->views[call->nviews++] = o;
+            int v = call->nviews++;
+            o = view_new(args[i].p, args[i].count, args[i].format, &call->exporters[v]);
+            call->views[v] = o;
+            call->view_arg[v] = i;
         } else {
             o = PyLong_FromLong(args[i].value);
         }
@@ -232,14 +321,37 @@ int embed_call(struct py_call *call, char *err, size_t errlen) {
     return 0;
 }
 
-void embed_call_free(struct py_call *call) {
-    if (!call) return;
+// bit i set: the memory of argument i is still exported
+static unsigned still_exported(const struct py_call *call) {
+    unsigned held = 0;
     for (int i = 0; i < call->nviews; i++) {
+        const struct exporter *e = (const struct exporter *)call->exporters[i];
+        if (e && e->exports > 0) held |= 1u << call->view_arg[i];
+    }
+    return held;
+}
+
+unsigned embed_call_free(struct py_call *call) {
+    if (!call) return 0;
+    for (int i = 0; i < call->nviews; i++) {
+        if (!call->views[i]) continue;
+        // BufferError when a script holds a buffer of the view itself (NumPy's frombuffer)
         PyObject *r = PyObject_CallMethod(call->views[i], "release", NULL); /* new reference */
         if (!r) PyErr_Clear();
         Py_XDECREF(r);
     }
-    Py_XDECREF(call->args);
+    Py_XDECREF(call->args); // the views go with it, unless a script keeps them
     Py_XDECREF(call->fn);
+    unsigned held = still_exported(call);
+    if (held) {
+        PyGC_Collect(); // a cycle (an exception's traceback and its frame) may be all that holds them
+        held = still_exported(call);
+    }
+    for (int i = 0; i < call->nviews; i++) {
+        if (!call->exporters[i]) continue;
+        ((struct exporter *)call->exporters[i])->revoked = 1;
+        Py_DECREF(call->exporters[i]); // a buffer still exported keeps it alive
+    }
     free(call);
+    return held;
 }

@@ -26,7 +26,7 @@ int embed_import(const char *module, char *err, size_t errlen);
 const char *embed_attr_string(const char *module, const char *attr, char *buf, size_t size);
 
 // A prepared call of module.name(views..., ints...): views over C memory,
-// made once, released (invalidated) by embed_call_free.
+// made once, taken back by embed_call_free.
 struct py_call;
 
 enum { ARG_VIEW, ARG_INT };
@@ -45,6 +45,9 @@ struct py_call *embed_call_new(const char *module, const char *name,
 // stderr and the exception's one-line text in err. SystemExit raised by the
 // script is caught like any other exception: it does not end the host.
 int embed_call(struct py_call *call, char *err, size_t errlen);
-void embed_call_free(struct py_call *call);
+// Release the views and free the call. 0, or the arguments whose memory a
+// script still reaches (bit i: args[i]; a slice or a NumPy array over a view,
+// kept past the call): the caller must never free that memory.
+unsigned embed_call_free(struct py_call *call);
 
 #endif

@@ -135,11 +135,26 @@ struct buffers {
     double *bound; // matmul: sum_p |a_ip b_pj|
     // int8 matmul: the float matrices that were quantized, and their scales
     float *fa, *fb, *scale_a, *scale_b;
+    unsigned python_holds; // bit 0: out, bit 1 + i: in[i], as a Python call's arguments are
 };
 
+// Memory a script still reaches after its call (embed_call_free): never
+// freed, and listed here so that it stays reachable rather than leaked.
+static void **left_to_python;
+static size_t n_left_to_python;
+
+static void free_unless_held(void *p, int held) {
+    if (!held) {
+        free(p);
+        return;
+    }
+    void **grown = realloc(left_to_python, (n_left_to_python + 1) * sizeof *grown);
+    if (grown) left_to_python = grown, left_to_python[n_left_to_python++] = p;
+}
+
 static void buffers_free(struct buffers *b) {
-    for (int i = 0; i < 2; i++) free(b->in[i]), free(b->copy[i]);
-    free(b->out);
+    for (int i = 0; i < 2; i++) free_unless_held(b->in[i], b->python_holds >> (1 + i) & 1), free(b->copy[i]);
+    free_unless_held(b->out, b->python_holds & 1);
     free(b->ref);
     free(b->bound);
     free(b->fa), free(b->fb), free(b->scale_a), free(b->scale_b);
@@ -235,19 +250,33 @@ int verify_output(const struct kernel *kern, struct shape s, const void *out, co
             ok &= e == 0;
         }
     } else {
-        // gamma_k = k u / (1 - k u), u = 2^-24 (kernels.c)
-        double gamma = kern->kind == KIND_MATMUL_F32 ? s.k * 0x1p-24 / (1 - s.k * 0x1p-24) : 0;
+        // gamma_k = k u / (1 - k u), u = 2^-24 (kernels.c). That bound holds
+        // without underflow; with gradual underflow each of the k products
+        // may also be off by up to half the least subnormal, 2^-150 (Higham,
+        // 2.1), an absolute error no relative bound covers.
+        double gamma = 0, underflow = 0;
+        if (kern->kind == KIND_MATMUL_F32) {
+            gamma = s.k * 0x1p-24 / (1 - s.k * 0x1p-24);
+            underflow = s.k * 0x1p-150 * (1 + gamma);
+        }
         const float *y = out;
         const double *r = ref;
         for (size_t i = 0; i < count; i++) {
             double yi = y[i], ri = r[i];
-            if (isnan(ri) || isnan(yi) || isinf(ri) || isinf(yi)) {
+            if (isnan(ri) || isnan(yi) || isinf(ri)) {
                 // NaN where the reference has NaN, the same infinity where it has one
                 if (!(isnan(ri) && isnan(yi)) && yi != ri) ok = 0, max_abs = INFINITY;
                 continue;
             }
-            double e = fabs(yi - ri), tol = kern->atol + kern->rtol * fabs(ri);
-            if (bound) tol += gamma * bound[i];
+            double tol = kern->atol + kern->rtol * fabs(ri);
+            if (bound) tol += gamma * bound[i] + underflow;
+            if (isinf(yi)) {
+                // right where the reference, within the tolerance, is beyond float's
+                // range: past FLT_MAX + half its ulp, round to nearest gives infinity
+                if (signbit(yi) != signbit(ri) || fabs(ri) + tol < 0x1p128 - 0x1p103) ok = 0, max_abs = INFINITY;
+                continue;
+            }
+            double e = fabs(yi - ri);
             if (e > max_abs) max_abs = e;
             if (ri != 0 && e / fabs(ri) > max_rel) max_rel = e / fabs(ri);
             if (!(e <= tol)) ok = 0;
@@ -263,6 +292,12 @@ static int inputs_intact(const struct buffers *b) {
         if (memcmp(b->in[i], b->copy[i], b->in_bytes[i]) != 0) return 0;
     }
     return 1;
+}
+
+// After a tier that wrote its input: the next tiers get the input the
+// reference was computed from, so they are not failed for its damage.
+static void restore_inputs(const struct buffers *b) {
+    for (int i = 0; i < b->n_in; i++) memcpy(b->in[i], b->copy[i], b->in_bytes[i]);
 }
 
 // ---------------------------------------------------------------------------
@@ -317,6 +352,8 @@ const struct variant *variant_pick(const struct kernel *kern, int tier, unsigned
     return NULL;
 }
 
+// The arguments: out, then the inputs (the order buffers.python_holds
+// follows), then the sizes.
 static struct py_call *py_call_new(int tier, const struct kernel *kern, struct shape s,
                                    const struct buffers *b, char *err, size_t errlen) {
     char fmt_in = kern->kind == KIND_MATMUL_I8 ? 'b' : 'f';
@@ -342,7 +379,24 @@ static void poison(const struct buffers *b) {
     memset(b->out, 0xff, b->out_bytes); // float NaN, int32 -1
 }
 
-static void run_tier(int t, const struct kernel *kern, struct shape s, const struct buffers *b,
+// A script kept a view's memory past its call: the tier fails, and the
+// buffers it reaches are left to Python.
+static void python_kept(unsigned held, const struct kernel *kern, struct buffers *b, struct tier_result *r) {
+    static const char *const names[2][3] = {{"out", "x", ""}, {"c", "a", "b"}};
+    const char *const *name = names[kern->kind != KIND_UNARY_F32];
+    char which[32] = "";
+    for (int i = 0; i < 3; i++) {
+        if (held >> i & 1) snprintf(which + strlen(which), sizeof which - strlen(which), "%s%s", *which ? ", " : "", name[i]);
+    }
+    b->python_holds |= held;
+    size_t used = r->status == ST_FAILED ? strlen(r->note) : 0; // after why it failed, if it did
+    r->status = ST_FAILED;
+    snprintf(r->note + used, sizeof r->note - used,
+             "%sthe kernel kept %s past its call (a slice or an array over the view): that memory is left to Python",
+             used ? "; " : "", which);
+}
+
+static void run_tier(int t, const struct kernel *kern, struct shape s, struct buffers *b,
                      const struct run_config *cfg, struct tier_result *r) {
     memset(r, 0, sizeof *r);
     r->tier = t;
@@ -441,7 +495,9 @@ done:
         r->status = ST_INTERRUPTED; // whatever the kernel said, the signal stopped it
         snprintf(r->note, sizeof r->note, "interrupted by signal %d", interrupt_signal());
     }
-    embed_call_free(iv.py);
+    unsigned held = embed_call_free(iv.py);
+    if (held) python_kept(held, kern, b, r);
+    if (!inputs_intact(b)) restore_inputs(b); // also after a tier that raised or failed verification
 }
 
 static const struct tier_result *find_ok(const struct case_result *cr, int tier) {

@@ -86,6 +86,33 @@ Test(cli, bad_values_are_refused_by_name) {
     refused("--seed", parse("--seed", "-1"));
     refused("--json", parse("--json"));
     refused("stray", parse("stray"));
+    refused("--scripts-dir", parse("--scripts-dir", ""));
+}
+
+// Found by tests/fuzz: the message named the wrong argument or the wrong fault.
+Test(cli, messages_name_the_argument_at_fault) {
+    cr_expect_eq(parse("-x"), 2);
+    cr_expect_str_eq(err, "unknown option '-x'", "an unknown short option is unknown, not one given a value");
+    cr_expect_eq(parse("--quick", "-abc"), 2);
+    cr_expect_str_eq(err, "unknown option '-abc'");
+    cr_expect_eq(parse("--all=1"), 2);
+    cr_expect_str_eq(err, "option '--all=1' takes no value");
+    // getopt used to move 'stray' behind '--bogus' and name it as the unknown option
+    cr_expect_eq(parse("stray", "--bogus"), 2);
+    cr_expect_str_eq(err, "unexpected argument 'stray'");
+}
+
+// cli_parse resets getopt (optind = 0): a parse that stopped half-way through
+// a cluster of short options, or on an error, must not leak into the next.
+Test(cli, repeated_parses_start_afresh) {
+    cr_expect_eq(parse("-abc"), 2);
+    cr_assert_eq(parse("--kernel", "relu", "--size", "9"), 0, "%s", err);
+    cr_expect_eq(o.n_kernel, 1);
+    cr_expect_eq(o.size.n, 9);
+    cr_expect_eq(parse("--kernel"), 2);
+    cr_assert_eq(parse("--quick"), 0, "%s", err);
+    cr_expect_eq(o.n_kernel, 0, "nothing of the earlier parses is left");
+    cr_expect_eq(o.quick, 1);
 }
 
 // ---------------------------------------------------------------------------

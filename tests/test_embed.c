@@ -57,13 +57,43 @@ Test(embed, a_kept_view_is_released_after_the_case) {
     float out[4] = {0}, x[4] = {0};
     struct py_call *call = probe("keep_view", out, x, 4);
     cr_assert_eq(embed_call(call, err, sizeof err), 0, "%s", err);
-    embed_call_free(call);
+    cr_expect_eq(embed_call_free(call), 0u, "a released view holds nothing");
     // the memory is the host's again: from Python the view must be dead
     struct py_call *check = embed_call_new("probe", "use_kept_view", NULL, 0, err, sizeof err);
     cr_assert_not_null(check, "%s", err);
     cr_assert_eq(embed_call(check, err, sizeof err), 0, "%s", err);
     embed_call_free(check);
     cr_expect_eq(out[0], 0.0f, "the released view wrote nothing");
+    embed_stop();
+}
+
+// A slice shares the view's buffer, and the view's release does not reach
+// it: the host must learn that the memory is still Python's.
+Test(embed, a_kept_slice_is_reported_and_its_memory_stays_valid) {
+    start(PROBES);
+    float out[4] = {0}, x[4] = {0};
+    struct py_call *call = probe("keep_slice", out, x, 4);
+    cr_assert_eq(embed_call(call, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(embed_call_free(call), 1u, "out (argument 0) is still reached by the slice");
+    // out is alive (this frame's), as the caller must keep it: the write lands there
+    struct py_call *use = embed_call_new("probe", "use_kept_slice", NULL, 0, err, sizeof err);
+    cr_assert_not_null(use, "%s", err);
+    cr_assert_eq(embed_call(use, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(embed_call_free(use), 0u);
+    cr_expect_eq(out[0], 3.0f);
+    embed_stop();
+}
+
+Test(embed, the_memory_behind_a_finished_call_gives_no_new_views) {
+    start(PROBES);
+    float out[4] = {0}, x[4] = {0};
+    struct py_call *call = probe("keep_exporter", out, x, 4);
+    cr_assert_eq(embed_call(call, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(embed_call_free(call), 0u, "the object alone exports nothing");
+    struct py_call *check = embed_call_new("probe", "view_kept_exporter", NULL, 0, err, sizeof err);
+    cr_assert_not_null(check, "%s", err);
+    cr_expect_eq(embed_call(check, err, sizeof err), 0, "%s", err);
+    embed_call_free(check);
     embed_stop();
 }
 

@@ -38,3 +38,27 @@ def formats(out, x, n):
     out[0] = float(ord(out.format))
     out[1] = float(len(x))
     out[2] = float(x.readonly)
+
+
+def keep_slice(out, x, n):
+    """Keep a slice of out: it shares the view's buffer and outlives its release."""
+    kept.append(out[0:2])
+
+
+def use_kept_slice():
+    """Write through the kept slice: only sound if the host kept the memory."""
+    kept[-1][0] = 3.0
+
+
+def keep_exporter(out, x, n):
+    """Keep the object behind the view, to ask it for a new buffer later."""
+    kept.append(out.obj)
+
+
+def view_kept_exporter():
+    """A new view of the kept object must be refused once the call is over."""
+    try:
+        memoryview(kept[-1])
+    except BufferError:
+        return
+    raise AssertionError("the memory behind a finished call handed out a new buffer")

@@ -1,0 +1,14 @@
+"""The real twins from pyscripts/kernels.py, for the kernels a faulty case
+does not break: each case's kernels.py imports them from here and replaces
+only the one it is about."""
+
+import importlib.util
+import os
+
+_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "pyscripts", "kernels.py")
+_spec = importlib.util.spec_from_file_location("twins_of_bmml", _path)
+_twins = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_twins)
+
+relu = _twins.relu
+matmul = _twins.matmul

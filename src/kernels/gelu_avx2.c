@@ -5,33 +5,34 @@
 
 // GELU, tanh approximation, with the constants of gelu_scalar.c:
 // gelu(x) = 0.5 x (1 + tanh(u)), u = 0.7978845608 (x + 0.044715 x^3).
-// With 1 + tanh(u) = 2 / (1 + exp(-2u)) and s = exp(-|2u|) (u has the sign of x):
-//   gelu(x) = x / (1 + s)      for x >= 0
-//   gelu(x) = x s / (1 + s)    for x < 0
-// the same function, without the cancellation of 1 + tanh(u) where gelu is
-// small, and exp never overflows, so results down to the denormals are kept.
-// -|2u| is formed in double and split into floats hi + lo for exp: rounded to
-// one float, 2u = 16.9 at x = -5 would already cost exp 16 ulp.
-#define C1 (2.0 * 0.7978845608)
-#define C3 (2.0 * 0.7978845608 * 0.044715)
+// Since 1 + tanh(u) = 2 / (1 + exp(-2u)), gelu(x) = x / (1 + exp(-2u)): the same
+// function without the cancellation of 1 + tanh(u) where x < 0 and gelu is small.
+// -2u is formed in double and split into floats hi + lo for exp: rounded to
+// one float, -2u = 16.9 at x = -5 would already cost exp 16 ulp.
+// For x < -8 (-2u > 49) top and bottom are scaled by 2^-64, so exp(-2u) does
+// not overflow while gelu is still a normal or denormal float (down to x = -10.7).
+#define C1 (-2.0 * 0.7978845608)
+#define C3 (-2.0 * 0.7978845608 * 0.044715)
+#define LN2 0.693147180559945309
 
-// -|2u|, from a float widened to double (exact)
-static inline __m256d minus_abs_2u(__m256d x) {
+// -2u, less 64 ln2 where x < -8; x is a float widened to double (exact)
+static inline __m256d minus_2u(__m256d x) {
     __m256d t = _mm256_mul_pd(x, _mm256_fmadd_pd(_mm256_mul_pd(x, x), _mm256_set1_pd(C3), _mm256_set1_pd(C1)));
-    return _mm256_or_pd(t, _mm256_set1_pd(-0.0));
+    __m256d big = _mm256_cmp_pd(x, _mm256_set1_pd(-8.0), _CMP_LT_OQ);
+    return _mm256_sub_pd(t, _mm256_and_pd(big, _mm256_set1_pd(64 * LN2)));
 }
 
 static inline __m256 gelu8(__m256 x) {
-    __m256d a = minus_abs_2u(_mm256_cvtps_pd(_mm256_castps256_ps128(x)));
-    __m256d b = minus_abs_2u(_mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
+    __m256d a = minus_2u(_mm256_cvtps_pd(_mm256_castps256_ps128(x)));
+    __m256d b = minus_2u(_mm256_cvtps_pd(_mm256_extractf128_ps(x, 1)));
     __m128 ha = _mm256_cvtpd_ps(a), hb = _mm256_cvtpd_ps(b);
     // exact differences; inf or NaN where hi overflowed, which exp256_hilo drops
     __m128 la = _mm256_cvtpd_ps(_mm256_sub_pd(a, _mm256_cvtps_pd(ha)));
     __m128 lb = _mm256_cvtpd_ps(_mm256_sub_pd(b, _mm256_cvtps_pd(hb)));
-    __m256 s = exp256_hilo(_mm256_set_m128(hb, ha), _mm256_set_m128(lb, la));
-    __m256 neg = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ);
-    __m256 num = _mm256_blendv_ps(x, _mm256_mul_ps(x, s), neg);
-    return _mm256_div_ps(num, _mm256_add_ps(_mm256_set1_ps(1.0f), s));
+    __m256 e = exp256_hilo(_mm256_set_m128(hb, ha), _mm256_set_m128(lb, la));
+    __m256 big = _mm256_cmp_ps(x, _mm256_set1_ps(-8.0f), _CMP_LT_OQ);
+    __m256 c = _mm256_blendv_ps(_mm256_set1_ps(1.0f), _mm256_set1_ps(0x1p-64f), big);
+    return _mm256_div_ps(_mm256_mul_ps(x, c), _mm256_add_ps(c, e));
 }
 
 void gelu_f32_avx2(float *out, const float *x, size_t n) {

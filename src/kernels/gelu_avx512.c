@@ -5,20 +5,20 @@
 
 // GELU, tanh approximation, with the constants of gelu_scalar.c:
 // gelu(x) = 0.5 x (1 + tanh(u)), u = 0.7978845608 (x + 0.044715 x^3).
-// With 1 + tanh(u) = 2 / (1 + exp(-2u)) and s = exp(-|2u|) (u has the sign of x):
-//   gelu(x) = x / (1 + s)      for x >= 0
-//   gelu(x) = x s / (1 + s)    for x < 0
-// the same function, without the cancellation of 1 + tanh(u) where gelu is
-// small, and exp never overflows, so results down to the denormals are kept.
-// -|2u| is formed in double and split into floats hi + lo for exp: rounded to
-// one float, 2u = 16.9 at x = -5 would already cost exp 16 ulp.
-#define C1 (2.0 * 0.7978845608)
-#define C3 (2.0 * 0.7978845608 * 0.044715)
+// Since 1 + tanh(u) = 2 / (1 + exp(-2u)), gelu(x) = x / (1 + exp(-2u)): the same
+// function without the cancellation of 1 + tanh(u) where x < 0 and gelu is small.
+// -2u is formed in double and split into floats hi + lo for exp: rounded to
+// one float, -2u = 16.9 at x = -5 would already cost exp 16 ulp.
+// For x < -8 (-2u > 49) top and bottom are scaled by 2^-64, so exp(-2u) does
+// not overflow while gelu is still a normal or denormal float (down to x = -10.7).
+#define C1 (-2.0 * 0.7978845608)
+#define C3 (-2.0 * 0.7978845608 * 0.044715)
+#define LN2 0.693147180559945309
 
-// -|2u|, from a float widened to double (exact)
-static inline __m512d minus_abs_2u(__m512d x) {
+// -2u, less 64 ln2 where big; x is a float widened to double (exact)
+static inline __m512d minus_2u(__m512d x, __mmask8 big) {
     __m512d t = _mm512_mul_pd(x, _mm512_fmadd_pd(_mm512_mul_pd(x, x), _mm512_set1_pd(C3), _mm512_set1_pd(C1)));
-    return _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(t), _mm512_set1_epi64((long long)0x8000000000000000ull)));
+    return _mm512_mask_sub_pd(t, big, t, _mm512_set1_pd(64 * LN2));
 }
 
 static inline __m512 join(__m256 lo, __m256 hi) {
@@ -26,17 +26,17 @@ static inline __m512 join(__m256 lo, __m256 hi) {
 }
 
 static inline __m512 gelu16(__m512 x) {
+    __mmask16 big = _mm512_cmp_ps_mask(x, _mm512_set1_ps(-8.0f), _CMP_LT_OQ);
     __m256 x1 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1));
-    __m512d a = minus_abs_2u(_mm512_cvtps_pd(_mm512_castps512_ps256(x)));
-    __m512d b = minus_abs_2u(_mm512_cvtps_pd(x1));
+    __m512d a = minus_2u(_mm512_cvtps_pd(_mm512_castps512_ps256(x)), (__mmask8)big);
+    __m512d b = minus_2u(_mm512_cvtps_pd(x1), (__mmask8)(big >> 8));
     __m256 ha = _mm512_cvtpd_ps(a), hb = _mm512_cvtpd_ps(b);
     // exact differences; inf or NaN where hi overflowed, which exp512_hilo drops
     __m256 la = _mm512_cvtpd_ps(_mm512_sub_pd(a, _mm512_cvtps_pd(ha)));
     __m256 lb = _mm512_cvtpd_ps(_mm512_sub_pd(b, _mm512_cvtps_pd(hb)));
-    __m512 s = exp512_hilo(join(ha, hb), join(la, lb));
-    __mmask16 neg = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-    __m512 num = _mm512_mask_mul_ps(x, neg, x, s);
-    return _mm512_div_ps(num, _mm512_add_ps(_mm512_set1_ps(1.0f), s));
+    __m512 e = exp512_hilo(join(ha, hb), join(la, lb));
+    __m512 c = _mm512_mask_blend_ps(big, _mm512_set1_ps(1.0f), _mm512_set1_ps(0x1p-64f));
+    return _mm512_div_ps(_mm512_mul_ps(x, c), _mm512_add_ps(c, e));
 }
 
 void gelu_f32_avx512(float *out, const float *x, size_t n) {

@@ -33,7 +33,7 @@ static inline __m256 exp256_poly(__m256 r) {
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.5558f2p-5f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.555492p-3f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0x1.fffffcp-2f));
-    // add the 1 last: every earlier rounding is then below half an ulp of the result
+    // the 1 goes in last, so the roundings before it are small against the result's ulp
     p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
     return _mm256_add_ps(p, _mm256_set1_ps(1.0f));
 }

@@ -47,6 +47,13 @@ void cli_usage(FILE *f) {
         "\n"
         "Output:\n"
         "  --json FILE        also write the results as JSON\n"
+        "  --report DIR       write results.json, .csv and .md and SVG charts (speedup,\n"
+        "                     decomposition; scaling after --sweep) into DIR\n"
+        "  --sweep            run each selected kernel over a range of sizes (element-wise\n"
+        "                     1e3..1e7, matmuls 16..1024); Python stops where a repetition\n"
+        "                     would pass --max-time\n"
+        "  --compare OLD NEW  compare two JSON results: NEW/OLD per kernel, tier and size,\n"
+        "                     with a rank test on the repetitions; runs nothing\n"
         "  --quiet            no progress line on stderr (there is none when stderr is\n"
         "                     not a terminal)\n"
         "  --list             list kernels and tiers with their availability here\n"
@@ -130,7 +137,7 @@ static int parse_tiers(struct options *o, char *list, char *err, size_t errlen) 
 
 int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen) {
     enum { O_ALL = 256, O_QUICK, O_KERNEL, O_TIERS, O_SIZE, O_SEED, O_MIN_TIME, O_MAX_TIME,
-           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS, O_QUIET, O_MODEL, O_BATCH };
+           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS, O_QUIET, O_MODEL, O_BATCH, O_REPORT, O_SWEEP, O_COMPARE };
     static const struct option longopts[] = {
         {"all", no_argument, NULL, O_ALL},
         {"quick", no_argument, NULL, O_QUICK},
@@ -149,6 +156,9 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         {"threads", required_argument, NULL, O_THREADS},
         {"quiet", no_argument, NULL, O_QUIET},
         {"model", required_argument, NULL, O_MODEL},
+        {"report", required_argument, NULL, O_REPORT},
+        {"sweep", no_argument, NULL, O_SWEEP},
+        {"compare", required_argument, NULL, O_COMPARE},
         {"batch", required_argument, NULL, O_BATCH},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
@@ -222,6 +232,18 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         case O_LIST: o->list = 1; break;
         case O_NO_ROOFLINE: o->no_roofline = 1; break;
         case O_QUIET: o->quiet = 1; break;
+        case O_REPORT:
+            if (!*arg) return fail(err, errlen, "--report needs a directory");
+            o->report_dir = arg;
+            break;
+        case O_SWEEP: o->sweep = 1; break;
+        case O_COMPARE:
+            // the second file is the next argument
+            if (optind >= argc || argv[optind][0] == '-')
+                return fail(err, errlen, "--compare takes two JSON files: OLD NEW");
+            o->compare[0] = arg;
+            o->compare[1] = argv[optind++];
+            break;
         case O_MODEL:
             if (!*arg) return fail(err, errlen, "--model needs a file name");
             o->model_path = arg;

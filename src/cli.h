@@ -27,6 +27,9 @@ struct options {
     size_t batch;           // --batch B, 0: the whole test set
     const char *scripts_dir;
     const char *json_path;
+    const char *report_dir;  // --report DIR
+    int sweep;               // --sweep: each kernel over a range of sizes
+    const char *compare[2];  // --compare OLD NEW
 };
 
 // Parse argv into o. 0 on success; 2 on a usage error, with a one-line message in err.

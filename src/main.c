@@ -20,9 +20,11 @@
 #include "report.h"
 #include "roofline.h"
 #include "runner.h"
+#include "sweep.h"
+#include "compare.h"
 #include "warn.h"
 
-#define MAX_CASES 16
+#define MAX_CASES (16 * MAX_SWEEP_SHAPES)
 
 static int usage_error(const char *msg) {
     fprintf(stderr, "bmml-host: %s\nTry 'bmml-host --help' for more information.\n", msg);
@@ -167,6 +169,33 @@ static void progress(const char *kernel, const char *tier, const char *size, int
     fflush(stderr);
 }
 
+// In a sweep, the Python tier stops where one repetition would pass
+// --max-time: the time of the last size of the same kernel, scaled by the
+// work, predicts the next. 1 (with the reason in note) to leave Python out.
+static int python_skip(const struct kernel *const *plan, const struct shape *shapes,
+                       const struct case_result *done, int n_done, int i, double max_time, char *note, size_t size) {
+    if (i == 0 || plan[i - 1] != plan[i] || n_done == 0) return 0;
+    const struct case_result *prev = &done[n_done - 1];
+    for (int t = 0; t < prev->n_tiers; t++) {
+        const struct tier_result *r = &prev->tiers[t];
+        if (r->tier != T_PYTHON) continue;
+        if (r->status == ST_UNAVAILABLE && strstr(r->note, "--max-time")) {
+            snprintf(note, size, "%s", r->note); // already past it at a smaller size
+            return 1;
+        }
+        if (r->status != ST_OK) return 0;
+        double work = plan[i]->kind == KIND_UNARY_F32 ? (double)shapes[i].n
+                                                       : (double)shapes[i].m * shapes[i].n * shapes[i].k;
+        double prev_work = plan[i]->kind == KIND_UNARY_F32 ? (double)prev->shape.n
+                                                            : (double)prev->shape.m * prev->shape.n * prev->shape.k;
+        double predicted = r->median_ns * 1e-9 * work / prev_work;
+        if (predicted <= max_time) return 0;
+        snprintf(note, size, "left out of the sweep: one repetition would take about %.0f s, past --max-time", predicted);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     struct options o;
     char err[512];
@@ -180,11 +209,18 @@ int main(int argc, char **argv) {
         return 0;
     }
 
+    if (o.compare[0]) {
+        int rc = compare_main(o.compare[0], o.compare[1], stdout, err, sizeof err);
+        if (rc) fprintf(stderr, "bmml-host: %s\n", err);
+        return rc;
+    }
+    if (o.sweep && o.have_size) return usage_error("--sweep chooses the sizes: drop --size");
+
     // the plan: kernels and their shapes, every one checked before anything runs
-    struct shape shapes[MAX_CASES];
-    const struct kernel *plan[MAX_CASES];
+    static struct shape shapes[MAX_CASES];
+    static const struct kernel *plan[MAX_CASES];
     // --model alone runs only the model; no selection at all runs the kernels and the committed model
-    int n_plan = o.n_kernel ? o.n_kernel : o.model_path ? 0 : n_kernels;
+    int n_kernel_plan = o.n_kernel ? o.n_kernel : o.model_path ? 0 : n_kernels, n_plan = 0;
     const char *model_path = o.model_path ? o.model_path : o.n_kernel ? NULL : model_default_path();
     if (o.batch && !model_path) return usage_error("--batch goes with --model");
     if (model_path && access(model_path, R_OK) != 0) {
@@ -195,14 +231,35 @@ int main(int argc, char **argv) {
         warnf("the committed model is not at %s; the model is left out", model_path);
         model_path = NULL;
     }
-    for (int i = 0; i < n_plan; i++) {
-        plan[i] = &kernels[o.n_kernel ? o.kernel[i] : i];
-        shapes[i] = default_shape(plan[i], o.quick);
-        if (o.have_size) {
-            shapes[i] = o.size;
-            if (plan[i]->kind != KIND_UNARY_F32 && !o.size.m) shapes[i].m = shapes[i].k = o.size.n;
+    for (int i = 0; i < n_kernel_plan; i++) {
+        const struct kernel *k = &kernels[o.n_kernel ? o.kernel[i] : i];
+        if (o.sweep) {
+            int n = sweep_shapes(k, shapes + n_plan, MAX_SWEEP_SHAPES);
+            for (int j = 0; j < n; j++) plan[n_plan++] = k;
+            continue;
         }
+        plan[n_plan] = k;
+        shapes[n_plan] = default_shape(k, o.quick);
+        if (o.have_size) {
+            shapes[n_plan] = o.size;
+            if (k->kind != KIND_UNARY_F32 && !o.size.m) shapes[n_plan].m = shapes[n_plan].k = o.size.n;
+        }
+        n_plan++;
+    }
+    for (int i = 0; i < n_plan; i++) {
         if (shape_check(plan[i], shapes[i], err, sizeof err)) return usage_error(err);
+    }
+    if (o.report_dir) {
+        // the directory, or its parent when report_dir is to make it, must take files
+        char parent[PATH_MAX];
+        snprintf(parent, sizeof parent, "%s", o.report_dir);
+        char *slash = strrchr(parent, '/');
+        const char *where = access(o.report_dir, F_OK) == 0 ? o.report_dir
+                            : slash ? (slash == parent ? "/" : (*slash = '\0', parent)) : ".";
+        if (access(where, W_OK | X_OK) != 0) {
+            snprintf(err, sizeof err, "cannot write --report %.200s: %.200s: %s", o.report_dir, where, strerror(errno));
+            return usage_error(err);
+        }
     }
     if (o.json_path) {
         // fail now, not after minutes of measuring
@@ -277,6 +334,8 @@ int main(int argc, char **argv) {
     static struct case_result results[MAX_CASES];
     int status = 0, n_done = 0;
     for (int i = 0; i < n_plan && !interrupt_signal(); i++) {
+        cfg.python_skip = python_skip(plan, shapes, results, n_done, i, o.max_time, cfg.python_skip_note,
+                                      sizeof cfg.python_skip_note);
         int rc = run_case(plan[i], shapes[i], &cfg, &results[n_done]);
         if (rc) {
             status = rc;
@@ -313,6 +372,10 @@ int main(int argc, char **argv) {
     fflush(stdout);
     warn_print(stderr);
 
+    if (o.report_dir && report_dir(o.report_dir, &ctx, results, n_done, err, sizeof err) < 0) {
+        fprintf(stderr, "bmml-host: %s\n", err);
+        if (!status) status = 3;
+    }
     if (o.json_path) {
         if (report_json(o.json_path, &ctx, results, n_done) < 0) {
             fprintf(stderr, "bmml-host: cannot write %s: %s\n", o.json_path, strerror(errno));

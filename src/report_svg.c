@@ -80,14 +80,19 @@ static void group_head(FILE *f, const struct case_result *cr, double y) {
 // ---------------------------------------------------------------------------
 // speedup.svg
 
-// The case to chart for each kernel: after a sweep, the largest size.
+// The case to chart for each kernel: after a sweep, the largest size at which
+// Python ran (a speedup needs it), else the largest size.
 static int chart_cases(const struct case_result *cases, int n, int *pick) {
     int k = 0;
     for (int c = 0; c < n; c++) {
         int j = 0;
         while (j < k && cases[pick[j]].kern != cases[c].kern) j++;
-        if (j == k) pick[k++] = c;
-        else if (cases[c].work > cases[pick[j]].work) pick[j] = c;
+        if (j == k) {
+            pick[k++] = c;
+            continue;
+        }
+        int has = cases[c].decomp.total > 0, had = cases[pick[j]].decomp.total > 0;
+        if (has > had || (has == had && cases[c].work > cases[pick[j]].work)) pick[j] = c;
     }
     return k;
 }
@@ -156,7 +161,7 @@ static void speedup_svg(FILE *f, const struct context *ctx, const struct case_re
     log_axis_fit(&a, lo, hi, LABEL_W + 20, WIDTH - 80);
     char sub[300];
     svg_open(f, WIDTH, height);
-    svg_title(f, "Speedup over pure Python, per tier", subtitle(ctx, swept(cases, n) ? "largest size of each kernel" : "", sub, sizeof sub));
+    svg_title(f, "Speedup over pure Python, per tier", subtitle(ctx, swept(cases, n) ? "largest size of each kernel that Python ran" : "", sub, sizeof sub));
     double bottom = height - 52;
     grid(f, &a, 1, PLOT_TOP - 10, bottom, "\xc3\x97");
     double x1 = log_axis_map(&a, 1);
@@ -276,7 +281,7 @@ static void decomposition_svg(FILE *f, const struct context *ctx, const struct c
     svg_open(f, WIDTH, height);
     hatch_pattern(f);
     svg_title(f, "Where the speedup over Python comes from",
-              subtitle(ctx, swept(cases, n) ? "largest size of each kernel" : "", sub, sizeof sub));
+              subtitle(ctx, swept(cases, n) ? "largest size of each kernel that Python ran" : "", sub, sizeof sub));
     grid(f, &a, 1, PLOT_TOP - 10, bottom, "\xc3\x97");
     double y = PLOT_TOP;
     for (int i = 0; i < k; i++) {

@@ -405,6 +405,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     int is_py = t == T_PYTHON || t == T_NUMPY;
     if (is_py) {
         if (t == T_PYTHON && !cfg->python) return (void)snprintf(r->note, sizeof r->note, "kernels.py did not import");
+        if (t == T_PYTHON && cfg->python_skip) return (void)snprintf(r->note, sizeof r->note, "%s", cfg->python_skip_note);
         if (t == T_NUMPY && !cfg->numpy) return (void)snprintf(r->note, sizeof r->note, "%s", cfg->numpy_note);
         r->isa = t == T_PYTHON ? "CPython" : "NumPy";
         if (!(iv.py = py_call_new(t, kern, s, b, r->note, sizeof r->note))) return;

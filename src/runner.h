@@ -84,6 +84,8 @@ struct run_config {
     int numpy;          // numpy_kernels.py imported
     char numpy_note[200];
     const struct roofline *roof; // NULL: not measured
+    int python_skip;    // leave the Python tier out of this case, for the reason in python_skip_note
+    char python_skip_note[200];
     // called as work goes on (a warm-up or a repetition ended); NULL: silent
     void (*progress)(const char *kernel, const char *tier, const char *size, int repetition);
 };

@@ -85,6 +85,8 @@ Test(cli, bad_values_are_refused_by_name) {
     refused("--max-time", parse("--max-time", "nan"));
     refused("--seed", parse("--seed", "-1"));
     refused("--json", parse("--json"));
+    refused("--compare", parse("--compare", "old.json"));
+    refused("--report", parse("--report", ""));
     refused("stray", parse("stray"));
     refused("--scripts-dir", parse("--scripts-dir", ""));
 }
@@ -141,6 +143,14 @@ Test(host, bad_input_exits_2_with_a_pointer_to_help) {
     cr_expect(strstr(out, "GiB"), "says how much memory it would need: %s", out);
     cr_expect_eq(run("--quick --json /nonexistent-dir/r.json", out, sizeof out), 2, "%s", out);
     cr_expect(strstr(out, "/nonexistent-dir/r.json"), "%s", out);
+}
+
+Test(host, report_compare_and_sweep_refuse_bad_input) {
+    cr_expect_eq(run("--quick --report /nonexistent-dir/sub/rep", out, sizeof out), 2, "%s", out);
+    cr_expect(strstr(out, "/nonexistent-dir/sub/rep"), "%s", out);
+    cr_expect_eq(run("--sweep --size 100", out, sizeof out), 2, "%s", out);
+    cr_expect_eq(run("--compare /nonexistent-a.json /nonexistent-b.json", out, sizeof out), 2, "%s", out);
+    cr_expect(strstr(out, "/nonexistent-a.json"), "%s", out);
 }
 
 Test(host, help_and_version) {

@@ -14,6 +14,7 @@ are doubles: the twins compute in double and round once when they store.
 
 import math
 from array import array
+from operator import mul
 
 
 def relu(out, x, n):
@@ -47,28 +48,26 @@ def gelu(out, x, n):
 def matmul(c, a, b, m, n, k):
     """a (m,k) @ b (k,n) -> c (m,n), float32 in and out.
 
-    The i-k-j order: for each row of a, add a[i,p] times row p of b to row i
-    of c, so the inner loop walks rows, never columns.
+    c[i][j] = sum over p of a[i][p] * b[p][j], in order of p, in double.
+    The columns of b are gathered once; each element is then one dot product
+    that map and sum run without a Python-level loop per term: the fastest
+    plain-Python form measured (the i-k-j order over rows takes about twice as
+    long, the textbook i-j-k triple loop more).
     """
-    brows = [b[p * n:(p + 1) * n].tolist() for p in range(k)]
+    cols = list(zip(*[b[p * n:(p + 1) * n].tolist() for p in range(k)])) if k else [()] * n
     for i in range(m):
         arow = a[i * k:(i + 1) * k].tolist()
-        crow = [0.0] * n
-        for aip, brow in zip(arow, brows):
-            crow = [cj + aip * bj for cj, bj in zip(crow, brow)]
-        c[i * n:(i + 1) * n] = array('f', crow)  # a memoryview takes a slice of its own format
+        # a memoryview takes a slice of its own format
+        c[i * n:(i + 1) * n] = array('f', [sum(map(mul, arow, col)) for col in cols])
 
 
 def matmul_int8(c, a, b, m, n, k):
     """a (m,k) @ b (k,n) -> c (m,n): int8 in, int32 out, exact.
 
-    The same i-k-j order as matmul; Python's integers never overflow, and
+    The same dot products as matmul; Python's integers never overflow, and
     |c| <= k * 128 * 128 fits int32 for the sizes bmml runs.
     """
-    brows = [b[p * n:(p + 1) * n].tolist() for p in range(k)]
+    cols = list(zip(*[b[p * n:(p + 1) * n].tolist() for p in range(k)])) if k else [()] * n
     for i in range(m):
         arow = a[i * k:(i + 1) * k].tolist()
-        crow = [0] * n
-        for aip, brow in zip(arow, brows):
-            crow = [cj + aip * bj for cj, bj in zip(crow, brow)]
-        c[i * n:(i + 1) * n] = array('i', crow)
+        c[i * n:(i + 1) * n] = array('i', [sum(map(mul, arow, col)) for col in cols])

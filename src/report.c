@@ -36,7 +36,9 @@ const char *decomposition_str(const struct case_result *cr, char *buf, size_t si
     const char *sep = "";
     for (int i = 0; i < N_FACTORS && len < size; i++) {
         if (d->factor[i] <= 0) continue;
-        len += snprintf(buf + len, size - len, "%s %s %sx", sep, factor_names[i], fmt_sig(d->factor[i], v, sizeof v));
+        char label[32];
+        len += snprintf(buf + len, size - len, "%s %s %sx", sep, factor_label(d, i, label, sizeof label),
+                        fmt_sig(d->factor[i], v, sizeof v));
         sep = " *";
     }
     return buf;
@@ -73,8 +75,9 @@ void tier_cells(const struct case_result *cr, const struct tier_result *r, struc
     snprintf(c->rate, sizeof c->rate, "%s %s", fmt_sig(r->rate, a, sizeof a), cr->unit);
     if (r->pct_of_roof > 0) snprintf(c->roof, sizeof c->roof, "%.0f%%", r->pct_of_roof);
     else snprintf(c->roof, sizeof c->roof, "-");
+    int range = r->interval && strcmp(r->interval, "range") == 0;
     if (r->speedup > 0 && r->speedup_hi > 0)
-        snprintf(c->speedup, sizeof c->speedup, "%sx [%s-%s]", fmt_sig(r->speedup, a, sizeof a),
+        snprintf(c->speedup, sizeof c->speedup, range ? "%sx (%s-%s)" : "%sx [%s-%s]", fmt_sig(r->speedup, a, sizeof a),
                  fmt_sig(r->speedup_lo, b, sizeof b), fmt_sig(r->speedup_hi, d, sizeof d));
     else if (r->speedup > 0) snprintf(c->speedup, sizeof c->speedup, "%sx", fmt_sig(r->speedup, a, sizeof a));
     else snprintf(c->speedup, sizeof c->speedup, "-");
@@ -89,7 +92,7 @@ void report_table(FILE *f, const struct context *ctx, const struct case_result *
         fprintf(f, "\n");
     }
     if (n) fprintf(f, "%-11s %-7s %-15s %-11s %9s %9s %9s %5s %14s %6s %22s  %s\n", "kernel", "tier", "isa", "size",
-            "median", "min", "MAD", "CV", "throughput", "roof", "speedup [95% CI]", "check");
+            "median", "min", "MAD", "CV", "throughput", "roof", "speedup [interval]", "check");
     for (int ci = 0; ci < n; ci++) {
         const struct case_result *cr = &cases[ci];
         for (int i = 0; i < cr->n_tiers; i++) {
@@ -106,6 +109,9 @@ void report_table(FILE *f, const struct context *ctx, const struct case_result *
                     t.speedup, t.check);
         }
     }
+    if (n)
+        fprintf(f, "\nspeedup: Python's median over the tier's; [a-b] a 95%% bootstrap interval (10 or more repetitions "
+                   "on both sides), (a-b) the whole range of the ratio (fewer).\n");
     int any = 0;
     for (int ci = 0; ci < n; ci++) any |= has_decomposition(&cases[ci]);
     if (any) {
@@ -197,7 +203,10 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_rel_err);
     fprintf(f, ", \"verified\": %s, \"speedup_vs_python\": ", r->verified ? "true" : "false");
     json_num(f, ok && r->speedup > 0 ? r->speedup : NAN);
-    fputs(", \"speedup_ci95\": ", f);
+    fputs(", \"speedup_interval_kind\": ", f);
+    if (ok && r->interval) json_str(f, r->interval);
+    else fputs("null", f);
+    fputs(", \"speedup_interval\": ", f);
     if (ok && r->speedup > 0 && isfinite(r->speedup_lo)) {
         fputs("[", f);
         json_num(f, r->speedup_lo);
@@ -242,7 +251,17 @@ static void json_decomposition(FILE *f, const struct case_result *cr) {
         fputs(": ", f);
         json_num(f, d->factor[i] > 0 ? d->factor[i] : NAN);
     }
-    fputs("}}", f);
+    fputs("}, \"steps\": [", f); // which tiers each factor joined: a missing tier folds a step into the next
+    const char *sep = "";
+    for (int i = 0; i < N_FACTORS; i++) {
+        if (d->factor[i] <= 0) continue;
+        fprintf(f, "%s{\"factor\": \"%s\", \"from\": \"%s\", \"to\": \"%s\", \"ratio\": ", sep, factor_names[i],
+                all_tier_names[d->from[i]], all_tier_names[d->to[i]]);
+        json_num(f, d->factor[i]);
+        fputs("}", f);
+        sep = ", ";
+    }
+    fputs("]}", f);
 }
 
 static void json_kv_str(FILE *f, const char *key, const char *v) {

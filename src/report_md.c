@@ -93,7 +93,7 @@ int report_md(const char *path, const struct context *ctx, const struct case_res
     if (atomic_open(&a, path) < 0) return -1;
     FILE *f = a.f;
     md_header(f, ctx);
-    fputs("| kernel | tier | isa | size | median | min | MAD | CV | throughput | roof | speedup [95% CI] | check |\n", f);
+    fputs("| kernel | tier | isa | size | median | min | MAD | CV | throughput | roof | speedup [interval] | check |\n", f);
     fputs("|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n", f);
     for (int c = 0; c < n; c++) {
         for (int i = 0; i < cases[c].n_tiers; i++) md_row(f, &cases[c], &cases[c].tiers[i]);

@@ -337,6 +337,22 @@ static double clock_ns(clockid_t id) {
 
 static double now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
+// What one reading of the clock can resolve: its resolution or the cost of
+// reading it, whichever is larger (about 20 ns here, against 1 ns resolution).
+static double clock_tick_ns(void) {
+    static double tick;
+    if (tick > 0) return tick;
+    struct timespec res;
+    double least = 1e9;
+    for (int i = 0; i < 100; i++) {
+        double a = now_ns(), b = now_ns();
+        if (b - a > 0 && b - a < least) least = b - a;
+    }
+    tick = clock_getres(CLOCK_MONOTONIC, &res) == 0 ? res.tv_sec * 1e9 + res.tv_nsec : 1;
+    if (least > tick) tick = least;
+    return tick;
+}
+
 const struct variant *variant_pick(const struct kernel *kern, int tier, unsigned cpu, char *why, size_t whylen) {
     const struct variant *v = kern->tier[tier], *last = NULL;
     for (int i = 0; i < 2; i++) {
@@ -444,9 +460,21 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     // Samples of `iterations` calls each, long enough to dwarf the clock's
     // cost; at least 3 samples and min_time seconds in all. A Python sample
     // longer than max_time ends the series.
+    // Calibrate on warm calls, as Google Benchmark does: grow the count until
+    // one sample of it lasts target (these runs are more warm-up).
     double target = cfg->min_time * 1e9 / 30;
-    long iters = first > 0 && first < target ? (long)(target / first) : 1;
-    if (iters < 1) iters = 1;
+    long iters = 1;
+    for (double dt = first; dt < target && iters < (1L << 30);) {
+        iters = dt > 0 && target / dt < 10 ? (long)(iters * 1.2 * target / dt) + 1 : iters * 10;
+        t0 = now_ns();
+        for (long i = 0; i < iters; i++) {
+            if (invoke(&iv) < 0 || interrupt_signal()) {
+                r->status = ST_FAILED;
+                goto done;
+            }
+        }
+        dt = now_ns() - t0;
+    }
     double *samples = r->samples_ns, total = 0, cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     int n = 0;
     int want = cfg->repetitions;
@@ -484,11 +512,13 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     if (r->cut)
         snprintf(r->note, sizeof r->note, "%d repetition%s: one took longer than --max-time", n, n > 1 ? "s" : "");
     char sz[64];
-    if (r->cv > 0.10)
-        warnf("%s/%s/%s: the repetitions vary by %.0f%% (CV); the machine may be busy",
-              kern->name, all_tier_names[t], shape_str(kern, s, sz, sizeof sz), 100 * r->cv);
-    struct timespec res;
-    if (clock_getres(CLOCK_MONOTONIC, &res) == 0 && r->min_ns * iters < 100 * (res.tv_sec * 1e9 + res.tv_nsec))
+    // MAD scaled by 1.4826 estimates the standard deviation of normal
+    // samples, and one preempted repetition does not move it as it does CV
+    double spread = r->median_ns > 0 ? 1.4826 * r->mad_ns / r->median_ns : 0;
+    if (spread > 0.10)
+        warnf("%s/%s/%s: the repetitions vary by %.0f%% (1.4826 MAD / median); the machine may be busy",
+              kern->name, all_tier_names[t], shape_str(kern, s, sz, sizeof sz), 100 * spread);
+    if (r->min_ns * iters < 100 * clock_tick_ns())
         warnf("%s/%s/%s: a repetition lasts under 100 ticks of the clock", kern->name, all_tier_names[t],
               shape_str(kern, s, sz, sizeof sz));
 done:
@@ -511,7 +541,15 @@ static const struct tier_result *find_ok(const struct case_result *cr, int tier)
 // interpreter (python -> scalar), compiler (scalar -> autovec), hand SIMD
 // (autovec -> avx2), wider vectors (avx2 -> avx512), library (our best native
 // tier -> blas): the factors multiply back to python / the last tier that ran.
-static void decompose(struct case_result *cr) {
+const char *factor_label(const struct decomposition *d, int f, char *buf, size_t size) {
+    static const int usual[N_FACTORS][2] = {{T_PYTHON, T_SCALAR}, {T_SCALAR, T_AUTOVEC}, {T_AUTOVEC, T_AVX2},
+                                            {T_AVX2, T_AVX512}, {T_AVX512, T_BLAS}};
+    if (d->from[f] == usual[f][0] && d->to[f] == usual[f][1]) snprintf(buf, size, "%s", factor_names[f]);
+    else snprintf(buf, size, "%s->%s", all_tier_names[d->from[f]], all_tier_names[d->to[f]]);
+    return buf;
+}
+
+void decompose(struct case_result *cr) {
     static const int chain[] = {T_PYTHON, T_SCALAR, T_AUTOVEC, T_AVX2, T_AVX512};
     struct decomposition *d = &cr->decomp;
     const struct tier_result *prev = find_ok(cr, T_PYTHON);
@@ -520,12 +558,14 @@ static void decompose(struct case_result *cr) {
         const struct tier_result *next = find_ok(cr, chain[f + 1]);
         if (!next) continue; // a missing step folds into the next factor
         d->factor[f] = prev->median_ns / next->median_ns;
+        d->from[f] = prev->tier, d->to[f] = next->tier; // not chain[f] when a step folded in
         prev = next;
         d->last_tier = next->tier;
     }
     const struct tier_result *blas = find_ok(cr, T_BLAS);
     if (prev && blas) {
         d->factor[F_LIBRARY] = prev->median_ns / blas->median_ns;
+        d->from[F_LIBRARY] = prev->tier, d->to[F_LIBRARY] = T_BLAS;
         prev = blas;
         d->last_tier = T_BLAS;
     }
@@ -602,8 +642,18 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
         struct tier_result *r = &out->tiers[i];
         if (r->status != ST_OK) continue;
         r->speedup = py->median_ns / r->median_ns;
-        stats_ratio_interval(py->samples_ns, py->repetitions, r->samples_ns, r->repetitions, 2000,
-                             cfg->seed + i, scratch, &r->speedup_lo, &r->speedup_hi);
+        if (r == py) continue; // python against itself has no interval worth printing
+        if (py->repetitions >= 10 && r->repetitions >= 10) {
+            stats_ratio_interval(py->samples_ns, py->repetitions, r->samples_ns, r->repetitions, 2000,
+                                 cfg->seed + i, scratch, &r->speedup_lo, &r->speedup_hi);
+            r->interval = "bootstrap95";
+        } else {
+            // a bootstrap of the median of a few samples covers far less than
+            // 95%: give the whole range the samples allow instead
+            r->speedup_lo = stats_min(py->samples_ns, py->repetitions) / stats_max(r->samples_ns, r->repetitions);
+            r->speedup_hi = stats_max(py->samples_ns, py->repetitions) / stats_min(r->samples_ns, r->repetitions);
+            r->interval = "range";
+        }
     }
     decompose(out);
     return 0;

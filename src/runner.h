@@ -46,7 +46,8 @@ struct tier_result {
     int verified;
     double rate;         // GB/s or GFLOP/s or GOP/s at the median
     double speedup;      // python median / this median; 0 when there is none
-    double speedup_lo, speedup_hi; // its 95% bootstrap interval
+    double speedup_lo, speedup_hi; // its interval: see `interval`
+    const char *interval;  // "bootstrap95" (10+ repetitions a side), "range" (fewer: min/max over max/min), NULL
     double pct_of_roof;  // rate as a share of the roofline's roof for this kernel, 0 when unknown
 };
 
@@ -55,6 +56,7 @@ enum { F_INTERPRETER, F_COMPILER, F_HAND_SIMD, F_WIDER, F_LIBRARY, N_FACTORS };
 extern const char *const factor_names[N_FACTORS];
 struct decomposition {
     double factor[N_FACTORS]; // 0 where a tier of the pair did not run
+    int from[N_FACTORS], to[N_FACTORS]; // the two tiers of each factor (T_*)
     double total;             // python / the last tier in the chain that ran
     int last_tier;            // that tier
 };
@@ -99,6 +101,12 @@ int verify_output(const struct kernel *kern, struct shape s, const void *out, co
 // The variant of native tier `tier` (enum tier) that a CPU with the CPU_*
 // bits `cpu` runs, or NULL with the reason in why.
 const struct variant *variant_pick(const struct kernel *kern, int tier, unsigned cpu, char *why, size_t whylen);
+
+// Fill cr->decomp from the tiers' medians (run_case does it; exposed for the tests).
+void decompose(struct case_result *cr);
+// The name of factor f as the decomposition ran it: its own ("compiler")
+// when it joins its two usual tiers, else "from->to" ("python->avx512").
+const char *factor_label(const struct decomposition *d, int f, char *buf, size_t size);
 
 // Run one case. 0 when it ran (whatever its tiers' status); 3 when memory
 // could not be had, with the reason on stderr.

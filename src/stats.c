@@ -33,6 +33,12 @@ double stats_min(const double *x, size_t n) {
     return m;
 }
 
+double stats_max(const double *x, size_t n) {
+    double m = n ? x[0] : 0.0;
+    for (size_t i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
 double stats_cv(const double *x, size_t n) {
     if (n < 2) return 0.0;
     double mean = 0, ss = 0;

@@ -10,6 +10,7 @@ double stats_median(const double *x, size_t n, double *scratch);
 // Median absolute deviation from the median; scratch holds n values.
 double stats_mad(const double *x, size_t n, double *scratch);
 double stats_min(const double *x, size_t n);
+double stats_max(const double *x, size_t n);
 // Coefficient of variation: standard deviation / mean (0 for fewer than 2 values).
 double stats_cv(const double *x, size_t n);
 

@@ -97,6 +97,12 @@ void gelu_f32_avx512(float *out, const float *x, size_t n);
 void matmul_f32_avx512(float *c, const float *a, const float *b, int m, int n, int k);
 void matmul_i8_avx512vnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
 
+// vector math, for the accuracy tests: the exp and tanh the kernels inline
+// (vmath_avx2.h, vmath_avx512.h), over arrays; out = f(x) element by element
+void exp_f32_avx2(float *out, const float *x, size_t n);
+void tanh_f32_avx2(float *out, const float *x, size_t n);
+void exp_f32_avx512(float *out, const float *x, size_t n);
+void tanh_f32_avx512(float *out, const float *x, size_t n);
 
 // Peak loops for the roofline (roofline.c): each returns a value so that its
 // work is not optimized away.

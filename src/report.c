@@ -201,6 +201,8 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_abs_err);
     fputs(", \"max_rel_err\": ", f);
     json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_rel_err);
+    fputs(", \"max_ulp_err\": ", f);
+    json_num(f, r->status == ST_UNAVAILABLE || cr->kern->kind == KIND_MATMUL_I8 ? NAN : r->max_ulp_err);
     fprintf(f, ", \"verified\": %s, \"speedup_vs_python\": ", r->verified ? "true" : "false");
     json_num(f, ok && r->speedup > 0 ? r->speedup : NAN);
     fputs(", \"speedup_interval_kind\": ", f);

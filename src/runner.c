@@ -236,10 +236,21 @@ static void reference(const struct kernel *kern, struct shape s, struct buffers 
 // ---------------------------------------------------------------------------
 // verification
 
+double ulp_error(float y, double r) {
+    float rf = (float)r;
+    uint32_t bits;
+    memcpy(&bits, &rf, sizeof bits);
+    // the biased exponent: 0 (subnormals, 0) has the ulp of 1, FLT_MIN's;
+    // 255 (beyond FLT_MAX) that of 254, FLT_MAX's
+    int e = (int)(bits >> 23 & 0xff);
+    e = e < 1 ? 1 : e > 254 ? 254 : e;
+    return ldexp(fabs(y - r), 150 - e); // ulp = 2^(e - 127 - 23)
+}
+
 int verify_output(const struct kernel *kern, struct shape s, const void *out, const void *ref,
-                  const double *bound, double *abs_err, double *rel_err) {
+                  const double *bound, double *abs_err, double *rel_err, double *ulp_err) {
     size_t count = kern->kind == KIND_UNARY_F32 ? s.n : s.m * s.n;
-    double max_abs = 0, max_rel = 0;
+    double max_abs = 0, max_rel = 0, max_ulp = kern->kind == KIND_MATMUL_I8 ? NAN : 0;
     int ok = 1;
     if (kern->kind == KIND_MATMUL_I8) {
         const int32_t *y = out, *r = ref;
@@ -279,11 +290,14 @@ int verify_output(const struct kernel *kern, struct shape s, const void *out, co
             double e = fabs(yi - ri);
             if (e > max_abs) max_abs = e;
             if (ri != 0 && e / fabs(ri) > max_rel) max_rel = e / fabs(ri);
+            double u = ulp_error(y[i], ri);
+            if (u > max_ulp) max_ulp = u;
             if (!(e <= tol)) ok = 0;
         }
     }
     if (abs_err) *abs_err = max_abs;
     if (rel_err) *rel_err = max_rel;
+    if (ulp_err) *ulp_err = max_ulp;
     return ok;
 }
 
@@ -445,7 +459,8 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     char size[64];
     shape_str(kern, s, size, sizeof size);
     if (cfg->progress) cfg->progress(kern->name, all_tier_names[t], size, 0);
-    r->verified = verify_output(kern, s, b->out, b->ref, b->bound, &r->max_abs_err, &r->max_rel_err);
+    r->verified = verify_output(kern, s, b->out, b->ref, b->bound, &r->max_abs_err, &r->max_rel_err,
+                                &r->max_ulp_err);
     if (!r->verified) {
         r->status = ST_FAILED;
         snprintf(r->note, sizeof r->note, "wrong result: max abs error %.3g", r->max_abs_err);

@@ -43,6 +43,7 @@ struct tier_result {
     double cv;           // standard deviation / mean of the samples
     double samples_ns[MAX_SAMPLES]; // per call, one per repetition
     double max_abs_err, max_rel_err;
+    double max_ulp_err;  // in ulp of the reference rounded to float; NaN for int8
     int verified;
     double rate;         // GB/s or GFLOP/s or GOP/s at the median
     double speedup;      // python median / this median; 0 when there is none
@@ -94,9 +95,15 @@ struct run_config {
 
 // 1 when out (float32 or int32) passes against ref (double or int32) with the
 // kernel's tolerance, bound being the matmul's sum_p |a_ip b_pj| or NULL.
-// The largest absolute and relative errors go to abs_err and rel_err.
+// The largest absolute and relative errors go to abs_err and rel_err, and
+// the largest in ulp (ulp_error; NaN and infinite pairs left out, NaN for
+// int8) to ulp_err; each may be NULL.
 int verify_output(const struct kernel *kern, struct shape s, const void *out, const void *ref,
-                  const double *bound, double *abs_err, double *rel_err);
+                  const double *bound, double *abs_err, double *rel_err, double *ulp_err);
+
+// |y - r| in units in the last place of r rounded to float: below FLT_MIN the
+// least subnormal, 2^-149; beyond FLT_MAX the ulp of FLT_MAX. r finite.
+double ulp_error(float y, double r);
 
 // The variant of native tier `tier` (enum tier) that a CPU with the CPU_*
 // bits `cpu` runs, or NULL with the reason in why.

@@ -96,7 +96,7 @@ static void matmul_against_reference(const float *a, const float *b, int m, int 
         }
         double abs_err;
         struct shape s = {(size_t)m, (size_t)n, (size_t)k};
-        cr_expect(verify_output(kernel_find("matmul"), s, c, ref, bound, &abs_err, NULL),
+        cr_expect(verify_output(kernel_find("matmul"), s, c, ref, bound, &abs_err, NULL, NULL),
                   "matmul %s (%s), %s, %dx%dx%d: fails verification, max abs error %g", tier[i], v[i]->isa, what, m,
                   n, k, abs_err);
     }
@@ -178,7 +178,7 @@ static void softmax_against_reference(const float *x, size_t n, const char *what
             break;
         }
         double abs_err;
-        cr_expect(verify_output(kernel_find("softmax"), (struct shape){0, n, 0}, out, ref, NULL, &abs_err, NULL),
+        cr_expect(verify_output(kernel_find("softmax"), (struct shape){0, n, 0}, out, ref, NULL, &abs_err, NULL, NULL),
                   "softmax %s (%s), %s, n=%zu: fails verification, max abs error %g", tier[i], v[i]->isa, what, n,
                   abs_err);
     }
@@ -219,15 +219,15 @@ Test(verify_output, takes_float_infinity_only_where_the_reference_is_beyond_floa
     double bound[1] = {0x1p127}, ref[1];
     float c[1] = {INFINITY};
     ref[0] = 0x1p128; // 2^127 + 2^127 in double: float rounds it to infinity
-    cr_expect(verify_output(kern, s, c, ref, bound, NULL, NULL), "+inf against 2^128");
+    cr_expect(verify_output(kern, s, c, ref, bound, NULL, NULL, NULL), "+inf against 2^128");
     c[0] = -INFINITY;
-    cr_expect(!verify_output(kern, s, c, ref, bound, NULL, NULL), "-inf against 2^128");
+    cr_expect(!verify_output(kern, s, c, ref, bound, NULL, NULL, NULL), "-inf against 2^128");
     c[0] = INFINITY;
     ref[0] = 0x1p126; // well within float
-    cr_expect(!verify_output(kern, s, c, ref, bound, NULL, NULL), "+inf against 2^126");
+    cr_expect(!verify_output(kern, s, c, ref, bound, NULL, NULL, NULL), "+inf against 2^126");
     ref[0] = -0x1p129;
     c[0] = -INFINITY;
-    cr_expect(verify_output(kern, s, c, ref, bound, NULL, NULL), "-inf against -2^129");
+    cr_expect(verify_output(kern, s, c, ref, bound, NULL, NULL, NULL), "-inf against -2^129");
 }
 
 Test(verify_output, allows_matmul_half_the_least_subnormal_per_product) {
@@ -236,7 +236,7 @@ Test(verify_output, allows_matmul_half_the_least_subnormal_per_product) {
     struct shape s = {1, 1, K};
     double ref[1] = {0x1p-149}, bound[1] = {0x1p-149};
     float c[1] = {0x1p-149f * 5}; // 4 x 2^-149 = K x 2^-150 off: every product rounded the same way
-    cr_expect(verify_output(kern, s, c, ref, bound, NULL, NULL), "k products off by 2^-150 each");
+    cr_expect(verify_output(kern, s, c, ref, bound, NULL, NULL, NULL), "k products off by 2^-150 each");
     c[0] = 0x1p-149f * 6;
-    cr_expect(!verify_output(kern, s, c, ref, bound, NULL, NULL), "more than k x 2^-150 off");
+    cr_expect(!verify_output(kern, s, c, ref, bound, NULL, NULL, NULL), "more than k x 2^-150 off");
 }

@@ -156,7 +156,7 @@ static void check_unary_twin(const char *name, size_t n) {
     cr_assert_not_null(call, "%s", err);
     cr_assert_eq(embed_call(call, err, sizeof err), 0, "%s(n=%zu): %s", name, n, err);
     double abs_err, rel_err;
-    cr_expect(verify_output(k, (struct shape){0, n, 0}, out, ref, NULL, &abs_err, &rel_err),
+    cr_expect(verify_output(k, (struct shape){0, n, 0}, out, ref, NULL, &abs_err, &rel_err, NULL),
               "%s twin, n=%zu: max abs error %g", name, n, abs_err);
     cr_expect_eq(memcmp(x, copy, n * 4), 0, "%s twin wrote to its input", name);
     embed_call_free(call);
@@ -188,7 +188,7 @@ Test(twins, matmul_matches_the_reference) {
     struct py_call *call = embed_call_new("kernels", "matmul", args, 6, err, sizeof err);
     cr_assert_not_null(call, "%s", err);
     cr_assert_eq(embed_call(call, err, sizeof err), 0, "%s", err);
-    cr_expect(verify_output(k, (struct shape){m, n, kk}, c, ref, bound, &abs_err, NULL), "max abs error %g", abs_err);
+    cr_expect(verify_output(k, (struct shape){m, n, kk}, c, ref, bound, &abs_err, NULL, NULL), "max abs error %g", abs_err);
     embed_call_free(call);
     embed_stop();
 }
@@ -207,7 +207,7 @@ Test(twins, matmul_int8_is_exact) {
     struct py_call *call = embed_call_new("kernels", "matmul_int8", args, 6, err, sizeof err);
     cr_assert_not_null(call, "%s", err);
     cr_assert_eq(embed_call(call, err, sizeof err), 0, "%s", err);
-    cr_expect(verify_output(k, (struct shape){m, n, kk}, c, ref, NULL, NULL, NULL), "int8 twin not exact");
+    cr_expect(verify_output(k, (struct shape){m, n, kk}, c, ref, NULL, NULL, NULL, NULL), "int8 twin not exact");
     cr_expect_eq(memcmp(c, ref, sizeof c), 0);
     embed_call_free(call);
     embed_stop();

@@ -172,7 +172,7 @@ static size_t first_bad(const struct kernel *kern, struct shape s, const void *o
     struct shape one = kern->kind == KIND_UNARY_F32 ? (struct shape){0, 1, 0} : (struct shape){1, 1, s.k};
     for (size_t i = 0; i < count; i++) {
         if (!verify_output(kern, one, (const char *)out + 4 * i, (const char *)ref + ref_size * i,
-                           bound ? bound + i : NULL, NULL, NULL))
+                           bound ? bound + i : NULL, NULL, NULL, NULL))
             return i;
     }
     return count;
@@ -250,7 +250,7 @@ static void unary_verify(struct run *r, const float *x, const float *out, const 
                          const char *where) {
     struct shape s = {0, n, 0};
     double abs_err, rel_err;
-    if (verify_output(r->kern, s, out, ref, NULL, &abs_err, &rel_err)) return;
+    if (verify_output(r->kern, s, out, ref, NULL, &abs_err, &rel_err, NULL)) return;
     size_t i = first_bad(r->kern, s, out, ref, NULL);
     fail(r, "%s: max abs error %.3g (rel %.3g; atol %g, rtol %g), first at [%zu]: x %.9g -> %.9g, reference %.9g",
          where, abs_err, rel_err, r->kern->atol, r->kern->rtol, i, x[i], out[i], ref[i]);
@@ -557,7 +557,7 @@ static void matmul_one(struct run *r, const struct mm_case *mc) {
         if (mc->fill == I8_EXTREMES) strcat(where, ", -128 and 127");
         matmul_call(r, c, a, b, m, n, k, mm_places[p], where);
         double abs_err, rel_err;
-        if (verify_output(r->kern, s, c, ref, bound, &abs_err, &rel_err)) continue;
+        if (verify_output(r->kern, s, c, ref, bound, &abs_err, &rel_err, NULL)) continue;
         size_t i = first_bad(r->kern, s, c, ref, bound);
         if (f32)
             fail(r, "%s: max abs error %.3g (rel %.3g), first at c[%zu,%zu] = %.9g, reference %.9g (bound %.3g)",
@@ -648,7 +648,7 @@ Test(verify_output, fails_a_float_off_by_more_than_the_tolerance) {
         fill_f32(x, n, kern->in_lo, kern->in_hi, 42);
         kern->ref(ref, x, n);
         for (size_t i = 0; i < n; i++) out[i] = (float)ref[i];
-        cr_assert(verify_output(kern, s, out, ref, NULL, NULL, NULL), "%s: the rounded reference must pass",
+        cr_assert(verify_output(kern, s, out, ref, NULL, NULL, NULL, NULL), "%s: the rounded reference must pass",
                   kern->name);
         for (size_t j = 0; j < 3; j++) {
             size_t i = at[j];
@@ -656,7 +656,7 @@ Test(verify_output, fails_a_float_off_by_more_than_the_tolerance) {
             float keep = out[i];
             out[i] = beyond(ref[i], tol);
             cr_assert(fabs(out[i] - ref[i]) > tol, "%s: the perturbation must exceed the tolerance", kern->name);
-            cr_expect(!verify_output(kern, s, out, ref, NULL, NULL, NULL),
+            cr_expect(!verify_output(kern, s, out, ref, NULL, NULL, NULL, NULL),
                       "%s: [%zu] = %.9g against %.9g (tolerance %.3g) passed", kern->name, i, out[i], ref[i], tol);
             out[i] = keep;
         }
@@ -673,13 +673,13 @@ Test(verify_output, fails_a_float_off_by_more_than_the_tolerance) {
     matmul_f32_ref(cref, bound, a, b, M, N, K);
     for (int i = 0; i < M * N; i++) c[i] = (float)cref[i];
     struct shape s = {M, N, K};
-    cr_assert(verify_output(kern, s, c, cref, bound, NULL, NULL), "matmul: the rounded reference must pass");
+    cr_assert(verify_output(kern, s, c, cref, bound, NULL, NULL, NULL), "matmul: the rounded reference must pass");
     for (int i = 0; i < M * N; i += 30) {
         // gamma_k = k u / (1 - k u), u = 2^-24, as kernels.c states
         double tol = kern->atol + kern->rtol * fabs(cref[i]) + K * 0x1p-24 / (1 - K * 0x1p-24) * bound[i];
         float keep = c[i];
         c[i] = beyond(cref[i], tol);
-        cr_expect(!verify_output(kern, s, c, cref, bound, NULL, NULL),
+        cr_expect(!verify_output(kern, s, c, cref, bound, NULL, NULL, NULL),
                   "matmul: c[%d] = %.9g against %.9g (tolerance %.3g) passed", i, c[i], cref[i], tol);
         c[i] = keep;
     }
@@ -696,11 +696,11 @@ Test(verify_output, fails_an_int8_result_off_by_one) {
     matmul_i8_ref(ref, a, b, M, N, K);
     memcpy(c, ref, sizeof c);
     struct shape s = {M, N, K};
-    cr_assert(verify_output(kern, s, c, ref, NULL, NULL, NULL), "matmul_int8: the reference must pass");
+    cr_assert(verify_output(kern, s, c, ref, NULL, NULL, NULL, NULL), "matmul_int8: the reference must pass");
     for (int i = 0; i < M * N; i += 17) {
         for (int d = -1; d <= 1; d += 2) {
             c[i] = ref[i] + d;
-            cr_expect(!verify_output(kern, s, c, ref, NULL, NULL, NULL), "matmul_int8: c[%d] = %d against %d passed",
+            cr_expect(!verify_output(kern, s, c, ref, NULL, NULL, NULL, NULL), "matmul_int8: c[%d] = %d against %d passed",
                       i, c[i], ref[i]);
             c[i] = ref[i];
         }
@@ -723,14 +723,37 @@ Test(verify_output, fails_nan_or_infinity_where_the_reference_is_finite) {
         for (size_t w = 0; w < 3; w++) {
             for (size_t i = 0; i < 9; i++) out[i] = (float)ref[i];
             out[8] = wrong[w];
-            cr_expect(!verify_output(kern, s, out, ref, NULL, NULL, NULL), "%s: %g against %g passed", kern->name,
+            cr_expect(!verify_output(kern, s, out, ref, NULL, NULL, NULL, NULL), "%s: %g against %g passed", kern->name,
                       out[8], ref[8]);
         }
         // and NaN where the reference has NaN passes
         for (size_t i = 0; i < 9; i++) out[i] = (float)ref[i];
         ref[8] = NAN, out[8] = NAN;
-        cr_expect(verify_output(kern, s, out, ref, NULL, NULL, NULL), "%s: NaN against NaN failed", kern->name);
+        cr_expect(verify_output(kern, s, out, ref, NULL, NULL, NULL, NULL), "%s: NaN against NaN failed", kern->name);
     }
+}
+
+// ulp of the reference rounded to float: 2^-23 at 1, and the one below
+// 1 is still measured in 1's ulp; 2^-149 for subnormals and 0.
+Test(verify_output, measures_the_worst_error_in_ulp) {
+    cr_expect_eq(ulp_error(1.0f + 0x1p-23f, 1.0), 1.0);
+    cr_expect_eq(ulp_error(1.0f - 0x1p-24f, 1.0), 0.5);
+    cr_expect_eq(ulp_error(0x1.000002p-3f, 0x1p-3 + 0x1p-27), 0.5);
+    cr_expect_eq(ulp_error(0x1p-148f, 0x1p-149), 1.0);
+    cr_expect_eq(ulp_error(0x1p-149f, 0.0), 1.0);
+    cr_expect_eq(ulp_error(-0x1p-126f, -0x1p-126 - 0x1p-149), 1.0);
+    cr_expect_eq(ulp_error(FLT_MAX, 0x1p128), 0x1p-104 * (0x1p128 - FLT_MAX));
+
+    const struct kernel *gelu = kernel_find("gelu");
+    float out[3] = {1.0f + 0x1p-22f, NAN, 0.5f};
+    double ref[3] = {1.0, NAN, 0.5}, ulp = 0;
+    cr_expect(verify_output(gelu, (struct shape){0, 3, 0}, out, ref, NULL, NULL, NULL, &ulp));
+    cr_expect_eq(ulp, 2.0, "worst %g ulp, NaN against NaN left out", ulp);
+
+    const struct kernel *i8 = kernel_find("matmul_int8");
+    int32_t c[1] = {3}, cref[1] = {3};
+    cr_expect(verify_output(i8, (struct shape){1, 1, 1}, c, cref, NULL, NULL, NULL, &ulp));
+    cr_expect(isnan(ulp), "int8 has no ulp: %g", ulp);
 }
 
 // ---------------------------------------------------------------------------

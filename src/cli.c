@@ -22,7 +22,7 @@ void cli_usage(FILE *f) {
         "                     softmax and gelu 1000000, matmul and matmul_int8 500x500x500\n"
         "  --quick            every selected kernel at a small size, with --min-time 0.02\n"
         "  --kernel LIST      comma-separated: relu,softmax,gelu,matmul,matmul_int8\n"
-        "  --tiers LIST       comma-separated: python,numpy,scalar,autovec,avx2,avx512\n"
+        "  --tiers LIST       comma-separated: python,numpy,scalar,autovec,avx2,avx512,blas\n"
         "  --size N           element-wise kernels: N elements; matmuls: NxNxN\n"
         "  --size MxNxK       matmuls only: a (M,K) @ b (K,N)\n"
         "  --threads N        threads for the native matmul tiers and blas (default 1;\n"
@@ -37,7 +37,8 @@ void cli_usage(FILE *f) {
         "How:\n"
         "  --seed S           seed of the inputs (default 42)\n"
         "  --min-time T       seconds of timed repetitions per tier, at least 3 (default 0.2)\n"
-        "  --repetitions R    exactly R timed repetitions per tier instead\n"
+        "  --repetitions R    exactly R timed repetitions per tier instead (--max-time\n"
+        "                     then does not cut a Python series short)\n"
         "  --max-time T       a Python repetition longer than T seconds ends its series\n"
         "                     (default 10)\n"
         "  --no-roofline      do not measure the machine's peaks at start (no share of\n"
@@ -61,7 +62,8 @@ void cli_usage(FILE *f) {
         "  --version          the version\n"
         "\n"
         "Exit status: 0 all ran and verified; 1 a tier failed or gave a wrong result;\n"
-        "2 bad usage; 3 the environment (scripts, Python, memory).\n");
+        "2 bad usage; 3 the environment (scripts, Python, memory, model file);\n"
+        "130 or 143 stopped by SIGINT or SIGTERM (what finished is still reported).\n");
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -128,7 +130,7 @@ static int parse_tiers(struct options *o, char *list, char *err, size_t errlen) 
     o->tiers = 0;
     for (char *save, *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
         int t = tier_find(name);
-        if (t < 0) return fail(err, errlen, "unknown tier '%s' (tiers: python, numpy, scalar, autovec, avx2, avx512)", name);
+        if (t < 0) return fail(err, errlen, "unknown tier '%s' (tiers: python, numpy, scalar, autovec, avx2, avx512, blas)", name);
         o->tiers |= 1u << t;
     }
     if (!o->tiers) return fail(err, errlen, "--tiers needs at least one tier name");

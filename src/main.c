@@ -8,6 +8,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "blas.h"
 #include "cli.h"
 #include "config.h"
@@ -262,20 +263,18 @@ int main(int argc, char **argv) {
         }
     }
     if (o.json_path) {
-        // fail now, not after minutes of measuring
-        char tmp[PATH_MAX];
-        snprintf(tmp, sizeof tmp, "%s.tmp", o.json_path);
-        FILE *f = fopen(tmp, "w");
-        if (!f) {
+        // fail now, not after minutes of measuring: a temporary of its own
+        // beside the target, removed at once, touches no file of the user's
+        struct atomic_file probe;
+        if (atomic_open(&probe, o.json_path) < 0) {
             snprintf(err, sizeof err, "cannot write --json %s: %s", o.json_path, strerror(errno));
             return usage_error(err);
         }
-        fclose(f);
-        unlink(tmp);
+        atomic_abort(&probe);
     }
 
-    // every tier on one core: NumPy's OpenBLAS reads this when Python imports it
-    setenv("OPENBLAS_NUM_THREADS", "1", 0);
+    // OpenBLAS (which NumPy's BLAS calls also reach on Debian) on as many
+    // threads as the native tiers: one unless --threads says more
     blas_set_threads(o.threads);
 
     struct run_config cfg = {.seed = o.seed, .min_time = o.min_time, .max_time = o.max_time,

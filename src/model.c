@@ -573,7 +573,9 @@ void model_report_json(FILE *f, const struct model_result *r) {
         int ok = t->status == ST_OK;
         fprintf(f, "%s    {\"name\": \"model/%s/%s/batch%d\", \"run_type\": \"iteration\", \"kernel\": \"model\"",
                 i ? ",\n" : "", all_tier_names[t->tier], t->int8 ? "int8" : "fp32", r->batch);
-        fprintf(f, ", \"tier\": \"%s\", \"path\": \"%s\", \"isa\": ", all_tier_names[t->tier], t->int8 ? "int8" : "fp32");
+        // size names the path and batch, so (kernel, tier, size) tells every entry apart (--compare)
+        fprintf(f, ", \"tier\": \"%s\", \"path\": \"%s\", \"size\": \"%s/batch%d\", \"isa\": ", all_tier_names[t->tier],
+                t->int8 ? "int8" : "fp32", t->int8 ? "int8" : "fp32", r->batch);
         json_text(f, t->isa ? t->isa : "");
         fputs(", \"status\": ", f);
         json_text(f, status_names[t->status]);

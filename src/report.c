@@ -45,7 +45,9 @@ const char *decomposition_str(const struct case_result *cr, char *buf, size_t si
 }
 
 const char *context_str(const struct context *ctx, char *buf, size_t size) {
-    size_t len = snprintf(buf, size, "%s, %d cores; Python %s%s%s", ctx->cpu_model, ctx->cores, ctx->python_version,
+    size_t len = snprintf(buf, size, "%s, %d cores; %s%s%s%s", ctx->cpu_model, ctx->cores,
+                          ctx->python_version && ctx->python_version[0] ? "Python " : "no Python tier",
+                          ctx->python_version ? ctx->python_version : "",
                           ctx->numpy_version[0] ? ", NumPy " : "", ctx->numpy_version);
     if (ctx->blas_core && len < size) snprintf(buf + len, size - len, ", OpenBLAS core %s", ctx->blas_core);
     return buf;

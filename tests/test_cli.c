@@ -153,6 +153,19 @@ Test(host, report_compare_and_sweep_refuse_bad_input) {
     cr_expect(strstr(out, "/nonexistent-a.json"), "%s", out);
 }
 
+Test(host, compare_reads_what_the_host_writes, .timeout = 60) {
+    char path[] = "/tmp/bmml-compare-XXXXXX.json", cmd[512];
+    close(mkstemps(path, 5));
+    snprintf(cmd, sizeof cmd, "--quick --quiet --no-roofline --kernel relu --tiers python,scalar --model '%s/models/digits.bmml' --json %s",
+             BMML_SRCDIR, path);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    snprintf(cmd, sizeof cmd, "--compare %s %s", path, path);
+    cr_expect_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "relu") && strstr(out, "fp32/batch360") && strstr(out, "int8/batch360"), "%s", out);
+    cr_expect(strstr(out, "0 faster, 0 slower"), "a run compared with itself changes nothing: %s", out);
+    remove(path);
+}
+
 Test(host, help_and_version) {
     cr_expect_eq(run("--help", out, sizeof out), 0);
     cr_expect(strstr(out, "--max-isa") && strstr(out, "--json"), "%s", out);

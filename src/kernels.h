@@ -8,8 +8,8 @@
 
 // Native tiers, narrowest first. A slot is NULL where the build lacks the ISA.
 enum tier {
-    TIER_SCALAR,  // plain C, -O2 -fno-tree-vectorize: one element at a time
-    TIER_AUTOVEC, // the same plain C, -O3 -mavx2 -mfma: what the compiler gives for free
+    TIER_SCALAR,  // plain C, -fno-tree-vectorize: one element at a time
+    TIER_AUTOVEC, // the same plain C, vectorizer on, -mavx2 -mfma: what the compiler gives for free
     TIER_AVX2,    // AVX2 + FMA intrinsics (AVX-VNNI for int8)
     TIER_AVX512,  // AVX-512 intrinsics (AVX512-VNNI for int8)
     N_NATIVE_TIERS

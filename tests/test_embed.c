@@ -212,3 +212,32 @@ Test(twins, matmul_int8_is_exact) {
     embed_call_free(call);
     embed_stop();
 }
+
+Test(twins, special_values_match_the_references) {
+    start(PYSCRIPTS);
+    // NaN, -0 and the infinities pass through relu; gelu and softmax give NaN
+    // where their references do
+    float x[] = {NAN, -0.0f, 0.0f, INFINITY, -INFINITY, -1.5f, 2.5f, 1e-30f, -1e-30f};
+    size_t n = sizeof x / sizeof x[0];
+    static const char *const names[] = {"relu", "gelu", "softmax"};
+    for (int i = 0; i < 3; i++) {
+        const struct kernel *k = kernel_find(names[i]);
+        float out[16];
+        double ref[16];
+        memset(out, 0xff, sizeof out);
+        k->ref(ref, x, n);
+        struct py_arg args[3] = {{ARG_VIEW, out, n, 'f', 0}, {ARG_VIEW, x, n, 'f', 0}, {ARG_INT, NULL, 0, 0, (long)n}};
+        struct py_call *call = embed_call_new("kernels", names[i], args, 3, err, sizeof err);
+        cr_assert_not_null(call, "%s", err);
+        cr_assert_eq(embed_call(call, err, sizeof err), 0, "%s: %s", names[i], err);
+        for (size_t j = 0; j < n; j++) {
+            if (isnan(ref[j])) cr_expect(isnan(out[j]), "%s(x[%zu]) should be NaN, is %g", names[i], j, out[j]);
+            else if (isinf(ref[j])) cr_expect_eq(out[j], (float)ref[j], "%s(x[%zu])", names[i], j);
+        }
+        if (i == 0) cr_expect(signbit(out[1]) && out[1] == 0, "relu(-0) is -0");
+        cr_expect(verify_output(k, (struct shape){0, n, 0}, out, ref, NULL, NULL, NULL, NULL),
+                  "%s twin on special values", names[i]);
+        embed_call_free(call);
+    }
+    embed_stop();
+}

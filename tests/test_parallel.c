@@ -105,13 +105,15 @@ Test(parallel, barrier_holds_every_part_until_all_arrive) {
 // every GEMM variant on 1, 2 and 3 threads
 
 static const struct shape shapes[] = {
-    {1, 1, 1}, {7, 13, 5}, {17, 33, 65}, {100, 37, 250}, {13, 31, 513}, {300, 301, 302},
-    {65, 67, 63},   // just above the size where the kernels start using threads
-    {7, 13, 5000},  // too few rows to share: the threads share columns, some get none
-    {2, 1000, 300}, // likewise, with many column slivers
-    {500, 40, 70},  // m beyond the largest MC (480)
-    {30, 50, 1100}, // k beyond the largest KC (1024): c is added to
-    {20, 4200, 30}, // n beyond the largest NC (4096), columns shared
+    // below 128^3 multiply-adds the kernels run on one thread whatever the setting
+    {1, 1, 1}, {7, 13, 5}, {17, 33, 65}, {100, 37, 250}, {13, 31, 513},
+    // from here on they use the threads
+    {300, 301, 302}, {130, 131, 129},
+    {7, 13, 30000},  // too few rows to share: the threads share columns, some get none
+    {2, 1000, 1100}, // likewise, with many column slivers, k beyond the largest KC
+    {500, 40, 120},  // m beyond the largest MC (480)
+    {40, 60, 1100},  // k beyond the largest KC (1024): c is added to
+    {20, 4200, 30},  // n beyond the largest NC (4096), columns shared
     {490, 4110, 40}, // m and n beyond a block at once, rows shared
 };
 #define N_SHAPES (int)(sizeof shapes / sizeof shapes[0])

@@ -32,8 +32,9 @@ static void tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const 
 
 // Threads past this one only meet the barriers: each costs an A block of static memory.
 #define GEMM_MAX_THREADS 16
-// Below this many multiply-adds, waking the other threads costs more than they save.
-#define GEMM_MIN_PARALLEL (64L * 64 * 64)
+// Below this many multiply-adds (tens of microseconds), waking the other threads
+// and meeting at the barriers costs about what they save.
+#define GEMM_MIN_PARALLEL (128L * 128 * 128)
 
 static struct packed_b gemm_pb;                   // packed cooperatively, then shared
 static struct packed_a gemm_pa[GEMM_MAX_THREADS]; // one per thread

@@ -3,6 +3,7 @@
 // thread takes tens of them. Every wait spins briefly, then blocks on the
 // pool's condition variable, so an idle pool burns no core.
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,7 +87,13 @@ void parallel_set_threads(int n) {
         int err = pthread_attr_init(&attr);
         if (!err) err = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pool.born[pool.workers + 1] = atomic_load(&pool.go);
+        // the workers take no signals: SIGINT and SIGTERM must reach the main
+        // thread, to wake the Python kernel it may be sleeping in
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
         if (!err) err = pthread_create(&id, &attr, worker, (void *)(long)(pool.workers + 1));
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         pthread_attr_destroy(&attr);
         if (err) {
             fprintf(stderr, "bmml-host: warning: %s:%d: could not start thread %d of %d: %s; using %d\n",

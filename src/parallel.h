@@ -5,12 +5,19 @@
 
 #define MAX_THREADS 64
 
-// How many threads the native matmul tiers use (1 by default).
+// How many threads the native matmul tiers use (1 by default). Starts the
+// pool's threads on first use; if some cannot be started it says so on stderr
+// and parallel_threads() reports how many there are.
 void parallel_set_threads(int n);
 int parallel_threads(void);
 
-// Run fn(arg, t, n) for t = 0 .. n-1, n = parallel_threads(), on n threads
-// (t = 0 on the caller's), and return when all have finished.
+// Run fn(arg, t, n) for t = 0 .. n-1, n = parallel_threads(), on n threads at
+// once (t = 0 on the caller's), and return when all have finished. One caller
+// at a time; fn must not call parallel_run itself.
 void parallel_run(void (*fn)(void *arg, int t, int n), void *arg);
+
+// Inside fn: wait until all n parts of this run have reached the barrier.
+// Every part must pass the same number of barriers. n <= 1 returns at once.
+void parallel_barrier(int n);
 
 #endif

@@ -4,7 +4,6 @@
 // each c element sums its k products in order within a KC block and adds the blocks
 // in order, so the error stays within Higham's gamma_k * sum |a||b| (kernels.c).
 #include <immintrin.h>
-#include <string.h>
 
 #include "../kernels.h"
 
@@ -22,9 +21,10 @@
 #define MC 168
 #define NC 2048
 
-// One block each; single-threaded. A threaded caller passes its own to gemm().
-static float pack_a_buf[MC * KC] __attribute__((aligned(64)));
-static float pack_b_buf[KC * NC] __attribute__((aligned(64)));
+typedef float gemm_in, gemm_out;
+struct packed_a { _Alignas(64) float v[MC * KC]; }; // MR-row slivers, each (kc,MR)
+struct packed_b { _Alignas(64) float v[KC * NC]; }; // NR-column slivers, each (kc,NR)
+#include "gemm_driver.h"
 
 // c (MR,NR) = or += a sliver (kc,MR) @ b sliver (kc,NR); both slivers packed.
 static void kernel(float *restrict c, long ldc, const float *restrict a, const float *restrict b, int kc, int first) {
@@ -85,7 +85,8 @@ static inline void transpose8(float *restrict pa, const float *restrict a, int l
 }
 
 // a block (mc,kc), row stride lda -> MR-row slivers, each (kc,MR), short sliver zero-padded
-static void pack_a(float *restrict pa, const float *restrict a, int lda, int mc, int kc) {
+static void pack_a(struct packed_a *packed, const float *restrict a, int lda, int mc, int kc) {
+    float *restrict pa = packed->v;
     for (int i0 = 0; i0 < mc; i0 += MR, pa += MR * kc) {
         int mr = mc - i0 < MR ? mc - i0 : MR;
         const float *ai = a + (size_t)i0 * lda;
@@ -101,16 +102,17 @@ static void pack_a(float *restrict pa, const float *restrict a, int lda, int mc,
     }
 }
 
-// b block (kc,nc), row stride ldb -> NR-column slivers, each (kc,NR), short sliver zero-padded
-static void pack_b(float *restrict pb, const float *restrict b, int ldb, int kc, int nc) {
+// b block (kc,nc), row stride ldb -> NR-column slivers from column j0 on, each (kc,NR), short sliver zero-padded
+static void pack_b(struct packed_b *packed, int j0, const float *restrict b, int ldb, int kc, int nc) {
+    float *restrict pb = packed->v + (size_t)j0 * kc;
     int nfull = nc / NR * NR;
     // row by row, so b is read in long contiguous runs
     for (int p = 0; p < kc; p++) {
         const float *bp = b + (size_t)p * ldb;
         float *dst = pb + p * NR;
-        for (int j0 = 0; j0 < nfull; j0 += NR, dst += NR * kc) {
-            _mm512_store_ps(dst, _mm512_loadu_ps(bp + j0));
-            _mm512_store_ps(dst + 16, _mm512_loadu_ps(bp + j0 + 16));
+        for (int j = 0; j < nfull; j += NR, dst += NR * kc) {
+            _mm512_store_ps(dst, _mm512_loadu_ps(bp + j));
+            _mm512_store_ps(dst + 16, _mm512_loadu_ps(bp + j + 16));
         }
     }
     if (nfull < nc) {
@@ -123,50 +125,11 @@ static void pack_b(float *restrict pb, const float *restrict b, int ldb, int kc,
     }
 }
 
-// c block (mc,nc) = or += packed a (mc,kc) @ packed b (kc,nc)
-static void macro_kernel(float *c, int ldc, const float *pa, const float *pb, int mc, int nc, int kc, int first) {
-    float tile[MR * NR] __attribute__((aligned(64)));
-    // b sliver outer: it stays cached while the a slivers stream past it
-    for (int j0 = 0; j0 < nc; j0 += NR) {
-        int nr = nc - j0 < NR ? nc - j0 : NR;
-        for (int i0 = 0; i0 < mc; i0 += MR) {
-            int mr = mc - i0 < MR ? mc - i0 : MR;
-            float *cij = c + (size_t)i0 * ldc + j0;
-            const float *ap = pa + (size_t)i0 * kc, *bp = pb + (size_t)j0 * kc;
-            if (mr == MR && nr == NR) {
-                kernel(cij, ldc, ap, bp, kc, first);
-                continue;
-            }
-            // edge tile: compute it whole, write only the part inside c
-            kernel(tile, NR, ap, bp, kc, 1);
-            for (int i = 0; i < mr; i++)
-                for (int j = 0; j < nr; j++)
-                    cij[(size_t)i * ldc + j] = first ? tile[i * NR + j] : cij[(size_t)i * ldc + j] + tile[i * NR + j];
-        }
-    }
-}
-
-// pa: MC * KC floats, pb: KC * NC floats, both 64-byte aligned
-static void gemm(float *c, const float *a, const float *b, int m, int n, int k, float *pa, float *pb) {
-    for (int jc = 0; jc < n; jc += NC) {
-        int nc = n - jc < NC ? n - jc : NC;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = k - pc < KC ? k - pc : KC;
-            pack_b(pb, b + (size_t)pc * n + jc, n, kc, nc);
-            for (int ic = 0; ic < m; ic += MC) {
-                int mc = m - ic < MC ? m - ic : MC;
-                pack_a(pa, a + (size_t)ic * k + pc, k, mc, kc);
-                macro_kernel(c + (size_t)ic * n + jc, n, pa, pb, mc, nc, kc, pc == 0);
-            }
-        }
-    }
+static void tile(float *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0, int kc,
+                 int add) {
+    kernel(c, ldc, pa->v + (size_t)i0 * kc, pb->v + (size_t)j0 * kc, kc, !add);
 }
 
 void matmul_f32_avx512(float *c, const float *a, const float *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0) {
-        memset(c, 0, (size_t)m * n * sizeof *c);
-        return;
-    }
-    gemm(c, a, b, m, n, k, pack_a_buf, pack_b_buf);
+    gemm(c, a, b, m, n, k);
 }

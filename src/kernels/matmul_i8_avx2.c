@@ -5,10 +5,7 @@
 // int16 sums). vpaddd then accumulates in int32, which wraps modulo 2^32, so c
 // is exact whenever the true sum fits (|c| <= k * 128 * 128, k < 131072).
 // No offset is needed: both operands stay signed.
-//
-// Blocking as in BLIS (Goto's algorithm): a KC x NC block of B packed once and
-// shared by all rows, an MC x KC block of A packed into L2, a KC x NR micro-panel
-// of B reused from L1 by every MR-row micro-panel of A.
+// The loop nest around the micro-kernel: gemm_driver.h.
 #include <immintrin.h>
 #include <string.h>
 
@@ -21,12 +18,15 @@
 #define NC 4096 // B block 512 x 4096 int16 = 4 MiB, from L3
 _Static_assert(KC % 2 == 0 && MC % MR == 0 && NC % NR == 0, "blocks hold whole panels");
 
-// Packed operands, one block each. Per thread when this goes parallel.
-struct pack {
-    _Alignas(64) int16_t b[KC * NC];      // pairs of k, NR columns of 2 int16 each
-    _Alignas(64) uint32_t a[MC * KC / 2]; // pairs of k, MR rows of 2 int16 each
+typedef int8_t gemm_in;
+typedef int32_t gemm_out;
+struct packed_a {
+    _Alignas(64) uint32_t v[MC * KC / 2]; // pairs of k, MR rows of 2 int16 each
 };
-static struct pack pack;
+struct packed_b {
+    _Alignas(64) int16_t v[KC * NC]; // pairs of k, NR columns of 2 int16 each
+};
+#include "gemm_driver.h"
 
 // up to 16 bytes, zero filled, never past src + w
 static inline __m128i load16(const int8_t *src, int w) {
@@ -36,9 +36,10 @@ static inline __m128i load16(const int8_t *src, int w) {
     return _mm_load_si128((const __m128i *)t);
 }
 
-// B rows [0, kc) x columns [0, nc) -> NR-column panels of k pairs as int16, zero padded.
-static void pack_b(int16_t *bp, const int8_t *b, int ldb, int kc, int nc) {
+// B rows [0, kc) x columns [0, nc) -> NR-column panels of k pairs as int16 from column j0 on, zero padded.
+static void pack_b(struct packed_b *pb, int j0, const int8_t *b, int ldb, int kc, int nc) {
     int kg = (kc + 1) / 2, ncr = (nc + NR - 1) / NR * NR;
+    int16_t *bp = pb->v + (size_t)j0 * kg * 2;
     for (int j = 0; j < ncr; j += NR, bp += (size_t)kg * NR * 2) {
         int w = nc - j < 16 ? nc - j : 16;
         int16_t *dst = bp;
@@ -55,8 +56,9 @@ static void pack_b(int16_t *bp, const int8_t *b, int ldb, int kc, int nc) {
 
 // A rows [0, mc) x columns [0, kc) -> MR-row panels of k pairs as int16.
 // Padding rows and k are left 0: padded k meets zeros in B, padded rows are not stored.
-static void pack_a(uint32_t *ap, const int8_t *a, int lda, int mc, int kc) {
+static void pack_a(struct packed_a *pa, const int8_t *a, int lda, int mc, int kc) {
     int kg = (kc + 1) / 2, k2 = kc / 2 * 2;
+    uint32_t *ap = pa->v;
     for (int i0 = 0; i0 < mc; i0 += MR, ap += (size_t)kg * MR) {
         for (int i = 0; i < MR; i++) {
             uint32_t *dst = ap + i;
@@ -85,9 +87,11 @@ static void pack_a(uint32_t *ap, const int8_t *a, int lda, int mc, int kc) {
     "vmovdqa %%ymm" #x ", " #i "*64(%[t])\n\t"        \
     "vmovdqa %%ymm" #y ", " #i "*64+32(%[t])\n\t"
 
-// c[0..mr) x [0..nr) = (add ? c : 0) + a panel @ b panel, kg >= 1 pairs of k
-static void kernel(int32_t *c, int ldc, const uint32_t *a, const int16_t *b,
-                   long kg, int mr, int nr, int add) {
+static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0, int kc,
+                 int add) {
+    long kg = (kc + 1) / 2;
+    const uint32_t *a = pa->v + (size_t)i0 * kg;
+    const int16_t *b = pb->v + (size_t)j0 * kg * 2;
     _Alignas(64) int32_t t[MR * NR];
     __asm__ volatile(
         "vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
@@ -112,40 +116,9 @@ static void kernel(int32_t *c, int ldc, const uint32_t *a, const int16_t *b,
         : [t] "r"(t)
         : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
           "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-    // add or copy the valid part of the tile; masked-off lanes are never touched
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    for (int i = 0; i < mr; i++) {
-        int32_t *ci = c + (size_t)i * ldc;
-        for (int j = 0; j < nr; j += 8) {
-            __m256i mk = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - j), lane);
-            __m256i x = _mm256_load_si256((const __m256i *)(t + i * NR + j));
-            if (add) x = _mm256_add_epi32(x, _mm256_maskload_epi32(ci + j, mk));
-            _mm256_maskstore_epi32(ci + j, mk, x);
-        }
-    }
+    add_tile(c, ldc, t, MR, NR, add);
 }
 
 void matmul_i8_avx2(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)
-    if (k == 0) { // an empty sum
-        for (size_t i = 0; i < (size_t)m * n; i++) c[i] = 0;
-        return;
-    }
-    for (int jc = 0; jc < n; jc += NC) {
-        int nc = n - jc < NC ? n - jc : NC;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = k - pc < KC ? k - pc : KC, kg = (kc + 1) / 2;
-            pack_b(pack.b, b + (size_t)pc * n + jc, n, kc, nc);
-            for (int ic = 0; ic < m; ic += MC) {
-                int mc = m - ic < MC ? m - ic : MC;
-                pack_a(pack.a, a + (size_t)ic * k + pc, k, mc, kc);
-                for (int jr = 0; jr < nc; jr += NR) {
-                    const int16_t *bp = pack.b + (size_t)jr * kg * 2;
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        kernel(c + (size_t)(ic + ir) * n + jc + jr, n, pack.a + (size_t)ir * kg, bp, kg, mc - ir < MR ? mc - ir : MR, nc - jr < NR ? nc - jr : NR,
-                               pc > 0);
-                    }
-                }
-            }
-        }
-    }
+    gemm(c, a, b, m, n, k);
 }

@@ -6,10 +6,7 @@
 // Products are at most 255 * 128 and four of them fit the int32 lane, so nothing
 // saturates; int32 wraps modulo 2^32, so c is exact whenever the true sum fits
 // (|c| <= k * 128 * 128, k < 131072).
-//
-// Blocking as in BLIS (Goto's algorithm): a KC x NC block of B packed once and
-// shared by all rows, an MC x KC block of A packed into L2, a KC x NR micro-panel
-// of B reused from L1 by every MR-row micro-panel of A.
+// The loop nest around the micro-kernel: gemm_driver.h.
 #include <immintrin.h>
 
 #include "../kernels.h"
@@ -21,17 +18,22 @@
 #define NC 4096      // B block 512 x 4096 = 2 MiB, from L3
 _Static_assert(KC % 64 == 0 && MC % MR == 0 && NC % NR == 0, "blocks hold whole panels");
 
-// Packed operands, one block each. Per thread when this goes parallel.
-struct pack {
-    _Alignas(64) int8_t b[KC * NC];       // groups of 4 k, NR columns of 4 bytes each
-    _Alignas(64) int32_t comp[NC];       // -128 * column sums of the packed B block
-    _Alignas(64) uint8_t a[MC * KC];      // a + 128 as u8, rows of KC bytes at most
+typedef int8_t gemm_in;
+typedef int32_t gemm_out;
+struct packed_a {
+    _Alignas(64) uint8_t v[MC * KC]; // a + 128 as u8, rows of KC bytes at most
 };
-static struct pack pack;
+struct packed_b {
+    _Alignas(64) int8_t v[KC * NC]; // groups of 4 k, NR columns of 4 bytes each
+    _Alignas(64) int32_t comp[NC];  // -128 * column sums of the packed B block
+};
+#include "gemm_driver.h"
 
-// B rows [0, kc) x columns [0, nc) -> NR-column panels of 4-k groups, zero padded.
-static void pack_b(int8_t *bp, int32_t *comp, const int8_t *b, int ldb, int kc, int nc) {
+// B rows [0, kc) x columns [0, nc) -> NR-column panels of 4-k groups from column j0 on, zero padded.
+static void pack_b(struct packed_b *pb, int j0, const int8_t *b, int ldb, int kc, int nc) {
     int kg = (kc + 3) / 4, ncr = (nc + NR - 1) / NR * NR;
+    int8_t *bp = pb->v + (size_t)j0 * kg * 4;
+    int32_t *comp = pb->comp + j0;
     const __m512i ones = _mm512_set1_epi8(1);
     for (int j = 0; j < ncr; j += 16) {
         int w = nc - j < 0 ? 0 : nc - j < 16 ? nc - j : 16;
@@ -61,8 +63,9 @@ static void pack_b(int8_t *bp, int32_t *comp, const int8_t *b, int ldb, int kc, 
 
 // A rows [0, mc) x columns [0, kc) -> u8 rows lda = kc rounded up to 64 bytes,
 // rows past mc zero. Padded k is harmless: it meets zeros in B.
-static void pack_a(uint8_t *ap, const int8_t *a, int lda, int mc, int kc) {
+static void pack_a(struct packed_a *pa, const int8_t *a, int lda, int mc, int kc) {
     int ldp = (kc + 63) & ~63, mcr = (mc + MR - 1) / MR * MR;
+    uint8_t *ap = pa->v;
     const __m512i off = _mm512_set1_epi8((char)0x80);
     for (int i = 0; i < mcr; i++, ap += ldp) {
         const int8_t *row = a + (size_t)i * lda;
@@ -96,14 +99,17 @@ static void pack_a(uint8_t *ap, const int8_t *a, int lda, int mc, int kc) {
     "vmovdqa64 %%zmm" #z ", " #i "*256+128(%[t])\n\t"          \
     "vmovdqa64 %%zmm" #w ", " #i "*256+192(%[t])\n\t"
 
-// c[0..mr) x [0..nr) = (add ? c : 0) + a panel @ b panel + comp, kg >= 1 groups of 4 k
-static void kernel(int32_t *c, int ldc, const uint8_t *a, long lda, const int8_t *b, const int32_t *comp,
-                   long kg, int mr, int nr, int add) {
+static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0, int kc,
+                 int add) {
+    long kg = (kc + 3) / 4, lda = (kc + 63) & ~63;
+    const uint8_t *a = pa->v + (size_t)i0 * lda;
+    const int8_t *b = pb->v + (size_t)j0 * kg * 4;
+    const int32_t *comp = pb->comp + j0;
     _Alignas(64) int32_t t[MR * NR];
     const uint8_t *a3 = a + 3 * lda;
     // c is read or written once per KC: ask for it early
-    for (int i = 0; i < mr; i++)
-        for (int j = 0; j < nr; j += 16) _mm_prefetch((const char *)(c + (size_t)i * ldc + j), _MM_HINT_T0);
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j += 16) _mm_prefetch((const char *)(c + (size_t)i * ldc + j), _MM_HINT_T0);
     __asm__ volatile(
         "vmovdqa64 (%[comp]), %%zmm0\n\t"
         "vmovdqa64 64(%[comp]), %%zmm1\n\t"
@@ -134,41 +140,9 @@ static void kernel(int32_t *c, int ldc, const uint8_t *a, long lda, const int8_t
         : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
           "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20",
           "xmm21", "xmm22", "xmm23", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
-    // add or copy the valid part of the tile
-    for (int i = 0; i < mr; i++) {
-        int32_t *ci = c + (size_t)i * ldc;
-        for (int j = 0; j < nr; j += 16) {
-            __mmask16 mk = (__mmask16)(nr - j >= 16 ? 0xffff : (1u << (nr - j)) - 1);
-            __m512i x = _mm512_load_si512(t + i * NR + j);
-            if (add) x = _mm512_add_epi32(x, _mm512_maskz_loadu_epi32(mk, ci + j));
-            _mm512_mask_storeu_epi32(ci + j, mk, x);
-        }
-    }
+    add_tile(c, ldc, t, MR, NR, add);
 }
 
 void matmul_i8_avx512vnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)
-    if (k == 0) { // an empty sum
-        for (size_t i = 0; i < (size_t)m * n; i++) c[i] = 0;
-        return;
-    }
-    for (int jc = 0; jc < n; jc += NC) {
-        int nc = n - jc < NC ? n - jc : NC;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = k - pc < KC ? k - pc : KC, kg = (kc + 3) / 4;
-            pack_b(pack.b, pack.comp, b + (size_t)pc * n + jc, n, kc, nc);
-            for (int ic = 0; ic < m; ic += MC) {
-                int mc = m - ic < MC ? m - ic : MC;
-                pack_a(pack.a, a + (size_t)ic * k + pc, k, mc, kc);
-                int ldp = (kc + 63) & ~63;
-                for (int jr = 0; jr < nc; jr += NR) {
-                    const int8_t *bp = pack.b + (size_t)jr * kg * 4;
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        kernel(c + (size_t)(ic + ir) * n + jc + jr, n, pack.a + (size_t)ir * ldp, ldp, bp,
-                               pack.comp + jr, kg, mc - ir < MR ? mc - ir : MR, nc - jr < NR ? nc - jr : NR,
-                               pc > 0);
-                    }
-                }
-            }
-        }
-    }
+    gemm(c, a, b, m, n, k);
 }

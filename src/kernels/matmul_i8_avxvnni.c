@@ -6,10 +6,7 @@
 // Products are at most 255 * 128 and four of them fit the int32 lane, so nothing
 // saturates; int32 wraps modulo 2^32, so c is exact whenever the true sum fits
 // (|c| <= k * 128 * 128, k < 131072).
-//
-// Blocking as in BLIS (Goto's algorithm): a KC x NC block of B packed once and
-// shared by all rows, an MC x KC block of A packed into L2, a KC x NR micro-panel
-// of B reused from L1 by every MR-row micro-panel of A.
+// The loop nest around the micro-kernel: gemm_driver.h.
 #include <immintrin.h>
 #include <string.h>
 
@@ -22,13 +19,16 @@
 #define NC 4096 // B block 1024 x 4096 = 4 MiB, from L3
 _Static_assert(KC % 4 == 0 && MC % MR == 0 && NC % NR == 0, "blocks hold whole panels");
 
-// Packed operands, one block each. Per thread when this goes parallel.
-struct pack {
-    _Alignas(64) int8_t b[KC * NC];       // groups of 4 k, NR columns of 4 bytes each
-    _Alignas(64) int32_t comp[NC];       // -128 * column sums of the packed B block
-    _Alignas(64) uint32_t a[MC * KC / 4]; // groups of 4 k, MR rows of 4 u8 each
+typedef int8_t gemm_in;
+typedef int32_t gemm_out;
+struct packed_a {
+    _Alignas(64) uint32_t v[MC * KC / 4]; // groups of 4 k, MR rows of 4 u8 each
 };
-static struct pack pack;
+struct packed_b {
+    _Alignas(64) int8_t v[KC * NC]; // groups of 4 k, NR columns of 4 bytes each
+    _Alignas(64) int32_t comp[NC];  // -128 * column sums of the packed B block
+};
+#include "gemm_driver.h"
 
 // up to 16 bytes, zero filled, never past src + w
 static inline __m128i load16(const int8_t *src, int w) {
@@ -38,9 +38,11 @@ static inline __m128i load16(const int8_t *src, int w) {
     return _mm_load_si128((const __m128i *)t);
 }
 
-// B rows [0, kc) x columns [0, nc) -> NR-column panels of 4-k groups, zero padded.
-static void pack_b(int8_t *bp, int32_t *comp, const int8_t *b, int ldb, int kc, int nc) {
+// B rows [0, kc) x columns [0, nc) -> NR-column panels of 4-k groups from column j0 on, zero padded.
+static void pack_b(struct packed_b *pb, int j0, const int8_t *b, int ldb, int kc, int nc) {
     int kg = (kc + 3) / 4, ncr = (nc + NR - 1) / NR * NR;
+    int8_t *bp = pb->v + (size_t)j0 * kg * 4;
+    int32_t *comp = pb->comp + j0;
     const __m256i ones = _mm256_set1_epi8(1);
     for (int j = 0; j < ncr; j += NR, bp += (size_t)kg * NR * 4) {
         int w = nc - j < 16 ? nc - j : 16;
@@ -70,8 +72,9 @@ static void pack_b(int8_t *bp, int32_t *comp, const int8_t *b, int ldb, int kc, 
 
 // A rows [0, mc) x columns [0, kc) -> MR-row panels of 4-k groups, offset to u8.
 // Padding rows and k are left 0: padded k meets zeros in B, padded rows are not stored.
-static void pack_a(uint32_t *ap, const int8_t *a, int lda, int mc, int kc) {
+static void pack_a(struct packed_a *pa, const int8_t *a, int lda, int mc, int kc) {
     int kg = (kc + 3) / 4, k4 = kc / 4 * 4;
+    uint32_t *ap = pa->v;
     for (int i0 = 0; i0 < mc; i0 += MR, ap += (size_t)kg * MR) {
         for (int i = 0; i < MR; i++) {
             uint32_t *dst = ap + i;
@@ -106,9 +109,12 @@ static void pack_a(uint32_t *ap, const int8_t *a, int lda, int mc, int kc) {
     "vmovdqa %%ymm" #x ", " #i "*64(%[t])\n\t"        \
     "vmovdqa %%ymm" #y ", " #i "*64+32(%[t])\n\t"
 
-// c[0..mr) x [0..nr) = (add ? c : 0) + a panel @ b panel + comp, kg >= 1 groups of 4 k
-static void kernel(int32_t *c, int ldc, const uint32_t *a, const int8_t *b, const int32_t *comp,
-                   long kg, int mr, int nr, int add) {
+static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0, int kc,
+                 int add) {
+    long kg = (kc + 3) / 4;
+    const uint32_t *a = pa->v + (size_t)i0 * kg;
+    const int8_t *b = pb->v + (size_t)j0 * kg * 4;
+    const int32_t *comp = pb->comp + j0;
     _Alignas(64) int32_t t[MR * NR];
     __asm__ volatile(
         "vmovdqa (%[comp]), %%ymm0\n\t"
@@ -133,41 +139,9 @@ static void kernel(int32_t *c, int ldc, const uint32_t *a, const int8_t *b, cons
         : [comp] "r"(comp), [t] "r"(t)
         : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
           "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-    // add or copy the valid part of the tile; masked-off lanes are never touched
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    for (int i = 0; i < mr; i++) {
-        int32_t *ci = c + (size_t)i * ldc;
-        for (int j = 0; j < nr; j += 8) {
-            __m256i mk = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr - j), lane);
-            __m256i x = _mm256_load_si256((const __m256i *)(t + i * NR + j));
-            if (add) x = _mm256_add_epi32(x, _mm256_maskload_epi32(ci + j, mk));
-            _mm256_maskstore_epi32(ci + j, mk, x);
-        }
-    }
+    add_tile(c, ldc, t, MR, NR, add);
 }
 
 void matmul_i8_avxvnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)
-    if (k == 0) { // an empty sum
-        for (size_t i = 0; i < (size_t)m * n; i++) c[i] = 0;
-        return;
-    }
-    for (int jc = 0; jc < n; jc += NC) {
-        int nc = n - jc < NC ? n - jc : NC;
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = k - pc < KC ? k - pc : KC, kg = (kc + 3) / 4;
-            pack_b(pack.b, pack.comp, b + (size_t)pc * n + jc, n, kc, nc);
-            for (int ic = 0; ic < m; ic += MC) {
-                int mc = m - ic < MC ? m - ic : MC;
-                pack_a(pack.a, a + (size_t)ic * k + pc, k, mc, kc);
-                for (int jr = 0; jr < nc; jr += NR) {
-                    const int8_t *bp = pack.b + (size_t)jr * kg * 4;
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        kernel(c + (size_t)(ic + ir) * n + jc + jr, n, pack.a + (size_t)ir * kg, bp,
-                               pack.comp + jr, kg, mc - ir < MR ? mc - ir : MR, nc - jr < NR ? nc - jr : NR,
-                               pc > 0);
-                    }
-                }
-            }
-        }
-    }
+    gemm(c, a, b, m, n, k);
 }

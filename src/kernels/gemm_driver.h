@@ -1,0 +1,127 @@
+// The GEMM driver every matmul_<isa>.c shares: Goto's algorithm as in BLIS,
+// and its split across threads. Included once into each ISA's file, so it is
+// compiled with that file's flags only.
+//
+// The ISA file defines, before including this:
+//   gemm_in, gemm_out        element types of a and b, and of c
+//   MR, NR                   the micro-tile: MR rows by NR columns of c
+//   KC, MC, NC               the blocks: KC of k, MC rows of a, NC columns of b
+//   struct packed_a          one MC x KC block of a, in the layout its tile() reads
+//   struct packed_b          one KC x NC block of b, likewise
+// and after it the three functions declared below, and its entry point, which calls gemm().
+//
+// The loop nest, outermost first:
+//   jc: NC columns of b and c      (a block of b, from L3)
+//   pc: KC of k                    pack that block of b, shared by all threads
+//   ic: MC rows of a and c         pack them, per thread (into this core's L2)
+//   jr: NR columns                 a sliver of b, reused from L1 by ...
+//   ir: MR rows                    ... every sliver of a: the micro-kernel
+// Each c element sums its k products in order within a KC block and adds the
+// blocks in order, whatever the number of threads, so results do not depend on it.
+#include <string.h>
+
+#include "../parallel.h"
+
+// a (mc,kc), row stride lda -> pa; mc <= MC, kc <= KC; rows of the last sliver past mc zero
+static void pack_a(struct packed_a *pa, const gemm_in *a, int lda, int mc, int kc);
+// b (kc,nc), row stride ldb -> columns [j0, j0 + nc) of pb; j0 % NR == 0; the last sliver zero-padded
+static void pack_b(struct packed_b *pb, int j0, const gemm_in *b, int ldb, int kc, int nc);
+// c (MR,NR), row stride ldc, = (add ? c : 0) + rows [i0, i0 + MR) of pa @ columns [j0, j0 + NR) of pb
+static void tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
+                 int kc, int add);
+
+// Threads past this one only meet the barriers: each costs an A block of static memory.
+#define GEMM_MAX_THREADS 16
+// Below this many multiply-adds (tens of microseconds), waking the other threads
+// and meeting at the barriers costs about what they save.
+#define GEMM_MIN_PARALLEL (128L * 128 * 128)
+
+static struct packed_b gemm_pb;                   // packed cooperatively, then shared
+static struct packed_a gemm_pa[GEMM_MAX_THREADS]; // one per thread
+
+struct gemm_job {
+    gemm_out *c;
+    const gemm_in *a, *b;
+    int m, n, k;
+};
+
+static inline int min_int(int x, int y) { return x < y ? x : y; }
+
+// c (mr,nr) = (add ? c : 0) + the top-left mr x nr of a whole tile t (MR,NR)
+static inline void add_tile(gemm_out *restrict c, int ldc, const gemm_out *restrict t, int mr, int nr, int add) {
+    for (int i = 0; i < mr; i++, c += ldc, t += NR) {
+        if (add)
+            for (int j = 0; j < nr; j++) c[j] += t[j];
+        else
+            for (int j = 0; j < nr; j++) c[j] = t[j];
+    }
+}
+
+// part t of parts: [units * t / parts, units * (t + 1) / parts) in steps of step, at most end
+static inline void share(int units, int step, int end, int t, int parts, int *lo, int *hi) {
+    *lo = min_int((int)((long)units * t / parts) * step, end);
+    *hi = min_int((int)((long)units * (t + 1) / parts) * step, end);
+}
+
+// c (mc, columns [j0, j1) of the block) = or += packed a @ packed b
+static void macro_kernel(gemm_out *c, int ldc, const struct packed_a *pa, const struct packed_b *pb, int mc,
+                         int j0, int j1, int kc, int add) {
+    // b sliver outer: it stays in L1 while the a slivers stream past it from L2
+    for (int jr = j0; jr < j1; jr += NR)
+        for (int ir = 0; ir < mc; ir += MR) {
+            gemm_out *cij = c + (size_t)ir * ldc + jr;
+            int mr = min_int(MR, mc - ir), nr = min_int(NR, j1 - jr);
+            if (mr == MR && nr == NR) {
+                tile(cij, ldc, pa, ir, pb, jr, kc, add);
+                continue;
+            }
+            // edge tile: compute it whole, write only the part inside c
+            _Alignas(64) gemm_out t[MR * NR];
+            tile(t, NR, pa, ir, pb, jr, kc, 0);
+            add_tile(cij, ldc, t, mr, nr, add);
+        }
+}
+
+// Part t of parts. Each block of b is packed by all the parts, an equal share
+// of its slivers each, and read by all. The parts then take equal shares of
+// the rows of a and c; when there are too few rows for that, all take every
+// row and share the columns of each block of b instead.
+static void gemm_part(void *arg, int t, int parts) {
+    const struct gemm_job *g = arg;
+    int m = g->m, n = g->n, k = g->k;
+    int used = min_int(parts, GEMM_MAX_THREADS);
+    int by_rows = (m + MR - 1) / MR >= 4 * used;
+    int r0 = 0, r1 = 0;
+    if (t < used) {
+        if (by_rows) share((m + MR - 1) / MR, MR, m, t, used, &r0, &r1);
+        else r1 = m;
+    }
+    struct packed_a *pa = &gemm_pa[t < used ? t : 0];
+    for (int jc = 0; jc < n; jc += NC) {
+        int nc = min_int(NC, n - jc), s0, s1, j0 = 0, j1 = nc;
+        if (!by_rows) share((nc + NR - 1) / NR, NR, nc, t, used, &j0, &j1);
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = min_int(KC, k - pc);
+            share((nc + NR - 1) / NR, NR, nc, t, used, &s0, &s1);
+            if (t < used && s0 < s1) pack_b(&gemm_pb, s0, g->b + (size_t)pc * n + jc + s0, n, kc, s1 - s0);
+            parallel_barrier(parts); // the block of b is whole
+            for (int ic = r0; ic < r1 && j0 < j1; ic += MC) {
+                int mc = min_int(MC, r1 - ic);
+                pack_a(pa, g->a + (size_t)ic * k + pc, k, mc, kc);
+                macro_kernel(g->c + (size_t)ic * n + jc, n, pa, &gemm_pb, mc, j0, j1, kc, pc > 0);
+            }
+            if (pc + kc < k || jc + nc < n) parallel_barrier(parts); // all are done with it before it is repacked
+        }
+    }
+}
+
+static void gemm(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) { // an empty sum
+        memset(c, 0, (size_t)m * n * sizeof *c);
+        return;
+    }
+    struct gemm_job job = {c, a, b, m, n, k};
+    if ((long)m * n * k < GEMM_MIN_PARALLEL || parallel_threads() == 1) gemm_part(&job, 0, 1);
+    else parallel_run(gemm_part, &job);
+}

@@ -140,7 +140,14 @@ int embed_start(const char *dir, char *err, size_t errlen) {
     // then puts its handler in front (interrupt.c) and forwards to Python
     config.install_signal_handlers = 1;
     config.write_bytecode = 0;          // leave the scripts directory as it was
+    // Python installs its SIGINT handler only over the default one, and
+    // PyErr_SetInterruptEx (embed_interrupt) needs it; a shell starts
+    // background jobs with SIGINT ignored, so ignore it again afterwards
+    struct sigaction old;
+    int ignored = sigaction(SIGINT, NULL, &old) == 0 && old.sa_handler == SIG_IGN;
+    if (ignored) signal(SIGINT, SIG_DFL);
     status = Py_InitializeFromConfig(&config);
+    if (ignored) signal(SIGINT, SIG_IGN);
     PyConfig_Clear(&config);
     if (PyStatus_Exception(status)) goto fail;
 

@@ -490,7 +490,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
         }
         dt = now_ns() - t0;
     }
-    double *samples = r->samples_ns, total = 0, cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    double *samples = r->samples_ns, total = 0, cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
     int n = 0;
     int want = cfg->repetitions;
     while (want ? n < want : n < MAX_SAMPLES && (n < 3 || total < cfg->min_time * 1e9)) {
@@ -516,7 +516,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
         goto done;
     }
     double scratch[MAX_SAMPLES];
-    r->cpu_ns = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / ((double)n * iters);
+    r->cpu_ns = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / ((double)n * iters);
     r->repetitions = n;
     r->iterations = iters;
     r->min_ns = stats_min(samples, n);

@@ -39,7 +39,7 @@ struct tier_result {
     long iterations;     // calls per sample
     int cut;             // the series ended early at --max-time
     double median_ns, min_ns, mad_ns; // per call, wall clock
-    double cpu_ns;       // per call, this thread's CPU time, mean over the samples
+    double cpu_ns;       // per call, the process's CPU time (every thread), mean over the samples
     double cv;           // standard deviation / mean of the samples
     double samples_ns[MAX_SAMPLES]; // per call, one per repetition
     double max_abs_err, max_rel_err;

@@ -57,7 +57,8 @@ const char *roofline_str(const struct roofline *r, char *buf, size_t size) {
     char a[32], b[32], c[32], d[32];
     buf[0] = '\0';
     if (r && r->measured)
-        snprintf(buf, size, "roofline, one core: AVX2 FMA %s GFLOP/s, AVX-512 FMA %s GFLOP/s, AVX512-VNNI %s GOP/s, memory copy %s GB/s",
+        snprintf(buf, size, "roofline, one thread on the best of %d cores: AVX2 FMA %s GFLOP/s, AVX-512 FMA %s GFLOP/s, "
+                            "AVX512-VNNI %s GOP/s, memory copy %s GB/s", r->cores_measured ? r->cores_measured : 1,
                  r->fma_avx2_gflops ? fmt_sig(r->fma_avx2_gflops, a, sizeof a) : "-",
                  r->fma_avx512_gflops ? fmt_sig(r->fma_avx512_gflops, b, sizeof b) : "-",
                  r->vnni_avx512_gops ? fmt_sig(r->vnni_avx512_gops, c, sizeof c) : "-",
@@ -330,6 +331,7 @@ static void json_ctx(FILE *f, const struct context *c) {
         json_num(f, r->copy_gbps);
         fputs(", \"seconds\": ", f);
         json_num(f, r->seconds);
+        fprintf(f, ", \"cores_measured\": %d", r->cores_measured);
         fputs("}", f);
     } else {
         fputs("null", f);

@@ -1,4 +1,5 @@
-// The machine's own roofline, measured at start on one core: peak fp32 FMA
+// The machine's own roofline, measured at start on each core in turn (the
+// best counts, since a single-threaded kernel may run on any): peak fp32 FMA
 // throughput per instruction set, peak int8 VNNI throughput, and the memory
 // bandwidth of a copy larger than the last-level cache.
 #ifndef BMML_ROOFLINE_H
@@ -11,6 +12,7 @@ struct roofline {
     double vnni_avx512_gops;
     double copy_gbps;         // bytes read + bytes written per second
     double seconds;           // what measuring took
+    int cores_measured;       // the peaks are the best of this many cores
 };
 
 // Measure what cpu (CPU_* bits) allows.

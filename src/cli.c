@@ -31,6 +31,8 @@ void cli_usage(FILE *f) {
         "                     tier (with no --kernel, only the model); --all runs the\n"
         "                     committed models/digits.bmml after the kernels\n"
         "  --batch B          images per batch for --model (default: the whole test set)\n"
+        "  --cpu N            pin the run to CPU N (default: the first CPU it may use;\n"
+        "                     with --threads above 1, no pinning)\n"
         "  --max-isa ISA      use at most scalar, avx2 or avx512 (as a CPU without\n"
         "                     the wider instruction sets would)\n"
         "\n"
@@ -139,7 +141,7 @@ static int parse_tiers(struct options *o, char *list, char *err, size_t errlen) 
 
 int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen) {
     enum { O_ALL = 256, O_QUICK, O_KERNEL, O_TIERS, O_SIZE, O_SEED, O_MIN_TIME, O_MAX_TIME,
-           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS, O_QUIET, O_MODEL, O_BATCH, O_REPORT, O_SWEEP, O_COMPARE };
+           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS, O_QUIET, O_MODEL, O_BATCH, O_REPORT, O_SWEEP, O_COMPARE, O_CPU };
     static const struct option longopts[] = {
         {"all", no_argument, NULL, O_ALL},
         {"quick", no_argument, NULL, O_QUICK},
@@ -160,6 +162,7 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         {"model", required_argument, NULL, O_MODEL},
         {"report", required_argument, NULL, O_REPORT},
         {"sweep", no_argument, NULL, O_SWEEP},
+        {"cpu", required_argument, NULL, O_CPU},
         {"compare", required_argument, NULL, O_COMPARE},
         {"batch", required_argument, NULL, O_BATCH},
         {"help", no_argument, NULL, O_HELP},
@@ -172,6 +175,7 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
     o->min_time = 0.2;
     o->max_time = 10.0;
     o->threads = 1;
+    o->cpu = -1;
     o->max_isa = CAP_AVX512;
     const char *size_arg = NULL;
     int min_time_set = 0;
@@ -239,6 +243,15 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
             o->report_dir = arg;
             break;
         case O_SWEEP: o->sweep = 1; break;
+        case O_CPU: {
+            unsigned long long v;
+            // parse_count wants >= 1: CPU numbers start at 0
+            if (!strcmp(arg, "0")) v = 0;
+            else if (parse_count(arg, 1023, &v) < 0 || arg[strspn(arg, "0123456789")])
+                return fail(err, errlen, "--cpu takes a CPU number from 0 to 1023, not '%s'", arg);
+            o->cpu = (int)v;
+            break;
+        }
         case O_COMPARE:
             // the second file is the next argument
             if (optind >= argc || argv[optind][0] == '-')

@@ -20,6 +20,7 @@ struct options {
     int quiet;            // no progress line
     int repetitions;      // 0: calibrate to --min-time; else exactly this many samples
     int threads;          // for the native matmul tiers and blas
+    int cpu;              // --cpu N: the CPU a one-thread run is pinned to; -1: the first allowed
     uint64_t seed;
     double min_time, max_time;
     enum isa_cap max_isa;

@@ -1,5 +1,7 @@
 // bmml-host: parse the options, run the plan, hand the results to the reporters.
+#define _GNU_SOURCE // sched_setaffinity
 #include <errno.h>
+#include <sched.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -321,6 +323,25 @@ int main(int argc, char **argv) {
     if (!o.no_roofline) {
         roofline_measure(&roof, cfg.cpu);
         cfg.roof = ctx.roof = &roof;
+    }
+    // One thread's figures move with the core it runs on (this machine's two
+    // virtual CPUs differ by up to 2x on the interpreter), so a one-thread run
+    // stays on one CPU, after the roofline has measured every core.
+    if (o.threads == 1 || o.cpu >= 0) {
+        cpu_set_t allowed, one;
+        int pin = o.cpu;
+        if (sched_getaffinity(0, sizeof allowed, &allowed) == 0 && pin < 0)
+            for (int c = 0; c < CPU_SETSIZE && pin < 0; c++) pin = CPU_ISSET(c, &allowed) ? c : -1;
+        CPU_ZERO(&one);
+        if (pin >= 0) CPU_SET(pin, &one);
+        if (pin < 0 || sched_setaffinity(0, sizeof one, &one) != 0) {
+            fprintf(stderr, "bmml-host: cannot run on CPU %d: %s\n", pin, strerror(errno));
+            embed_stop();
+            return 2;
+        }
+        ctx.pinned_cpu = pin;
+    } else {
+        ctx.pinned_cpu = -1;
     }
     struct harness harness;
     if (cfg.python) {

@@ -49,6 +49,7 @@ const char *context_str(const struct context *ctx, char *buf, size_t size) {
                           ctx->python_version && ctx->python_version[0] ? "Python " : "no Python tier",
                           ctx->python_version ? ctx->python_version : "",
                           ctx->numpy_version[0] ? ", NumPy " : "", ctx->numpy_version);
+    if (ctx->pinned_cpu >= 0 && len < size) len += snprintf(buf + len, size - len, "; pinned to CPU %d", ctx->pinned_cpu);
     if (ctx->blas_core && len < size) snprintf(buf + len, size - len, ", OpenBLAS core %s", ctx->blas_core);
     return buf;
 }
@@ -316,6 +317,7 @@ static void json_ctx(FILE *f, const struct context *c) {
     json_kv_num(f, "max_time_s", c->max_time);
     json_kv_num(f, "repetitions", c->repetitions ? c->repetitions : NAN);
     json_kv_num(f, "threads", c->threads);
+    json_kv_num(f, "pinned_cpu", c->pinned_cpu >= 0 ? c->pinned_cpu : NAN);
     fprintf(f, ",\n    \"partial\": %s", c->interrupted ? "true" : "false");
     json_kv_num(f, "interrupted_by_signal", c->interrupted ? c->interrupted : NAN);
     const struct roofline *r = c->roof;

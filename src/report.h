@@ -32,6 +32,7 @@ struct context {
     double min_time, max_time;
     int repetitions;
     int threads;
+    int pinned_cpu;                  // the CPU the run was pinned to, -1: none
     int interrupted;                 // the signal that stopped the run, or 0: results partial
     const struct roofline *roof;     // NULL: not measured
     const struct harness *harness;   // NULL: not measured

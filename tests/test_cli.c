@@ -166,6 +166,17 @@ Test(host, compare_reads_what_the_host_writes, .timeout = 60) {
     remove(path);
 }
 
+Test(host, a_missing_numpy_tier_is_unavailable_not_an_error) {
+    // this scripts directory has kernels.py but no numpy_kernels.py: the same
+    // path as an interpreter without NumPy, whose import fails
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "--kernel relu --size 1000 --tiers numpy,scalar --no-roofline --quiet --scripts-dir '%s/tests/scripts/slow'",
+             BMML_SRCDIR);
+    cr_expect_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "numpy") && strstr(out, "numpy_kernels"), "the row says why: %s", out);
+    cr_expect(strstr(out, "ok, max err 0"), "the other tiers run: %s", out);
+}
+
 Test(host, help_and_version) {
     cr_expect_eq(run("--help", out, sizeof out), 0);
     cr_expect(strstr(out, "--max-isa") && strstr(out, "--json"), "%s", out);

@@ -656,6 +656,7 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
     reference(kern, s, &b);
     if (kern->kind == KIND_MATMUL_I8) out->quant_rel_err = quantization_error(s, &b);
     roof_for(out, cfg->roof, &b, cfg->cpu);
+    if (kern->kind != KIND_UNARY_F32) out->roof *= cfg->threads; // one core's peak, times the cores used
     parallel_set_threads(kern->kind == KIND_UNARY_F32 ? 1 : cfg->threads);
     blas_set_threads(cfg->threads);
     for (int t = 0; t < N_TIERS && !interrupt_signal(); t++) {

@@ -179,7 +179,7 @@ static void speedup_svg(FILE *f, const struct context *ctx, const struct case_re
         }
     }
     svg_text(f, (a.p0 + a.p1) / 2, height - 18, 12, "middle", "#222222", "",
-             "speedup: Python's median time / the tier's (log scale); whiskers: 95%% bootstrap interval");
+             "speedup: Python's median time / the tier's (log scale); whiskers: 95%% bootstrap interval, or the whole range with under 10 repetitions");
     svg_close(f);
 }
 
@@ -398,7 +398,7 @@ static void scaling_panel(FILE *f, const struct case_result **cs, int m, double 
     }
     if (k) {
         polyline(f, px, py, k, "#b2182b", "3 3", 1.6);
-        labels[nl++] = (struct end_label){py[k - 1], unary ? "roof: memcpy" : "roof: peak", "#b2182b"};
+        labels[nl++] = (struct end_label){py[k - 1], unary ? "roof: copy" : "roof: peak", "#b2182b"};
     }
     for (int tier = 0; tier < N_TIERS; tier++) {
         const struct tier_style *s = &tier_styles[tier];
@@ -449,7 +449,7 @@ static void scaling_svg(FILE *f, const struct context *ctx, const struct case_re
     for (int i = 0; i < k; i++)
         scaling_panel(f, g[i], gn[i], (i % 2) * PANEL_W, PANEL_TOP + (i / 2) * PANEL_H);
     svg_text(f, 24, height - 12, 11, "start", "#555555", "",
-             "Medians; the roof is the case's memcpy speed (element-wise) or the measured peak of the widest FMA/VNNI loop.");
+             "Medians; the roof is the fastest copy of the case's own buffers (element-wise) or the measured peak of the widest FMA/VNNI loop.");
     svg_close(f);
 }
 

@@ -39,6 +39,7 @@
 #include "kernels.h"
 #include "model.h"
 #include "quant.h"
+#include "report.h"
 #include "parallel.h"
 #include "stats.h"
 
@@ -553,18 +554,9 @@ void model_report_table(FILE *f, const struct model_result *r) {
             MODEL_LOGIT_TOL);
 }
 
-static void json_text(FILE *f, const char *s) {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void json_value(FILE *f, const char *key, double v) {
-    fprintf(f, isfinite(v) ? ", \"%s\": %.17g" : ", \"%s\": null", key, v);
+    fprintf(f, ", \"%s\": ", key);
+    json_num(f, v);
 }
 
 void model_report_json(FILE *f, const struct model_result *r) {
@@ -576,13 +568,13 @@ void model_report_json(FILE *f, const struct model_result *r) {
         // size names the path and batch, so (kernel, tier, size) tells every entry apart (--compare)
         fprintf(f, ", \"tier\": \"%s\", \"path\": \"%s\", \"size\": \"%s/batch%d\", \"isa\": ", all_tier_names[t->tier],
                 t->int8 ? "int8" : "fp32", t->int8 ? "int8" : "fp32", r->batch);
-        json_text(f, t->isa ? t->isa : "");
+        json_str(f, t->isa ? t->isa : "");
         fputs(", \"status\": ", f);
-        json_text(f, status_names[t->status]);
+        json_str(f, status_names[t->status]);
         fputs(", \"note\": ", f);
-        json_text(f, t->note);
+        json_str(f, t->note);
         fprintf(f, ",\n     \"model\": ");
-        json_text(f, r->path);
+        json_str(f, r->path);
         fprintf(f, ", \"dims\": [%d, %d, %d], \"test_images\": %d, \"batch\": %d, \"batches\": %d, \"repetitions\": %d",
                 r->dims[0], r->dims[1], r->dims[2], r->n_test, r->batch, r->n_batches, t->repetitions);
         fputs(", \"time_unit\": \"ns\"", f);

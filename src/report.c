@@ -145,7 +145,7 @@ void report_table(FILE *f, const struct context *ctx, const struct case_result *
 // ---------------------------------------------------------------------------
 // JSON
 
-static void json_str(FILE *f, const char *s) {
+void json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (; s && *s; s++) {
         unsigned char ch = (unsigned char)*s;
@@ -158,7 +158,7 @@ static void json_str(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-static void json_num(FILE *f, double v) {
+void json_num(FILE *f, double v) {
     if (isfinite(v)) fprintf(f, "%.17g", v);
     else fputs("null", f);
 }

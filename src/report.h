@@ -56,6 +56,11 @@ const char *context_str(const struct context *ctx, char *buf, size_t size);
 // "roofline, one core: ...", "" when not measured
 const char *roofline_str(const struct roofline *r, char *buf, size_t size);
 
+// JSON pieces for every writer: a string with its escapes, a number (null
+// when not finite).
+void json_str(FILE *f, const char *s);
+void json_num(FILE *f, double v);
+
 void report_table(FILE *f, const struct context *ctx, const struct case_result *cases, int n);
 // 0, or -1 when the file could not be written (errno set).
 int report_json(const char *path, const struct context *ctx, const struct case_result *cases, int n);

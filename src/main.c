@@ -252,6 +252,13 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n_plan; i++) {
         if (shape_check(plan[i], shapes[i], err, sizeof err)) return usage_error(err);
     }
+    if (o.cpu >= 0) {
+        cpu_set_t allowed;
+        if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || o.cpu >= CPU_SETSIZE || !CPU_ISSET(o.cpu, &allowed)) {
+            snprintf(err, sizeof err, "--cpu %d: this process may not run on that CPU", o.cpu);
+            return usage_error(err);
+        }
+    }
     if (o.report_dir) {
         // the directory, or its parent when report_dir is to make it, must take files
         char parent[PATH_MAX];
@@ -324,9 +331,9 @@ int main(int argc, char **argv) {
         roofline_measure(&roof, cfg.cpu);
         cfg.roof = ctx.roof = &roof;
     }
-    // One thread's figures move with the core it runs on (this machine's two
-    // virtual CPUs differ by up to 2x on the interpreter), so a one-thread run
-    // stays on one CPU, after the roofline has measured every core.
+    // One thread's figures move with the core it runs on (virtual CPUs of one
+    // machine need not be equal), so a one-thread run stays on one CPU, after
+    // the roofline has measured every core. --cpu was checked at start.
     if (o.threads == 1 || o.cpu >= 0) {
         cpu_set_t allowed, one;
         int pin = o.cpu;

@@ -149,6 +149,8 @@ Test(host, report_compare_and_sweep_refuse_bad_input) {
     cr_expect_eq(run("--quick --report /nonexistent-dir/sub/rep", out, sizeof out), 2, "%s", out);
     cr_expect(strstr(out, "/nonexistent-dir/sub/rep"), "%s", out);
     cr_expect_eq(run("--sweep --size 100", out, sizeof out), 2, "%s", out);
+    cr_expect_eq(run("--cpu 1000 --quick", out, sizeof out), 2, "%s", out);
+    cr_expect(strstr(out, "--cpu 1000"), "%s", out);
     cr_expect_eq(run("--compare /nonexistent-a.json /nonexistent-b.json", out, sizeof out), 2, "%s", out);
     cr_expect(strstr(out, "/nonexistent-a.json"), "%s", out);
 }

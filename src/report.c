@@ -113,7 +113,10 @@ void report_table(FILE *f, const struct context *ctx, const struct case_result *
                     t.speedup, t.check);
         }
     }
-    if (n)
+    int speedups = 0;
+    for (int ci = 0; ci < n; ci++)
+        for (int i = 0; i < cases[ci].n_tiers; i++) speedups |= cases[ci].tiers[i].speedup > 0;
+    if (speedups)
         fprintf(f, "\nspeedup: Python's median over the tier's; [a-b] a 95%% bootstrap interval (10 or more repetitions "
                    "on both sides), (a-b) the whole range of the ratio (fewer).\n");
     int any = 0;

@@ -51,8 +51,8 @@ def matmul(c, a, b, m, n, k):
     c[i][j] = sum over p of a[i][p] * b[p][j], in order of p, in double.
     The columns of b are gathered once; each element is then one dot product
     that map and sum run without a Python-level loop per term: the fastest
-    plain-Python form measured (the i-k-j order over rows takes about twice as
-    long, the textbook i-j-k triple loop more).
+    plain-Python form measured (the i-k-j order over rows, and the textbook
+    i-j-k triple loop, both took longer).
     """
     cols = list(zip(*[b[p * n:(p + 1) * n].tolist() for p in range(k)])) if k else [()] * n
     for i in range(m):

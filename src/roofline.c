@@ -94,8 +94,8 @@ static void peaks_here(struct roofline *r, unsigned cpu) {
 void roofline_measure(struct roofline *r, unsigned cpu) {
     memset(r, 0, sizeof *r);
     double t0 = now_s();
-    // Cores of one machine need not be equal (here one of two virtual CPUs
-    // ran vpdpbusd at 60% of the other's rate), and the scheduler may run a
+    // Cores of one machine need not be equal (on one virtual machine here one
+    // of two CPUs ran vpdpbusd markedly slower), and the scheduler may run a
     // kernel on any of them: the roof is the best core's, measured on each in turn.
     cpu_set_t allowed;
     if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {

@@ -353,7 +353,7 @@ static double clock_ns(clockid_t id) {
 static double now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
 // What one reading of the clock can resolve: its resolution or the cost of
-// reading it, whichever is larger (about 20 ns here, against 1 ns resolution).
+// reading it, whichever is larger (reading usually costs more than the resolution).
 static double clock_tick_ns(void) {
     static double tick;
     if (tick > 0) return tick;

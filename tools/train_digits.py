@@ -10,8 +10,8 @@ The test set is 360 images picked by a seeded shuffle, the rest train;
 inputs are pixel / 16, in [0, 1]. Seeded: the same NumPy gives the same file.
 
 Why not simply the last 360 images: they come from writers the first 1,437
-do not include, and on that split even an RBF SVM reaches only 94% (a plain
-MLP 91-94%), which says more about the writers than about bmml. A shuffled
+do not include, and on that split even an RBF SVM falls short of 95%, which
+says more about the writers than about bmml. A shuffled
 split mixes writers, as scikit-learn's train_test_split does.
 
 The format is documented at the top of src/model.c and in README.md.

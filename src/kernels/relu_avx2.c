@@ -5,9 +5,9 @@
 #include "vmath_avx2.h"
 
 // Streaming stores skip reading each output line into cache before writing it,
-// which pays once the data no longer stays cached between calls. Measured on
-// Zen 5: the same speed at 2^20 floats, 10-50% faster from 2^21 up (8 MB of
-// output), twice as slow on data that fits in L2.
+// which pays once the data no longer stays cached between calls. On Zen 5 they
+// measured no faster at 2^20 floats, faster from 2^21 up (8 MB of output), and
+// slower on data that fits in L2; bmml-host --sweep shows where they pay.
 #define STREAM_MIN ((size_t)1 << 21)
 
 // relu(x) = x < 0 ? 0 : x. maxps returns its second operand when either is NaN

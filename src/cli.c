@@ -38,7 +38,7 @@ void cli_usage(FILE *f) {
         "\n"
         "How:\n"
         "  --seed S           seed of the inputs (default 42)\n"
-        "  --min-time T       seconds of timed repetitions per tier, at least 3 (default 0.2)\n"
+        "  --min-time T       seconds of timed repetitions per tier, at least 7 (default 0.2)\n"
         "  --repetitions R    exactly R timed repetitions per tier instead (--max-time\n"
         "                     then does not cut a Python series short)\n"
         "  --max-time T       a Python repetition longer than T seconds ends its series\n"

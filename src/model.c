@@ -369,7 +369,7 @@ static void run_tier(struct run *r, int slot, const struct run_config *cfg, stru
     memcpy(r->kept[slot][1], r->logits, out_bytes);
     double total = 0, scratch[MAX_SAMPLES];
     int n = 0, want = cfg->repetitions;
-    while (want ? n < want : n < MAX_SAMPLES && (n < 3 || total < cfg->min_time * 1e9)) {
+    while (want ? n < want : n < MAX_SAMPLES && (n < MIN_REPETITIONS || total < cfg->min_time * 1e9)) {
         double t0 = now_ns();
         if (run_pass(r, &p, t->note, sizeof t->note) < 0) goto done;
         double dt = now_ns() - t0;

@@ -118,7 +118,8 @@ void report_table(FILE *f, const struct context *ctx, const struct case_result *
         for (int i = 0; i < cases[ci].n_tiers; i++) speedups |= cases[ci].tiers[i].speedup > 0;
     if (speedups)
         fprintf(f, "\nspeedup: Python's median over the tier's; [a-b] a 95%% bootstrap interval (10 or more repetitions "
-                   "on both sides), (a-b) the whole range of the ratio (fewer).\n");
+                   "on both sides), (a-b) the whole range of the ratio (fewer; with %d or more on both sides it holds the ratio "
+                   "of the medians with 95%% probability or more, whatever the distribution).\n", MIN_REPETITIONS);
     int any = 0;
     for (int ci = 0; ci < n; ci++) any |= has_decomposition(&cases[ci]);
     if (any) {
@@ -215,6 +216,8 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     fputs(", \"speedup_interval_kind\": ", f);
     if (ok && r->interval) json_str(f, r->interval);
     else fputs("null", f);
+    fputs(", \"speedup_interval_coverage\": ", f);
+    json_num(f, ok && r->interval ? r->interval_coverage : NAN);
     fputs(", \"speedup_interval\": ", f);
     if (ok && r->speedup > 0 && isfinite(r->speedup_lo)) {
         fputs("[", f);

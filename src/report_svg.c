@@ -179,7 +179,7 @@ static void speedup_svg(FILE *f, const struct context *ctx, const struct case_re
         }
     }
     svg_text(f, (a.p0 + a.p1) / 2, height - 18, 12, "middle", "#222222", "",
-             "speedup: Python's median time / the tier's (log scale); whiskers: 95%% bootstrap interval, or the whole range with under 10 repetitions");
+             "speedup: Python's median time / the tier's (log scale); whiskers: 95%% bootstrap interval, or the whole range of the repetitions (95%% or more from 7 a side)");
     svg_close(f);
 }
 

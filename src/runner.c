@@ -474,7 +474,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     }
 
     // Samples of `iterations` calls each, long enough to dwarf the clock's
-    // cost; at least 3 samples and min_time seconds in all. A Python sample
+    // cost; at least MIN_REPETITIONS samples and min_time seconds in all. A Python sample
     // longer than max_time ends the series.
     // Calibrate on warm calls, as Google Benchmark does: grow the count until
     // one sample of it lasts target (these runs are more warm-up).
@@ -494,7 +494,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     double *samples = r->samples_ns, total = 0, cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
     int n = 0;
     int want = cfg->repetitions;
-    while (want ? n < want : n < MAX_SAMPLES && (n < 3 || total < cfg->min_time * 1e9)) {
+    while (want ? n < want : n < MAX_SAMPLES && (n < MIN_REPETITIONS || total < cfg->min_time * 1e9)) {
         t0 = now_ns();
         for (long i = 0; i < iters; i++) {
             if (invoke(&iv) < 0 || interrupt_signal()) {
@@ -507,7 +507,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
         if (cfg->progress) cfg->progress(kern->name, all_tier_names[t], size, n);
         total += dt;
         if (!want && is_py && dt / iters > cfg->max_time * 1e9) {
-            r->cut = n < 3;
+            r->cut = n < MIN_REPETITIONS;
             break;
         }
     }
@@ -681,12 +681,21 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
             stats_ratio_interval(py->samples_ns, py->repetitions, r->samples_ns, r->repetitions, 2000,
                                  cfg->seed + i, scratch, &r->speedup_lo, &r->speedup_hi);
             r->interval = "bootstrap95";
+            r->interval_coverage = 0.95;
         } else {
             // a bootstrap of the median of a few samples covers far less than
-            // 95%: give the whole range the samples allow instead
+            // 95%: give the whole range the samples allow instead (MIN_REPETITIONS)
             r->speedup_lo = stats_min(py->samples_ns, py->repetitions) / stats_max(r->samples_ns, r->repetitions);
             r->speedup_hi = stats_max(py->samples_ns, py->repetitions) / stats_min(r->samples_ns, r->repetitions);
             r->interval = "range";
+            r->interval_coverage = stats_range_coverage(py->repetitions, r->repetitions);
+            if (r->interval_coverage < 0.95) {
+                char sz[64];
+                warnf("%s/%s/%s: with %d and %d repetitions the speedup's range holds the ratio of medians "
+                      "with probability %.0f%% at least, not 95%%",
+                      kern->name, all_tier_names[r->tier], shape_str(kern, s, sz, sizeof sz), py->repetitions,
+                      r->repetitions, 100 * r->interval_coverage);
+            }
         }
     }
     decompose(out);

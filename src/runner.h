@@ -29,6 +29,13 @@ enum status { ST_OK, ST_UNAVAILABLE, ST_FAILED, ST_INTERRUPTED };
 extern const char *const status_names[4];
 
 #define MAX_SAMPLES 1000
+// Repetitions per tier at least, unless --repetitions sets them. Of n samples,
+// the smallest and the largest enclose their median with probability
+// 1 - 2^(1-n) whatever the distribution: 98.4% for 7. So the ratio of two
+// tiers' medians lies within min/max .. max/min with probability at least
+// 1 - 2^(1-n_a) - 2^(1-n_b), 96.9% for 7 and 7: the speedup interval of tiers
+// too slow for the 10 repetitions a bootstrap needs is still a 95% one.
+#define MIN_REPETITIONS 7
 
 struct tier_result {
     int tier;            // T_*
@@ -49,6 +56,7 @@ struct tier_result {
     double speedup;      // python median / this median; 0 when there is none
     double speedup_lo, speedup_hi; // its interval: see `interval`
     const char *interval;  // "bootstrap95" (10+ repetitions a side), "range" (fewer: min/max over max/min), NULL
+    double interval_coverage; // the probability the interval holds the ratio of medians: 0.95, or range's lower bound
     double pct_of_roof;  // rate as a share of the roofline's roof for this kernel, 0 when unknown
 };
 
@@ -77,7 +85,7 @@ struct case_result {
 
 struct run_config {
     uint64_t seed;
-    double min_time;    // seconds of samples per tier, at least 3 samples
+    double min_time;    // seconds of samples per tier, at least MIN_REPETITIONS samples
     double max_time;    // seconds: a Python sample longer than this ends its series
     int repetitions;    // > 0: exactly this many samples, whatever the times
     int threads;        // for the native matmul tiers and blas

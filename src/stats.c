@@ -79,3 +79,9 @@ void stats_ratio_interval(const double *num, size_t n_num, const double *den, si
     *hi = ratios[(int)ceil(0.975 * (rounds - 1))];
     free(ratios);
 }
+
+double stats_range_coverage(size_t n_num, size_t n_den) {
+    if (n_num == 0 || n_den == 0) return 0;
+    double c = 1 - ldexp(1, 1 - (int)(n_num < 64 ? n_num : 64)) - ldexp(1, 1 - (int)(n_den < 64 ? n_den : 64));
+    return c > 0 ? c : 0;
+}

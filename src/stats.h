@@ -21,4 +21,9 @@ double stats_cv(const double *x, size_t n);
 void stats_ratio_interval(const double *num, size_t n_num, const double *den, size_t n_den,
                           int rounds, uint64_t seed, double *scratch, double *lo, double *hi);
 
+// A lower bound on the probability that min(num)/max(den) .. max(num)/min(den)
+// holds median(num)/median(den), for any distributions: each sample's extremes
+// miss its median with probability 2^(1-n), so 1 - 2^(1-n_num) - 2^(1-n_den), or 0.
+double stats_range_coverage(size_t n_num, size_t n_den);
+
 #endif

@@ -269,13 +269,13 @@ static int gelu_bucket(float x, double r) {
     return fabs(r) < FLT_MIN ? G_SUB : x < -5 ? G_NEG : x > 5 ? G_POS : x < 0 ? G_NEG_IN : G_POS_IN;
 }
 
-// The SIMD tiers, everywhere: -2u is formed in double and passed to exp as
-// floats hi + lo, so it carries no rounding of its own; exp(hi + lo) is
-// within about 1 ulp, c + e and the division round once each: 2 ulp and a
-// little (measured 2.04 at x = -4.998), bound 3. Subnormal results (x below
-// -10): the division rounds once onto 2^-149's grid, half a unit, and the
-// quotient carries exp's and c + e's relative error, about 1.5 ulp of its 24
-// bits, at most 1.5 units below FLT_MIN: within 2 units (measured 1.006).
+// The SIMD tiers, everywhere: exp(-2u) is reduced in double, -2u = n ln2 + r,
+// and r rounded to float costs exp under 0.2 ulp; the polynomial is within
+// about 1 ulp, c + e and the division round once each: 2 ulp and a little,
+// bound 3. Subnormal results (x below -10): the division rounds once onto
+// 2^-149's grid, half a unit, and the quotient carries exp's and c + e's
+// relative error, about 1.5 ulp of its 24 bits, at most 1.5 units below
+// FLT_MIN: within 2 units.
 //
 // scalar and autovec, 0.5 x (1 + tanhf(u)) in float: for x >= 0, tanhf's
 // error (glibc: 2 ulp) is not magnified and three roundings follow: measured

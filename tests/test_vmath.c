@@ -340,3 +340,63 @@ OVER_TIERS(softmax, within_its_tiers_bound_on_a_grid_of_minus_10_to_10) {
     double bound = *t == TIER_SCALAR || *t == TIER_AUTOVEC ? 20 : 4;
     cr_expect_leq(w.ulp, bound, "%s softmax: %g ulp at %a", tier_names[*t], w.ulp, w.x);
 }
+
+// The SIMD tiers take softmax's input in blocks (softmax_driver.h): each
+// block's exps against the largest x so far, then a factor per block puts
+// them on the common max. Two inputs of many blocks test that. A rising ramp
+// over [-10, 10] gives every block another shift, all but the last below the
+// max: the factor exp(shift - max) / sum rounds once, as 1 / sum did, so the
+// grid's bounds hold. Then a first block near -93 below a max of 0: its factor
+// is subnormal, rounded by at most half a unit of 2^-149, of which an output
+// (the factor times an exp <= 1) keeps at most as much; the output rounds once
+// more: within 1 unit and a little (scalar and autovec: exp rounds onto the
+// grid, then the scale rounds again, the same), bound 1.5.
+#define RAMP_N (5 * 4096 + 13)
+OVER_TIERS(softmax, within_its_tiers_bound_across_blocks) {
+    const struct kernel *kern = kernel_find("softmax");
+    const struct variant *v = tier_pick(kern, *t);
+    static float x[RAMP_N], y[RAMP_N];
+    static double r[RAMP_N];
+    struct worst ramp = {0}, far = {0}, far_sub = {0};
+    size_t n_sub = 0;
+    for (size_t i = 0; i < RAMP_N; i++) x[i] = -10.0f + 20.0f * (float)i / (RAMP_N - 1);
+    v->fn.unary(y, x, RAMP_N);
+    softmax_ref(r, x, RAMP_N);
+    for (size_t i = 0; i < RAMP_N; i++) note(&ramp, x[i], y[i], r[i]);
+    for (size_t i = 0; i < RAMP_N; i++) x[i] = i < 4096 + 7 ? -95.0f + 5.0f * (float)i / 4103 : -(float)(i % 1000) / 100;
+    v->fn.unary(y, x, RAMP_N);
+    softmax_ref(r, x, RAMP_N);
+    for (size_t i = 0; i < RAMP_N; i++) {
+        n_sub += fabs(r[i]) < FLT_MIN;
+        note(fabs(r[i]) < FLT_MIN ? &far_sub : &far, x[i], y[i], r[i]);
+    }
+    log_worst(tier_names[*t], "softmax, rising ramp", &ramp);
+    log_worst(tier_names[*t], "softmax, a block far below the max", &far);
+    log_worst(tier_names[*t], "softmax, a block far below the max, subnormal results", &far_sub);
+    double bound = *t == TIER_SCALAR || *t == TIER_AUTOVEC ? 20 : 4;
+    cr_expect_leq(ramp.ulp, bound, "%s softmax, ramp: %g ulp at %a", tier_names[*t], ramp.ulp, ramp.x);
+    cr_expect_leq(far.ulp, bound, "%s softmax, far block: %g ulp at %a", tier_names[*t], far.ulp, far.x);
+    cr_expect_leq(far_sub.ulp, 1.5, "%s softmax, far block: %g units of 2^-149 at %a", tier_names[*t], far_sub.ulp,
+                  far_sub.x);
+    cr_expect_geq(n_sub, 4096, "the far block's outputs are subnormal");
+}
+
+// Past SOFTMAX_BLOCK * SOFTMAX_MAX_BLOCKS (4M) elements the blocks grow so
+// their count stays bounded: the same bounds on a rising ramp of 4M + 100.
+OVER_TIERS(softmax, within_its_tiers_bound_past_4m_elements) {
+    const struct kernel *kern = kernel_find("softmax");
+    const struct variant *v = tier_pick(kern, *t);
+    size_t n = 4096 * 1024 + 100;
+    float *x = malloc(n * sizeof *x), *y = malloc(n * sizeof *y);
+    double *r = malloc(n * sizeof *r);
+    cr_assert(x && y && r);
+    for (size_t i = 0; i < n; i++) x[i] = -10.0f + 20.0f * (float)i / (float)(n - 1);
+    v->fn.unary(y, x, n);
+    softmax_ref(r, x, n);
+    struct worst w = {0};
+    for (size_t i = 0; i < n; i++) note(&w, x[i], y[i], r[i]);
+    log_worst(tier_names[*t], "softmax, 4M + 100", &w);
+    double bound = *t == TIER_SCALAR || *t == TIER_AUTOVEC ? 20 : 4;
+    cr_expect_leq(w.ulp, bound, "%s softmax, 4M + 100: %g ulp at %a", tier_names[*t], w.ulp, w.x);
+    free(x), free(y), free(r);
+}

@@ -4,9 +4,8 @@
 #include "../kernels.h"
 #include "vmath_avx2.h"
 
-// softmax(x)_i = exp(x_i - max) / sum_j exp(x_j - max), as softmax_scalar.c:
-// the sum in double, then one float scale. A NaN input need not survive the
-// max pass: exp(NaN - max) is NaN, which makes the sum and so every output NaN.
+// softmax(x)_i = exp(x_i - max) / sum_j exp(x_j - max): the passes over one
+// block of x, for softmax_driver.h, which runs them and holds the method.
 
 static inline float hmax256(__m256 v) {
     __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -55,10 +54,9 @@ static inline __m256d add_wide(__m256d s, __m256 e, int half) {
     return _mm256_add_pd(s, _mm256_cvtps_pd(h));
 }
 
-void softmax_f32_avx2(float *out, const float *x, size_t n) {
-    if (n == 0) return;
-    __m256 negmax = _mm256_set1_ps(-max_f32(x, n));
-
+// out = exp(x - shift); the sum of out, in double
+static double exp_pass(float *out, const float *x, size_t n, float shift) {
+    __m256 negmax = _mm256_set1_ps(-shift);
     __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -79,10 +77,13 @@ void softmax_f32_avx2(float *out, const float *x, size_t n) {
         s0 = add_wide(s0, e, 0);
         s1 = add_wide(s1, e, 1);
     }
-    double sum = hsum256d(_mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+    return hsum256d(_mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+}
 
-    __m256 scale = _mm256_set1_ps((float)(1.0 / sum));
-    for (i = 0; i + 32 <= n; i += 32) {
+static void scale_pass(float *out, size_t n, float f) {
+    __m256 scale = _mm256_set1_ps(f);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
         _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(out + i), scale));
         _mm256_storeu_ps(out + i + 8, _mm256_mul_ps(_mm256_loadu_ps(out + i + 8), scale));
         _mm256_storeu_ps(out + i + 16, _mm256_mul_ps(_mm256_loadu_ps(out + i + 16), scale));
@@ -95,4 +96,10 @@ void softmax_f32_avx2(float *out, const float *x, size_t n) {
         __m256i k = tail_mask256(n - i);
         _mm256_maskstore_ps(out + i, k, _mm256_mul_ps(_mm256_maskload_ps(out + i, k), scale));
     }
+}
+
+#include "softmax_driver.h"
+
+void softmax_f32_avx2(float *out, const float *x, size_t n) {
+    softmax(out, x, n);
 }

@@ -4,9 +4,8 @@
 #include "../kernels.h"
 #include "vmath_avx512.h"
 
-// softmax(x)_i = exp(x_i - max) / sum_j exp(x_j - max), as softmax_scalar.c:
-// the sum in double, then one float scale. A NaN input need not survive the
-// max pass: exp(NaN - max) is NaN, which makes the sum and so every output NaN.
+// softmax(x)_i = exp(x_i - max) / sum_j exp(x_j - max): the passes over one
+// block of x, for softmax_driver.h, which runs them and holds the method.
 
 static float max_f32(const float *x, size_t n) {
     __m512 m0 = _mm512_set1_ps(-INFINITY), m1 = m0, m2 = m0, m3 = m0;
@@ -43,10 +42,9 @@ static inline __m512d add_hi(__m512d s, __m512 e) {
     return _mm512_add_pd(s, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
 }
 
-void softmax_f32_avx512(float *out, const float *x, size_t n) {
-    if (n == 0) return;
-    __m512 negmax = _mm512_set1_ps(-max_f32(x, n));
-
+// out = exp(x - shift); the sum of out, in double
+static double exp_pass(float *out, const float *x, size_t n, float shift) {
+    __m512 negmax = _mm512_set1_ps(-shift);
     __m512d s0 = _mm512_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
@@ -67,10 +65,13 @@ void softmax_f32_avx512(float *out, const float *x, size_t n) {
         s0 = add_lo(s0, e);
         s1 = add_hi(s1, e);
     }
-    double sum = _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(s0, s1), _mm512_add_pd(s2, s3)));
+    return _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(s0, s1), _mm512_add_pd(s2, s3)));
+}
 
-    __m512 scale = _mm512_set1_ps((float)(1.0 / sum));
-    for (i = 0; i + 64 <= n; i += 64) {
+static void scale_pass(float *out, size_t n, float f) {
+    __m512 scale = _mm512_set1_ps(f);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
         _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_loadu_ps(out + i), scale));
         _mm512_storeu_ps(out + i + 16, _mm512_mul_ps(_mm512_loadu_ps(out + i + 16), scale));
         _mm512_storeu_ps(out + i + 32, _mm512_mul_ps(_mm512_loadu_ps(out + i + 32), scale));
@@ -83,4 +84,10 @@ void softmax_f32_avx512(float *out, const float *x, size_t n) {
         __mmask16 k = tail_mask512(n - i);
         _mm512_mask_storeu_ps(out + i, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, out + i), scale));
     }
+}
+
+#include "softmax_driver.h"
+
+void softmax_f32_avx512(float *out, const float *x, size_t n) {
+    softmax(out, x, n);
 }

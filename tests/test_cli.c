@@ -229,6 +229,31 @@ Test(host, max_isa_scalar_reports_simd_tiers_unavailable) {
     cr_expect_eq(entries_have_status(json, scalar, 1, "\"status\": \"ok\""), 2, "the scalar tier ran: %s", json);
 }
 
+// The blas tier where configure found OpenBLAS: it runs and says which core
+// OpenBLAS chose; where it did not (CI builds one such tree, configured
+// --without-openblas): the row is unavailable and says why, and the run still
+// succeeds.
+Test(host, the_blas_tier_runs_or_is_unavailable_not_an_error) {
+    char path[] = "/tmp/bmml-blas-XXXXXX.json", cmd[256];
+    close(mkstemps(path, 5));
+    snprintf(cmd, sizeof cmd, "--quiet --no-roofline --kernel matmul --size 16 --tiers scalar,blas --json %s", path);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    static char json[1 << 16];
+    json[fread(json, 1, sizeof json - 1, f)] = '\0';
+    fclose(f);
+    remove(path);
+    static const char *const blas[] = {"blas"};
+#if HAVE_OPENBLAS
+    cr_expect_eq(entries_have_status(json, blas, 1, "\"status\": \"ok\""), 1, "blas ran: %s", json);
+    cr_expect(!strstr(json, "\"openblas_core\": null"), "the context names the core OpenBLAS chose: %s", json);
+#else
+    cr_expect_eq(entries_have_status(json, blas, 1, "\"status\": \"unavailable\""), 1, "blas unavailable: %s", json);
+    cr_expect(strstr(out, "configure found no OpenBLAS"), "the row says why: %s", out);
+#endif
+}
+
 // Start the host on a long run, send sig after a moment, return its exit code.
 static int interrupted_run(int sig, const char *json) {
     const char *host = getenv("BMML_HOST");

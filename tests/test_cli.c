@@ -191,6 +191,19 @@ Test(host, missing_scripts_exit_3_and_say_where) {
     cr_expect(strstr(out, "/nonexistent-scripts"), "%s", out);
 }
 
+// Run the host with cmd, which names path as its --json, and return what it wrote
+// (removed after): the run must exit 0.
+static const char *run_for_json(const char *cmd, const char *path) {
+    static char json[1 << 16];
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    json[fread(json, 1, sizeof json - 1, f)] = '\0';
+    fclose(f);
+    remove(path);
+    return json;
+}
+
 // Every JSON entry of a tier in `tiers` has the status `status` (an entry's
 // tier and status stand on one line of the JSON).
 static int entries_have_status(const char *json, const char *const *tiers, int n, const char *status) {
@@ -215,14 +228,8 @@ Test(host, max_isa_scalar_reports_simd_tiers_unavailable) {
     close(mkstemps(path, 5));
     snprintf(cmd, sizeof cmd, "--quick --quiet --no-roofline --kernel relu,matmul_int8 --max-isa scalar "
              "--tiers scalar,autovec,avx2,avx512 --json %s", path);
-    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    const char *json = run_for_json(cmd, path);
     cr_expect(strstr(out, "excluded by --max-isa") || strstr(out, "not built"), "%s", out);
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f);
-    static char json[1 << 16];
-    json[fread(json, 1, sizeof json - 1, f)] = '\0';
-    fclose(f);
-    remove(path);
     static const char *const simd[] = {"autovec", "avx2", "avx512"}, *const scalar[] = {"scalar"};
     cr_expect_eq(entries_have_status(json, simd, 3, "\"status\": \"unavailable\""), 6,
                  "every SIMD tier of both kernels unavailable: %s", json);
@@ -237,13 +244,7 @@ Test(host, the_blas_tier_runs_or_is_unavailable_not_an_error) {
     char path[] = "/tmp/bmml-blas-XXXXXX.json", cmd[256];
     close(mkstemps(path, 5));
     snprintf(cmd, sizeof cmd, "--quiet --no-roofline --kernel matmul --size 16 --tiers scalar,blas --json %s", path);
-    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f);
-    static char json[1 << 16];
-    json[fread(json, 1, sizeof json - 1, f)] = '\0';
-    fclose(f);
-    remove(path);
+    const char *json = run_for_json(cmd, path);
     static const char *const blas[] = {"blas"};
 #if HAVE_OPENBLAS
     cr_expect_eq(entries_have_status(json, blas, 1, "\"status\": \"ok\""), 1, "blas ran: %s", json);

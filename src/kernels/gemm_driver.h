@@ -9,6 +9,8 @@
 //   struct packed_a          one MC x KC block of a, in the layout its tile() reads
 //   struct packed_b          one KC x NC block of b, likewise
 // and after it the three functions declared below, and its entry point, which calls gemm().
+// It may also define GEMM_SHORT_TILE and short_tile() (declared below) for tiles of
+// fewer than MR rows, which would otherwise cost a whole tile each.
 //
 // The loop nest, outermost first:
 //   jc: NC columns of b and c      (a block of b, from L3)
@@ -29,6 +31,11 @@ static void pack_b(struct packed_b *pb, int j0, const gemm_in *b, int ldb, int k
 // c (MR,NR), row stride ldc, = (add ? c : 0) + rows [i0, i0 + MR) of pa @ columns [j0, j0 + NR) of pb
 static void tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
                  int kc, int add);
+#ifdef GEMM_SHORT_TILE
+// as tile, for rows [i0, i0 + mr) only, mr < MR
+static void short_tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
+                       int kc, int add, int mr);
+#endif
 
 // Threads past this one only meet the barriers: each costs an A block of static memory.
 #define GEMM_MAX_THREADS 16
@@ -75,6 +82,12 @@ static void macro_kernel(gemm_out *c, int ldc, const struct packed_a *pa, const 
                 tile(cij, ldc, pa, ir, pb, jr, kc, add);
                 continue;
             }
+#ifdef GEMM_SHORT_TILE
+            if (nr == NR) {
+                short_tile(cij, ldc, pa, ir, pb, jr, kc, add, mr);
+                continue;
+            }
+#endif
             // edge tile: compute it whole, write only the part inside c
             _Alignas(64) gemm_out t[MR * NR];
             tile(t, NR, pa, ir, pb, jr, kc, 0);

@@ -21,35 +21,49 @@
 #define MC 168
 #define NC 2048
 
+#define GEMM_SHORT_TILE
 typedef float gemm_in, gemm_out;
 struct packed_a { _Alignas(64) float v[MC * KC]; }; // MR-row slivers, each (kc,MR)
 struct packed_b { _Alignas(64) float v[KC * NC]; }; // NR-column slivers, each (kc,NR)
 #include "gemm_driver.h"
 
-// c (MR,NR) = or += a sliver (kc,MR) @ b sliver (kc,NR); both slivers packed.
-static void kernel(float *restrict c, long ldc, const float *restrict a, const float *restrict b, int kc, int first) {
+// acc += rows [0, rows) of a (MR) x b (NR), one k step: 2 loads of b, a broadcast and 2 FMAs a row
+static inline __attribute__((always_inline)) void step(__m512 acc[MR][2], const float *restrict a,
+                                                       const float *restrict b, int rows) {
+    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 14
+    for (int i = 0; i < rows; i++) {
+        __m512 ai = _mm512_set1_ps(a[i]);
+        acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+        acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+    }
+}
+
+// k steps before the end at which the kernel starts fetching c
+#define C_AHEAD 32
+
+// c (mr,NR) = or += rows [0, mr) of a sliver (kc,MR) @ b sliver (kc,NR); both slivers packed.
+// rows, a constant where it is inlined, is how many rows are computed: mr <= rows <= MR.
+static inline __attribute__((always_inline)) void kernel_rows(float *restrict c, long ldc, const float *restrict a,
+                                                              const float *restrict b, int kc, int first, int rows,
+                                                              int mr) {
     __m512 acc[MR][2];
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    // c comes last but is far away (an L3 row per i): start fetching it now
+    for (int i = 0; i < rows; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    // c is read or written last. Fetched at the start, it would be evicted by the
+    // slivers streaming through L1 long before that; a few steps ahead, it arrives in time.
+    int p = 0;
+    for (; p < kc - C_AHEAD; p++, a += MR, b += NR) step(acc, a, b, rows);
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) {
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
-    }
-    for (int p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 14
-        for (int i = 0; i < MR; i++) {
-            __m512 ai = _mm512_set1_ps(a[i]);
-            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+    for (int i = 0; i < rows; i++)
+        if (i < mr) {
+            _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
         }
-        a += MR;
-        b += NR;
-    }
+    for (; p < kc; p++, a += MR, b += NR) step(acc, a, b, rows);
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < rows; i++) {
+        if (i >= mr) break;
         float *ci = c + i * ldc;
         if (!first) {
             acc[i][0] = _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][0]);
@@ -58,6 +72,10 @@ static void kernel(float *restrict c, long ldc, const float *restrict a, const f
         _mm512_storeu_ps(ci, acc[i][0]);
         _mm512_storeu_ps(ci + 16, acc[i][1]);
     }
+}
+
+static void kernel(float *restrict c, long ldc, const float *restrict a, const float *restrict b, int kc, int first) {
+    kernel_rows(c, ldc, a, b, kc, first, MR, MR);
 }
 
 // pa[p * MR + r] = a[r * lda + p] for an 8x8 block
@@ -92,8 +110,17 @@ static void pack_a(struct packed_a *packed, const float *restrict a, int lda, in
         const float *ai = a + (size_t)i0 * lda;
         int p = 0;
         if (mr == MR)
+            for (; p + 16 <= kc; p += 16) {
+                // rows 0-7 and 6-13: the overlap rewrites rows 6, 7 with the same values.
+                // 16 columns, a whole cache line of each row, at a time: with a power-of-two
+                // lda the 14 rows share an L1 set, and a line left half read would be evicted
+                transpose8(pa + p * MR, ai + p, lda);
+                transpose8(pa + (p + 8) * MR, ai + p + 8, lda);
+                transpose8(pa + p * MR + MR - 8, ai + (size_t)(MR - 8) * lda + p, lda);
+                transpose8(pa + (p + 8) * MR + MR - 8, ai + (size_t)(MR - 8) * lda + p + 8, lda);
+            }
+        if (mr == MR)
             for (; p + 8 <= kc; p += 8) {
-                // rows 0-7 and 6-13: the overlap rewrites rows 6, 7 with the same values
                 transpose8(pa + p * MR, ai + p, lda);
                 transpose8(pa + p * MR + MR - 8, ai + (size_t)(MR - 8) * lda + p, lda);
             }
@@ -106,15 +133,15 @@ static void pack_a(struct packed_a *packed, const float *restrict a, int lda, in
 static void pack_b(struct packed_b *packed, int j0, const float *restrict b, int ldb, int kc, int nc) {
     float *restrict pb = packed->v + (size_t)j0 * kc;
     int nfull = nc / NR * NR;
-    // row by row, so b is read in long contiguous runs
-    for (int p = 0; p < kc; p++) {
-        const float *bp = b + (size_t)p * ldb;
-        float *dst = pb + p * NR;
-        for (int j = 0; j < nfull; j += NR, dst += NR * kc) {
-            _mm512_store_ps(dst, _mm512_loadu_ps(bp + j));
-            _mm512_store_ps(dst + 16, _mm512_loadu_ps(bp + j + 16));
+    // sliver by sliver: the packed b is written in one sequential stream
+    for (int j = 0; j < nfull; j += NR, pb += NR * kc) {
+        const float *bp = b + j;
+        for (int p = 0; p < kc; p++, bp += ldb) {
+            _mm512_store_ps(pb + p * NR, _mm512_loadu_ps(bp));
+            _mm512_store_ps(pb + p * NR + 16, _mm512_loadu_ps(bp + 16));
         }
     }
+    pb = packed->v + (size_t)j0 * kc;
     if (nfull < nc) {
         int nr = nc - nfull;
         float *dst = pb + (size_t)nfull * kc;
@@ -128,6 +155,16 @@ static void pack_b(struct packed_b *packed, int j0, const float *restrict b, int
 static void tile(float *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0, int kc,
                  int add) {
     kernel(c, ldc, pa->v + (size_t)i0 * kc, pb->v + (size_t)j0 * kc, kc, !add);
+}
+
+// A short tile computes 4 or 7 rows rather than 14: the padding rows of the
+// sliver are zero, and only mr rows are written.
+static void short_tile(float *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
+                       int kc, int add, int mr) {
+    const float *a = pa->v + (size_t)i0 * kc, *b = pb->v + (size_t)j0 * kc;
+    if (mr <= 4) kernel_rows(c, ldc, a, b, kc, !add, 4, mr);
+    else if (mr <= 7) kernel_rows(c, ldc, a, b, kc, !add, 7, mr);
+    else kernel_rows(c, ldc, a, b, kc, !add, MR, mr);
 }
 
 void matmul_f32_avx512(float *c, const float *a, const float *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)

@@ -133,15 +133,20 @@ static void pack_a(struct packed_a *packed, const float *restrict a, int lda, in
 static void pack_b(struct packed_b *packed, int j0, const float *restrict b, int ldb, int kc, int nc) {
     float *restrict pb = packed->v + (size_t)j0 * kc;
     int nfull = nc / NR * NR;
-    // sliver by sliver: the packed b is written in one sequential stream
-    for (int j = 0; j < nfull; j += NR, pb += NR * kc) {
-        const float *bp = b + j;
-        for (int p = 0; p < kc; p++, bp += ldb) {
-            _mm512_store_ps(pb + p * NR, _mm512_loadu_ps(bp));
-            _mm512_store_ps(pb + p * NR + 16, _mm512_loadu_ps(bp + 16));
+    // a band of 8 rows at a time, across all the slivers: b is read in whole rows from
+    // a few pages at once (a sliver at a time reads a new page every row), and each
+    // sliver is written 1 KiB at a time
+    for (int p0 = 0; p0 < kc; p0 += 8) {
+        int p1 = p0 + 8 < kc ? p0 + 8 : kc;
+        float *dst = pb;
+        for (int j = 0; j < nfull; j += NR, dst += NR * kc) {
+            const float *bp = b + (size_t)p0 * ldb + j;
+            for (int p = p0; p < p1; p++, bp += ldb) {
+                _mm512_store_ps(dst + p * NR, _mm512_loadu_ps(bp));
+                _mm512_store_ps(dst + p * NR + 16, _mm512_loadu_ps(bp + 16));
+            }
         }
     }
-    pb = packed->v + (size_t)j0 * kc;
     if (nfull < nc) {
         int nr = nc - nfull;
         float *dst = pb + (size_t)nfull * kc;

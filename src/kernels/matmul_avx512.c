@@ -78,28 +78,44 @@ static void kernel(float *restrict c, long ldc, const float *restrict a, const f
     kernel_rows(c, ldc, a, b, kc, first, MR, MR);
 }
 
-// pa[p * MR + r] = a[r * lda + p] for an 8x8 block
-static inline void transpose8(float *restrict pa, const float *restrict a, int lda) {
-    __m256 r[8], t[8], u[8];
+// dst[i], dst[i + d] = lanes 0 and 2, lanes 1 and 3 of src[i] then src[i + d], for each i
+// without bit d: a step of a 16x16 transpose
+static inline __attribute__((always_inline)) void lanes(__m512 *dst, const __m512 *src, int d) {
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++)
+        if (!(i & d)) {
+            dst[i] = _mm512_shuffle_f32x4(src[i], src[i + d], 0x88);
+            dst[i + d] = _mm512_shuffle_f32x4(src[i], src[i + d], 0xdd);
+        }
+}
+
+// pa[p * MR + r] = a[r * lda + p] for 16 columns p of the MR rows r: a 16x16
+// transpose with two zero rows
+static inline void transpose14x16(float *restrict pa, const float *restrict a, int lda) {
+    __m512 r[16], t[16];
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) r[i] = _mm512_loadu_ps(a + (size_t)i * lda);
+    r[14] = r[15] = _mm512_setzero_ps();
 #pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(a + (size_t)i * lda);
-#pragma GCC unroll 4
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-#pragma GCC unroll 2
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
     }
 #pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        _mm256_storeu_ps(pa + i * MR, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
-        _mm256_storeu_ps(pa + (i + 4) * MR, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
     }
+    // r[4q + j], 128-bit lane l: rows 4q..4q+3 of column 4l + j. Gather lane l of
+    // r[j], r[4 + j], r[8 + j], r[12 + j] into r[4l + j]
+    lanes(t, r, 4);
+    lanes(r, t, 8);
+    // r[p] = column p; each store also writes 2 floats of the next column, which the next store rewrites
+#pragma GCC unroll 15
+    for (int p = 0; p < 15; p++) _mm512_storeu_ps(pa + p * MR, r[p]);
+    _mm512_mask_storeu_ps(pa + 15 * MR, (1 << MR) - 1, r[15]);
 }
 
 // a block (mc,kc), row stride lda -> MR-row slivers, each (kc,MR), short sliver zero-padded
@@ -109,21 +125,10 @@ static void pack_a(struct packed_a *packed, const float *restrict a, int lda, in
         int mr = mc - i0 < MR ? mc - i0 : MR;
         const float *ai = a + (size_t)i0 * lda;
         int p = 0;
+        // 16 columns, a whole cache line of each row, at a time: with a power-of-two
+        // lda the rows share an L1 set, and a line left half read would be evicted
         if (mr == MR)
-            for (; p + 16 <= kc; p += 16) {
-                // rows 0-7 and 6-13: the overlap rewrites rows 6, 7 with the same values.
-                // 16 columns, a whole cache line of each row, at a time: with a power-of-two
-                // lda the 14 rows share an L1 set, and a line left half read would be evicted
-                transpose8(pa + p * MR, ai + p, lda);
-                transpose8(pa + (p + 8) * MR, ai + p + 8, lda);
-                transpose8(pa + p * MR + MR - 8, ai + (size_t)(MR - 8) * lda + p, lda);
-                transpose8(pa + (p + 8) * MR + MR - 8, ai + (size_t)(MR - 8) * lda + p + 8, lda);
-            }
-        if (mr == MR)
-            for (; p + 8 <= kc; p += 8) {
-                transpose8(pa + p * MR, ai + p, lda);
-                transpose8(pa + p * MR + MR - 8, ai + (size_t)(MR - 8) * lda + p, lda);
-            }
+            for (; p + 16 <= kc; p += 16) transpose14x16(pa + p * MR, ai + p, lda);
         for (; p < kc; p++)
             for (int i = 0; i < MR; i++) pa[p * MR + i] = i < mr ? ai[(size_t)i * lda + p] : 0.0f;
     }

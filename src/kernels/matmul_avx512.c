@@ -12,14 +12,15 @@
 // loads 2 vectors and 14 scalars for 28 FMAs, well within 2 loads per cycle.
 #define MR 14
 #define NR 32
-// KC = 512: a k of up to 512 (the 500 case) is one pass, so c is written once, never
-// re-read; the 64 KiB b sliver streams from L2 (1 MiB) at 128 B per 14 cycles.
-// MC = 168 (12 slivers): the packed a block, 168 x 512 x 4 = 336 KiB, stays in L2
-// beside the b sliver. NC = 2048: the packed b block, 4 MiB, lives in L3.
-// Measured on Zen 5 against KC 256..1024, MC 56..336 and 6x64 / 8x48 tiles.
-#define KC 512
-#define MC 168
-#define NC 2048
+// KC = 1024: a k of up to 1024 is one pass, so c is written once, never re-read;
+// the 128 KiB b sliver streams from L2 (1 MiB) at 128 B per 14 cycles.
+// MC = 112 (8 slivers): the packed a block, 112 x 1024 x 4 = 448 KiB, stays in L2
+// beside the b sliver. NC = 1024: the packed b block, 4 MiB, lives in L3.
+// Measured on Zen 5 against KC 256..1024, MC 56..336 and 6x64 / 8x48 tiles; after
+// the packing changes, KC 1024 (MC 112 or 140) against KC 512 (MC 168), interleaved.
+#define KC 1024
+#define MC 112
+#define NC 1024
 
 #define GEMM_SHORT_TILE
 typedef float gemm_in, gemm_out;

@@ -9,10 +9,12 @@
 //   struct packed_a          one MC x KC block of a, in the layout its tile() reads
 //   struct packed_b          one KC x NC block of b, likewise
 // and after it the three functions declared below, and its entry point, which calls gemm().
+// It may also define GEMM_SHORT_TILE and short_tile() (declared below) for tiles of
+// fewer than MR rows, which would otherwise cost a whole tile each.
 //
 // The loop nest, outermost first:
 //   jc: NC columns of b and c      (a block of b, from L3)
-//   pc: KC of k                    pack that block of b, shared by all threads
+//   pc: KC of k                    pack that block of b, shared by the threads (two: one each)
 //   ic: MC rows of a and c         pack them, per thread (into this core's L2)
 //   jr: NR columns                 a sliver of b, reused from L1 by ...
 //   ir: MR rows                    ... every sliver of a: the micro-kernel
@@ -29,6 +31,11 @@ static void pack_b(struct packed_b *pb, int j0, const gemm_in *b, int ldb, int k
 // c (MR,NR), row stride ldc, = (add ? c : 0) + rows [i0, i0 + MR) of pa @ columns [j0, j0 + NR) of pb
 static void tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
                  int kc, int add);
+#ifdef GEMM_SHORT_TILE
+// as tile, for rows [i0, i0 + mr) only, mr < MR
+static void short_tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
+                       int kc, int add, int mr);
+#endif
 
 // Threads past this one only meet the barriers: each costs an A block of static memory.
 #define GEMM_MAX_THREADS 16
@@ -36,7 +43,12 @@ static void tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const 
 // and meeting at the barriers costs about what they save.
 #define GEMM_MIN_PARALLEL (128L * 128 * 128)
 
-static struct packed_b gemm_pb;                   // packed cooperatively, then shared
+// Two parts that share rows each pack the whole block of b for themselves, into
+// gemm_pb[t]: writing lines the other core has read costs more than packing them
+// twice, and the parts then never wait for each other. More parts pack a share
+// each of gemm_pb[0] and read it all.
+#define GEMM_OWN_B_PARTS 2
+static struct packed_b gemm_pb[GEMM_OWN_B_PARTS];
 static struct packed_a gemm_pa[GEMM_MAX_THREADS]; // one per thread
 
 struct gemm_job {
@@ -75,6 +87,12 @@ static void macro_kernel(gemm_out *c, int ldc, const struct packed_a *pa, const 
                 tile(cij, ldc, pa, ir, pb, jr, kc, add);
                 continue;
             }
+#ifdef GEMM_SHORT_TILE
+            if (nr == NR) {
+                short_tile(cij, ldc, pa, ir, pb, jr, kc, add, mr);
+                continue;
+            }
+#endif
             // edge tile: compute it whole, write only the part inside c
             _Alignas(64) gemm_out t[MR * NR];
             tile(t, NR, pa, ir, pb, jr, kc, 0);
@@ -83,14 +101,18 @@ static void macro_kernel(gemm_out *c, int ldc, const struct packed_a *pa, const 
 }
 
 // Part t of parts. Each block of b is packed by all the parts, an equal share
-// of its slivers each, and read by all. The parts then take equal shares of
-// the rows of a and c; when there are too few rows for that, all take every
-// row and share the columns of each block of b instead.
+// of its slivers each, and read by all (but see GEMM_OWN_B_PARTS). The parts
+// then take equal shares of the rows of a and c; when there are too few rows for
+// that, all take every row and share the columns of each block of b instead, and
+// each reads only the slivers it packed.
 static void gemm_part(void *arg, int t, int parts) {
     const struct gemm_job *g = arg;
     int m = g->m, n = g->n, k = g->k;
     int used = min_int(parts, GEMM_MAX_THREADS);
     int by_rows = (m + MR - 1) / MR >= 4 * used;
+    int own_b = by_rows && used <= GEMM_OWN_B_PARTS;
+    int alone = own_b || !by_rows; // reads only what it packed: no barriers
+    struct packed_b *pb = &gemm_pb[own_b && t < used ? t : 0];
     int r0 = 0, r1 = 0;
     if (t < used) {
         if (by_rows) share((m + MR - 1) / MR, MR, m, t, used, &r0, &r1);
@@ -98,19 +120,20 @@ static void gemm_part(void *arg, int t, int parts) {
     }
     struct packed_a *pa = &gemm_pa[t < used ? t : 0];
     for (int jc = 0; jc < n; jc += NC) {
-        int nc = min_int(NC, n - jc), s0, s1, j0 = 0, j1 = nc;
+        int nc = min_int(NC, n - jc), s0 = 0, s1 = nc, j0 = 0, j1 = nc;
         if (!by_rows) share((nc + NR - 1) / NR, NR, nc, t, used, &j0, &j1);
+        if (!own_b) share((nc + NR - 1) / NR, NR, nc, t, used, &s0, &s1);
         for (int pc = 0; pc < k; pc += KC) {
             int kc = min_int(KC, k - pc);
-            share((nc + NR - 1) / NR, NR, nc, t, used, &s0, &s1);
-            if (t < used && s0 < s1) pack_b(&gemm_pb, s0, g->b + (size_t)pc * n + jc + s0, n, kc, s1 - s0);
-            parallel_barrier(parts); // the block of b is whole
+            if (t < used && s0 < s1) pack_b(pb, s0, g->b + (size_t)pc * n + jc + s0, n, kc, s1 - s0);
+            if (!alone) parallel_barrier(parts); // the block of b is whole
             for (int ic = r0; ic < r1 && j0 < j1; ic += MC) {
                 int mc = min_int(MC, r1 - ic);
                 pack_a(pa, g->a + (size_t)ic * k + pc, k, mc, kc);
-                macro_kernel(g->c + (size_t)ic * n + jc, n, pa, &gemm_pb, mc, j0, j1, kc, pc > 0);
+                macro_kernel(g->c + (size_t)ic * n + jc, n, pa, pb, mc, j0, j1, kc, pc > 0);
             }
-            if (pc + kc < k || jc + nc < n) parallel_barrier(parts); // all are done with it before it is repacked
+            // all are done with it before it is repacked
+            if (!alone && (pc + kc < k || jc + nc < n)) parallel_barrier(parts);
         }
     }
 }

@@ -12,44 +12,59 @@
 // loads 2 vectors and 14 scalars for 28 FMAs, well within 2 loads per cycle.
 #define MR 14
 #define NR 32
-// KC = 512: a k of up to 512 (the 500 case) is one pass, so c is written once, never
-// re-read; the 64 KiB b sliver streams from L2 (1 MiB) at 128 B per 14 cycles.
-// MC = 168 (12 slivers): the packed a block, 168 x 512 x 4 = 336 KiB, stays in L2
-// beside the b sliver. NC = 2048: the packed b block, 4 MiB, lives in L3.
-// Measured on Zen 5 against KC 256..1024, MC 56..336 and 6x64 / 8x48 tiles.
-#define KC 512
-#define MC 168
-#define NC 2048
+// KC = 1024: a k of up to 1024 is one pass, so c is written once, never re-read;
+// the 128 KiB b sliver streams from L2 (1 MiB) at 128 B per 14 cycles.
+// MC = 112 (8 slivers): the packed a block, 112 x 1024 x 4 = 448 KiB, stays in L2
+// beside the b sliver. NC = 1024: the packed b block, 4 MiB, lives in L3.
+// Measured on Zen 5 against KC 256..1024, MC 56..336 and 6x64 / 8x48 tiles; after
+// the packing changes, KC 1024 (MC 112 or 140) against KC 512 (MC 168), interleaved.
+#define KC 1024
+#define MC 112
+#define NC 1024
 
+#define GEMM_SHORT_TILE
 typedef float gemm_in, gemm_out;
 struct packed_a { _Alignas(64) float v[MC * KC]; }; // MR-row slivers, each (kc,MR)
 struct packed_b { _Alignas(64) float v[KC * NC]; }; // NR-column slivers, each (kc,NR)
 #include "gemm_driver.h"
 
-// c (MR,NR) = or += a sliver (kc,MR) @ b sliver (kc,NR); both slivers packed.
-static void kernel(float *restrict c, long ldc, const float *restrict a, const float *restrict b, int kc, int first) {
+// acc += rows [0, rows) of a (MR) x b (NR), one k step: 2 loads of b, a broadcast and 2 FMAs a row
+static inline __attribute__((always_inline)) void step(__m512 acc[MR][2], const float *restrict a,
+                                                       const float *restrict b, int rows) {
+    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 14
+    for (int i = 0; i < rows; i++) {
+        __m512 ai = _mm512_set1_ps(a[i]);
+        acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+        acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+    }
+}
+
+// k steps before the end at which the kernel starts fetching c
+#define C_AHEAD 32
+
+// c (mr,NR) = or += rows [0, mr) of a sliver (kc,MR) @ b sliver (kc,NR); both slivers packed.
+// rows, a constant where it is inlined, is how many rows are computed: mr <= rows <= MR.
+static inline __attribute__((always_inline)) void kernel_rows(float *restrict c, long ldc, const float *restrict a,
+                                                              const float *restrict b, int kc, int first, int rows,
+                                                              int mr) {
     __m512 acc[MR][2];
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-    // c comes last but is far away (an L3 row per i): start fetching it now
+    for (int i = 0; i < rows; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    // c is read or written last. Fetched at the start, it would be evicted by the
+    // slivers streaming through L1 long before that; a few steps ahead, it arrives in time.
+    int p = 0;
+    for (; p < kc - C_AHEAD; p++, a += MR, b += NR) step(acc, a, b, rows);
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) {
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
-    }
-    for (int p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 14
-        for (int i = 0; i < MR; i++) {
-            __m512 ai = _mm512_set1_ps(a[i]);
-            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+    for (int i = 0; i < rows; i++)
+        if (i < mr) {
+            _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+            _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
         }
-        a += MR;
-        b += NR;
-    }
+    for (; p < kc; p++, a += MR, b += NR) step(acc, a, b, rows);
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) {
+    for (int i = 0; i < rows; i++) {
+        if (i >= mr) break;
         float *ci = c + i * ldc;
         if (!first) {
             acc[i][0] = _mm512_add_ps(_mm512_loadu_ps(ci), acc[i][0]);
@@ -60,28 +75,48 @@ static void kernel(float *restrict c, long ldc, const float *restrict a, const f
     }
 }
 
-// pa[p * MR + r] = a[r * lda + p] for an 8x8 block
-static inline void transpose8(float *restrict pa, const float *restrict a, int lda) {
-    __m256 r[8], t[8], u[8];
+static void kernel(float *restrict c, long ldc, const float *restrict a, const float *restrict b, int kc, int first) {
+    kernel_rows(c, ldc, a, b, kc, first, MR, MR);
+}
+
+// dst[i], dst[i + d] = lanes 0 and 2, lanes 1 and 3 of src[i] then src[i + d], for each i
+// without bit d: a step of a 16x16 transpose
+static inline __attribute__((always_inline)) void lanes(__m512 *dst, const __m512 *src, int d) {
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++)
+        if (!(i & d)) {
+            dst[i] = _mm512_shuffle_f32x4(src[i], src[i + d], 0x88);
+            dst[i + d] = _mm512_shuffle_f32x4(src[i], src[i + d], 0xdd);
+        }
+}
+
+// pa[p * MR + r] = a[r * lda + p] for 16 columns p of the MR rows r: a 16x16
+// transpose with two zero rows
+static inline void transpose14x16(float *restrict pa, const float *restrict a, int lda) {
+    __m512 r[16], t[16];
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) r[i] = _mm512_loadu_ps(a + (size_t)i * lda);
+    r[14] = r[15] = _mm512_setzero_ps();
 #pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(a + (size_t)i * lda);
-#pragma GCC unroll 4
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-    }
-#pragma GCC unroll 2
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
     }
 #pragma GCC unroll 4
-    for (int i = 0; i < 4; i++) {
-        _mm256_storeu_ps(pa + i * MR, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
-        _mm256_storeu_ps(pa + (i + 4) * MR, _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xee);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xee);
     }
+    // r[4q + j], 128-bit lane l: rows 4q..4q+3 of column 4l + j. Gather lane l of
+    // r[j], r[4 + j], r[8 + j], r[12 + j] into r[4l + j]
+    lanes(t, r, 4);
+    lanes(r, t, 8);
+    // r[p] = column p; each store also writes 2 floats of the next column, which the next store rewrites
+#pragma GCC unroll 15
+    for (int p = 0; p < 15; p++) _mm512_storeu_ps(pa + p * MR, r[p]);
+    _mm512_mask_storeu_ps(pa + 15 * MR, (1 << MR) - 1, r[15]);
 }
 
 // a block (mc,kc), row stride lda -> MR-row slivers, each (kc,MR), short sliver zero-padded
@@ -91,12 +126,10 @@ static void pack_a(struct packed_a *packed, const float *restrict a, int lda, in
         int mr = mc - i0 < MR ? mc - i0 : MR;
         const float *ai = a + (size_t)i0 * lda;
         int p = 0;
+        // 16 columns, a whole cache line of each row, at a time: with a power-of-two
+        // lda the rows share an L1 set, and a line left half read would be evicted
         if (mr == MR)
-            for (; p + 8 <= kc; p += 8) {
-                // rows 0-7 and 6-13: the overlap rewrites rows 6, 7 with the same values
-                transpose8(pa + p * MR, ai + p, lda);
-                transpose8(pa + p * MR + MR - 8, ai + (size_t)(MR - 8) * lda + p, lda);
-            }
+            for (; p + 16 <= kc; p += 16) transpose14x16(pa + p * MR, ai + p, lda);
         for (; p < kc; p++)
             for (int i = 0; i < MR; i++) pa[p * MR + i] = i < mr ? ai[(size_t)i * lda + p] : 0.0f;
     }
@@ -106,13 +139,18 @@ static void pack_a(struct packed_a *packed, const float *restrict a, int lda, in
 static void pack_b(struct packed_b *packed, int j0, const float *restrict b, int ldb, int kc, int nc) {
     float *restrict pb = packed->v + (size_t)j0 * kc;
     int nfull = nc / NR * NR;
-    // row by row, so b is read in long contiguous runs
-    for (int p = 0; p < kc; p++) {
-        const float *bp = b + (size_t)p * ldb;
-        float *dst = pb + p * NR;
+    // a band of 8 rows at a time, across all the slivers: b is read in whole rows from
+    // a few pages at once (a sliver at a time reads a new page every row), and each
+    // sliver is written 1 KiB at a time
+    for (int p0 = 0; p0 < kc; p0 += 8) {
+        int p1 = p0 + 8 < kc ? p0 + 8 : kc;
+        float *dst = pb;
         for (int j = 0; j < nfull; j += NR, dst += NR * kc) {
-            _mm512_store_ps(dst, _mm512_loadu_ps(bp + j));
-            _mm512_store_ps(dst + 16, _mm512_loadu_ps(bp + j + 16));
+            const float *bp = b + (size_t)p0 * ldb + j;
+            for (int p = p0; p < p1; p++, bp += ldb) {
+                _mm512_store_ps(dst + p * NR, _mm512_loadu_ps(bp));
+                _mm512_store_ps(dst + p * NR + 16, _mm512_loadu_ps(bp + 16));
+            }
         }
     }
     if (nfull < nc) {
@@ -128,6 +166,16 @@ static void pack_b(struct packed_b *packed, int j0, const float *restrict b, int
 static void tile(float *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0, int kc,
                  int add) {
     kernel(c, ldc, pa->v + (size_t)i0 * kc, pb->v + (size_t)j0 * kc, kc, !add);
+}
+
+// A short tile computes 4 or 7 rows rather than 14: the padding rows of the
+// sliver are zero, and only mr rows are written.
+static void short_tile(float *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
+                       int kc, int add, int mr) {
+    const float *a = pa->v + (size_t)i0 * kc, *b = pb->v + (size_t)j0 * kc;
+    if (mr <= 4) kernel_rows(c, ldc, a, b, kc, !add, 4, mr);
+    else if (mr <= 7) kernel_rows(c, ldc, a, b, kc, !add, 7, mr);
+    else kernel_rows(c, ldc, a, b, kc, !add, MR, mr);
 }
 
 void matmul_f32_avx512(float *c, const float *a, const float *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)

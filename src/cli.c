@@ -43,6 +43,9 @@ void cli_usage(FILE *f) {
         "                     then does not cut a Python series short)\n"
         "  --max-time T       a Python repetition longer than T seconds ends its series\n"
         "                     (default 10)\n"
+        "  --passes P         take each case's repetitions in P passes over all the\n"
+        "                     cases, so they are spread over the run (1 to 7, default 3;\n"
+        "                     at most R with --repetitions R)\n"
         "  --no-roofline      do not measure the machine's peaks at start (no share of\n"
         "                     the roof is reported then)\n"
         "  --scripts-dir DIR  where kernels.py is (default: $BMML_SCRIPTS_DIR, then the\n"
@@ -141,7 +144,7 @@ static int parse_tiers(struct options *o, char *list, char *err, size_t errlen) 
 
 int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen) {
     enum { O_ALL = 256, O_QUICK, O_KERNEL, O_TIERS, O_SIZE, O_SEED, O_MIN_TIME, O_MAX_TIME,
-           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS, O_QUIET, O_MODEL, O_BATCH, O_REPORT, O_SWEEP, O_COMPARE, O_CPU };
+           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS, O_QUIET, O_MODEL, O_BATCH, O_REPORT, O_SWEEP, O_COMPARE, O_CPU, O_PASSES };
     static const struct option longopts[] = {
         {"all", no_argument, NULL, O_ALL},
         {"quick", no_argument, NULL, O_QUICK},
@@ -157,6 +160,7 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         {"list", no_argument, NULL, O_LIST},
         {"no-roofline", no_argument, NULL, O_NO_ROOFLINE},
         {"repetitions", required_argument, NULL, O_REPETITIONS},
+        {"passes", required_argument, NULL, O_PASSES},
         {"threads", required_argument, NULL, O_THREADS},
         {"quiet", no_argument, NULL, O_QUIET},
         {"model", required_argument, NULL, O_MODEL},
@@ -174,6 +178,7 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
     o->seed = 42;
     o->min_time = 0.2;
     o->max_time = 10.0;
+    o->passes = 3;
     o->threads = 1;
     o->cpu = -1;
     o->max_isa = CAP_AVX512;
@@ -282,6 +287,13 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
             if (parse_count(arg, MAX_SAMPLES, &v) < 0 || arg[strspn(arg, "0123456789")])
                 return fail(err, errlen, "--repetitions takes a whole number from 1 to %d, not '%s'", MAX_SAMPLES, arg);
             o->repetitions = (int)v;
+            break;
+        }
+        case O_PASSES: {
+            unsigned long long v;
+            if (parse_count(arg, MIN_REPETITIONS, &v) < 0 || arg[strspn(arg, "0123456789")])
+                return fail(err, errlen, "--passes takes a whole number from 1 to %d, not '%s'", MIN_REPETITIONS, arg);
+            o->passes = (int)v;
             break;
         }
         case O_HELP: o->help = 1; break;

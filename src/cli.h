@@ -19,6 +19,7 @@ struct options {
     int no_roofline;      // skip measuring the machine's peaks
     int quiet;            // no progress line
     int repetitions;      // 0: calibrate to --min-time; else exactly this many samples
+    int passes;           // the repetitions of every case in this many passes over the plan
     int threads;          // for the native matmul tiers and blas
     int cpu;              // --cpu N: the CPU a one-thread run is pinned to; -1: the first allowed
     uint64_t seed;

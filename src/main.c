@@ -156,6 +156,7 @@ static void fill_context(struct context *ctx, const struct options *o, const cha
     ctx->min_time = o->min_time;
     ctx->max_time = o->max_time;
     ctx->repetitions = o->repetitions;
+    ctx->passes = o->repetitions && o->repetitions < o->passes ? o->repetitions : o->passes;
     ctx->threads = o->threads;
 }
 
@@ -287,7 +288,8 @@ int main(int argc, char **argv) {
     blas_set_threads(o.threads);
 
     struct run_config cfg = {.seed = o.seed, .min_time = o.min_time, .max_time = o.max_time,
-                             .repetitions = o.repetitions, .threads = o.threads, .cpu = cpu_features(o.max_isa), .tiers = o.tiers};
+                             .repetitions = o.repetitions, .threads = o.threads, .cpu = cpu_features(o.max_isa), .tiers = o.tiers,
+                             .passes = o.repetitions && o.repetitions < o.passes ? o.repetitions : o.passes};
     snprintf(cfg.numpy_note, sizeof cfg.numpy_note, "not selected");
     int need_python = o.list || (o.tiers & ((1u << T_PYTHON) | (1u << T_NUMPY)));
     char looked[3 * PATH_MAX];
@@ -358,19 +360,30 @@ int main(int argc, char **argv) {
 
     if (isatty(STDERR_FILENO) && !o.quiet) cfg.progress = progress;
 
+    // Every case's samples are taken in passes over the whole plan, so the
+    // repetitions of each are spread over the run: a spell of the machine
+    // running slower (other work on it, another virtual machine on the same
+    // core) then touches a few samples of every case rather than every sample
+    // of one, as Google Benchmark's random interleaving does for its runs.
     static struct case_result results[MAX_CASES];
     int status = 0, n_done = 0;
-    for (int i = 0; i < n_plan && !interrupt_signal(); i++) {
-        cfg.python_skip = python_skip(plan, shapes, results, n_done, i, o.max_time, cfg.python_skip_note,
-                                      sizeof cfg.python_skip_note);
-        int rc = run_case(plan[i], shapes[i], &cfg, &results[n_done]);
-        if (rc) {
-            status = rc;
-            break;
+    for (int pass = 0; pass < cfg.passes && !status && !interrupt_signal(); pass++) {
+        cfg.pass = pass;
+        for (int i = 0; i < (pass ? n_done : n_plan) && !interrupt_signal(); i++) {
+            // a later pass leaves Python out where the first did
+            cfg.python_skip = pass ? 0 : python_skip(plan, shapes, results, n_done, i, o.max_time,
+                                                     cfg.python_skip_note, sizeof cfg.python_skip_note);
+            int rc = run_case(plan[i], shapes[i], &cfg, &results[i]);
+            if (rc) {
+                status = rc;
+                break;
+            }
+            if (!pass) n_done++;
         }
-        const struct case_result *cr = &results[n_done++];
-        for (int t = 0; t < cr->n_tiers; t++) {
-            if (cr->tiers[t].status == ST_FAILED && !status) status = 1;
+    }
+    for (int i = 0; i < n_done && !status; i++) {
+        for (int t = 0; t < results[i].n_tiers; t++) {
+            if (results[i].tiers[t].status == ST_FAILED) status = 1;
         }
     }
     static struct model_result model;

@@ -322,6 +322,7 @@ static void json_ctx(FILE *f, const struct context *c) {
     json_kv_num(f, "min_time_s", c->min_time);
     json_kv_num(f, "max_time_s", c->max_time);
     json_kv_num(f, "repetitions", c->repetitions ? c->repetitions : NAN);
+    json_kv_num(f, "passes", c->passes);
     json_kv_num(f, "threads", c->threads);
     json_kv_num(f, "pinned_cpu", c->pinned_cpu >= 0 ? c->pinned_cpu : NAN);
     fprintf(f, ",\n    \"partial\": %s", c->interrupted ? "true" : "false");

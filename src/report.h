@@ -31,6 +31,7 @@ struct context {
     unsigned long long seed;
     double min_time, max_time;
     int repetitions;
+    int passes;                      // the repetitions of each case were taken in this many passes
     int threads;
     int pinned_cpu;                  // the CPU the run was pinned to, -1: none
     int interrupted;                 // the signal that stopped the run, or 0: results partial

@@ -427,11 +427,44 @@ static void python_kept(unsigned held, const struct kernel *kern, struct buffers
              used ? "; " : "", which);
 }
 
+// median, min, MAD and CV over r's samples
+static void tier_stats(struct tier_result *r) {
+    double scratch[MAX_SAMPLES];
+    int n = r->repetitions;
+    r->min_ns = stats_min(r->samples_ns, n);
+    r->mad_ns = stats_mad(r->samples_ns, n, scratch);
+    r->median_ns = stats_median(r->samples_ns, n, scratch);
+    r->cv = stats_cv(r->samples_ns, n);
+}
+
+// what a reader should doubt in r's figures, on stderr and in the JSON
+static void tier_warnings(const struct kernel *kern, struct shape s, const struct tier_result *r) {
+    char sz[64];
+    // MAD scaled by 1.4826 estimates the standard deviation of normal
+    // samples, and one preempted repetition does not move it as it does CV
+    double spread = r->median_ns > 0 ? 1.4826 * r->mad_ns / r->median_ns : 0;
+    if (spread > 0.10)
+        warnf("%s/%s/%s: the repetitions vary by %.0f%% (1.4826 MAD / median); the machine may be busy",
+              kern->name, all_tier_names[r->tier], shape_str(kern, s, sz, sizeof sz), 100 * spread);
+    if (r->min_ns * r->iterations < 100 * clock_tick_ns())
+        warnf("%s/%s/%s: a repetition lasts under 100 ticks of the clock", kern->name, all_tier_names[r->tier],
+              shape_str(kern, s, sz, sizeof sz));
+}
+
+// This pass's share of a count spread over cfg->passes passes: they add up to it.
+static int pass_share(const struct run_config *cfg, int count) {
+    return count * (cfg->pass + 1) / cfg->passes - count * cfg->pass / cfg->passes;
+}
+
 static void run_tier(int t, const struct kernel *kern, struct shape s, struct buffers *b,
                      const struct run_config *cfg, struct tier_result *r) {
-    memset(r, 0, sizeof *r);
-    r->tier = t;
-    r->status = ST_UNAVAILABLE;
+    if (cfg->pass == 0) {
+        memset(r, 0, sizeof *r);
+        r->tier = t;
+        r->status = ST_UNAVAILABLE;
+    } else if (r->status != ST_OK || r->ended) {
+        return; // as an earlier pass left it
+    }
     struct invoker iv = {kern, s, b, NULL, NULL, 0, r->note, sizeof r->note};
     int is_py = t == T_PYTHON || t == T_NUMPY;
     if (is_py) {
@@ -460,11 +493,14 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     char size[64];
     shape_str(kern, s, size, sizeof size);
     if (cfg->progress) cfg->progress(kern->name, all_tier_names[t], size, 0);
-    r->verified = verify_output(kern, s, b->out, b->ref, b->bound, &r->max_abs_err, &r->max_rel_err,
-                                &r->max_ulp_err);
+    double abs_err, rel_err, ulp_err;
+    r->verified = verify_output(kern, s, b->out, b->ref, b->bound, &abs_err, &rel_err, &ulp_err);
+    if (cfg->pass == 0 || !(abs_err <= r->max_abs_err)) r->max_abs_err = abs_err;
+    if (cfg->pass == 0 || !(rel_err <= r->max_rel_err)) r->max_rel_err = rel_err;
+    if (cfg->pass == 0 || !(ulp_err <= r->max_ulp_err)) r->max_ulp_err = ulp_err;
     if (!r->verified) {
         r->status = ST_FAILED;
-        snprintf(r->note, sizeof r->note, "wrong result: max abs error %.3g", r->max_abs_err);
+        snprintf(r->note, sizeof r->note, "wrong result: max abs error %.3g", abs_err);
         goto done;
     }
     if (!inputs_intact(b)) {
@@ -474,13 +510,14 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     }
 
     // Samples of `iterations` calls each, long enough to dwarf the clock's
-    // cost; at least MIN_REPETITIONS samples and min_time seconds in all. A Python sample
-    // longer than max_time ends the series.
-    // Calibrate on warm calls, as Google Benchmark does: grow the count until
-    // one sample of it lasts target (these runs are more warm-up).
+    // cost; at least MIN_REPETITIONS samples and min_time seconds in all,
+    // spread evenly over the passes. A Python sample longer than max_time ends
+    // the series.
+    // Calibrate on warm calls in the first pass, as Google Benchmark does: grow
+    // the count until one sample of it lasts target (these runs are more warm-up).
     double target = cfg->min_time * 1e9 / 30;
-    long iters = 1;
-    for (double dt = first; dt < target && iters < (1L << 30);) {
+    long iters = cfg->pass == 0 ? 1 : r->iterations;
+    for (double dt = first; cfg->pass == 0 && dt < target && iters < (1L << 30);) {
         iters = dt > 0 && target / dt < 10 ? (long)(iters * 1.2 * target / dt) + 1 : iters * 10;
         t0 = now_ns();
         for (long i = 0; i < iters; i++) {
@@ -491,10 +528,12 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
         }
         dt = now_ns() - t0;
     }
-    double *samples = r->samples_ns, total = 0, cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-    int n = 0;
-    int want = cfg->repetitions;
-    while (want ? n < want : n < MAX_SAMPLES && (n < MIN_REPETITIONS || total < cfg->min_time * 1e9)) {
+    r->iterations = iters;
+    int before = r->repetitions, n = 0;
+    double *samples = r->samples_ns + before, total = 0, cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+    int want = cfg->repetitions ? pass_share(cfg, cfg->repetitions) : 0, least = pass_share(cfg, MIN_REPETITIONS);
+    double time = cfg->min_time * 1e9 / cfg->passes;
+    while (want ? n < want : before + n < MAX_SAMPLES && (n < least || total < time)) {
         t0 = now_ns();
         for (long i = 0; i < iters; i++) {
             if (invoke(&iv) < 0 || interrupt_signal()) {
@@ -504,10 +543,10 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
         }
         double dt = now_ns() - t0;
         samples[n++] = dt / iters;
-        if (cfg->progress) cfg->progress(kern->name, all_tier_names[t], size, n);
+        if (cfg->progress) cfg->progress(kern->name, all_tier_names[t], size, before + n);
         total += dt;
-        if (!want && is_py && dt / iters > cfg->max_time * 1e9) {
-            r->cut = n < MIN_REPETITIONS;
+        if (!cfg->repetitions && is_py && dt / iters > cfg->max_time * 1e9) {
+            r->ended = 1;
             break;
         }
     }
@@ -516,27 +555,16 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
         snprintf(r->note, sizeof r->note, "the kernel wrote to its input");
         goto done;
     }
-    double scratch[MAX_SAMPLES];
-    r->cpu_ns = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / ((double)n * iters);
-    r->repetitions = n;
-    r->iterations = iters;
-    r->min_ns = stats_min(samples, n);
-    r->mad_ns = stats_mad(samples, n, scratch);
-    r->median_ns = stats_median(samples, n, scratch);
-    r->cv = stats_cv(samples, n);
+    double cpu = (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / iters; // the CPU time of this pass's n samples
+    r->cpu_ns = (r->cpu_ns * before + cpu) / (before + n);
+    r->repetitions = before + n;
+    r->cut = r->ended && r->repetitions < MIN_REPETITIONS;
+    tier_stats(r);
     r->status = ST_OK;
     if (r->cut)
-        snprintf(r->note, sizeof r->note, "%d repetition%s: one took longer than --max-time", n, n > 1 ? "s" : "");
-    char sz[64];
-    // MAD scaled by 1.4826 estimates the standard deviation of normal
-    // samples, and one preempted repetition does not move it as it does CV
-    double spread = r->median_ns > 0 ? 1.4826 * r->mad_ns / r->median_ns : 0;
-    if (spread > 0.10)
-        warnf("%s/%s/%s: the repetitions vary by %.0f%% (1.4826 MAD / median); the machine may be busy",
-              kern->name, all_tier_names[t], shape_str(kern, s, sz, sizeof sz), 100 * spread);
-    if (r->min_ns * iters < 100 * clock_tick_ns())
-        warnf("%s/%s/%s: a repetition lasts under 100 ticks of the clock", kern->name, all_tier_names[t],
-              shape_str(kern, s, sz, sizeof sz));
+        snprintf(r->note, sizeof r->note, "%d repetition%s: one took longer than --max-time", r->repetitions,
+                 r->repetitions > 1 ? "s" : "");
+    if (cfg->pass == cfg->passes - 1 || r->ended) tier_warnings(kern, s, r);
 done:
     if (interrupt_signal() && r->status == ST_FAILED) {
         r->status = ST_INTERRUPTED; // whatever the kernel said, the signal stopped it
@@ -637,15 +665,18 @@ static void roof_for(struct case_result *cr, const struct roofline *roof, const 
 
 int run_case(const struct kernel *kern, struct shape s, const struct run_config *cfg, struct case_result *out) {
     struct buffers b;
-    memset(out, 0, sizeof *out);
-    out->kern = kern;
-    out->shape = s;
-    if (kern->kind == KIND_UNARY_F32) {
-        out->work = 8.0 * s.n; // the least traffic: read x once, write out once
-        out->unit = "GB/s";
-    } else {
-        out->work = 2.0 * s.m * s.n * s.k;
-        out->unit = kern->kind == KIND_MATMUL_F32 ? "GFLOP/s" : "GOP/s";
+    int first = cfg->pass == 0;
+    if (first) {
+        memset(out, 0, sizeof *out);
+        out->kern = kern;
+        out->shape = s;
+        if (kern->kind == KIND_UNARY_F32) {
+            out->work = 8.0 * s.n; // the least traffic: read x once, write out once
+            out->unit = "GB/s";
+        } else {
+            out->work = 2.0 * s.m * s.n * s.k;
+            out->unit = kern->kind == KIND_MATMUL_F32 ? "GFLOP/s" : "GOP/s";
+        }
     }
     if (buffers_new(&b, kern, s, cfg->seed) < 0) {
         char sz[64];
@@ -654,15 +685,19 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
         return 3;
     }
     reference(kern, s, &b);
-    if (kern->kind == KIND_MATMUL_I8) out->quant_rel_err = quantization_error(s, &b);
-    roof_for(out, cfg->roof, &b, cfg->cpu);
-    if (kern->kind != KIND_UNARY_F32) out->roof *= cfg->threads; // one core's peak, times the cores used
+    if (first) {
+        if (kern->kind == KIND_MATMUL_I8) out->quant_rel_err = quantization_error(s, &b);
+        roof_for(out, cfg->roof, &b, cfg->cpu);
+        if (kern->kind != KIND_UNARY_F32) out->roof *= cfg->threads; // one core's peak, times the cores used
+    }
     parallel_set_threads(kern->kind == KIND_UNARY_F32 ? 1 : cfg->threads);
     blas_set_threads(cfg->threads);
+    int k = 0; // the tiers in the same order every pass
     for (int t = 0; t < N_TIERS && !interrupt_signal(); t++) {
         if (!(cfg->tiers & (1u << t))) continue;
         if (t == T_BLAS && kern->kind != KIND_MATMUL_F32) continue; // BLAS has only this one
-        struct tier_result *r = &out->tiers[out->n_tiers++];
+        if (first) out->n_tiers++;
+        struct tier_result *r = &out->tiers[k++];
         run_tier(t, kern, s, &b, cfg, r);
         if (r->status != ST_OK) continue;
         r->rate = out->work / r->median_ns; // per ns = giga per s
@@ -672,6 +707,10 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
 
     const struct tier_result *py = find_ok(out, T_PYTHON);
     double scratch[2 * MAX_SAMPLES];
+    for (int i = 0; i < out->n_tiers; i++) { // as of this pass: Python may have failed in it
+        out->tiers[i].speedup = out->tiers[i].speedup_lo = out->tiers[i].speedup_hi = 0;
+        out->tiers[i].interval = NULL;
+    }
     for (int i = 0; py && i < out->n_tiers; i++) {
         struct tier_result *r = &out->tiers[i];
         if (r->status != ST_OK) continue;
@@ -689,7 +728,7 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
             r->speedup_hi = stats_max(py->samples_ns, py->repetitions) / stats_min(r->samples_ns, r->repetitions);
             r->interval = "range";
             r->interval_coverage = stats_range_coverage(py->repetitions, r->repetitions);
-            if (r->interval_coverage < 0.95) {
+            if (r->interval_coverage < 0.95 && cfg->pass == cfg->passes - 1) {
                 char sz[64];
                 warnf("%s/%s/%s: with %d and %d repetitions the speedup's range holds the ratio of medians "
                       "with probability %.0f%% at least, not 95%%",

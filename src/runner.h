@@ -44,7 +44,8 @@ struct tier_result {
     char note[256];      // why unavailable or failed; a remark when ok
     int repetitions;     // timed samples
     long iterations;     // calls per sample
-    int cut;             // the series ended early at --max-time
+    int cut;             // the series ended early at --max-time, short of MIN_REPETITIONS
+    int ended;           // a Python sample passed --max-time: later passes leave the tier out
     double median_ns, min_ns, mad_ns; // per call, wall clock
     double cpu_ns;       // per call, the process's CPU time (every thread), mean over the samples
     double cv;           // standard deviation / mean of the samples
@@ -88,6 +89,8 @@ struct run_config {
     double min_time;    // seconds of samples per tier, at least MIN_REPETITIONS samples
     double max_time;    // seconds: a Python sample longer than this ends its series
     int repetitions;    // > 0: exactly this many samples, whatever the times
+    int passes;         // the samples of every case are taken in this many passes over the plan
+    int pass;           // this one, from 0: run_case appends to what earlier passes left in its result
     int threads;        // for the native matmul tiers and blas
     unsigned cpu;       // CPU_* bits this run may use
     unsigned tiers;     // bit T_* set: run it
@@ -123,8 +126,12 @@ void decompose(struct case_result *cr);
 // when it joins its two usual tiers, else "from->to" ("python->avx512").
 const char *factor_label(const struct decomposition *d, int f, char *buf, size_t size);
 
-// Run one case. 0 when it ran (whatever its tiers' status); 3 when memory
-// could not be had, with the reason on stderr.
+// Run pass cfg->pass of one case: the first fills out, a later one appends
+// its samples to out's, and each leaves out's statistics, speedups and
+// intervals computed over all the samples so far. A tier that failed or was
+// unavailable in a pass is left out of the later ones. 0 when it ran
+// (whatever its tiers' status); 3 when memory could not be had, with the
+// reason on stderr.
 int run_case(const struct kernel *kern, struct shape s, const struct run_config *cfg,
              struct case_result *out);
 

@@ -34,6 +34,7 @@ Test(cli, defaults) {
     cr_expect_eq(o.seed, 42);
     cr_expect_eq(o.min_time, 0.2);
     cr_expect_eq(o.max_isa, CAP_AVX512);
+    cr_expect_eq(o.passes, 3);
 }
 
 Test(cli, selections_parse) {
@@ -59,6 +60,10 @@ Test(cli, max_isa_and_times_parse) {
     cr_expect_eq(o.min_time, 0.5);
     cr_expect_eq(o.max_time, 3.0);
     cr_expect_eq(o.seed, 7);
+    cr_assert_eq(parse("--passes", "1"), 0, "%s", err);
+    cr_expect_eq(o.passes, 1);
+    cr_assert_eq(parse("--passes=7"), 0, "%s", err);
+    cr_expect_eq(o.passes, 7);
 }
 
 // Each bad input is refused with 2 and a message naming what was wrong.
@@ -84,6 +89,9 @@ Test(cli, bad_values_are_refused_by_name) {
     refused("--min-time", parse("--min-time", "0"));
     refused("--max-time", parse("--max-time", "nan"));
     refused("--seed", parse("--seed", "-1"));
+    refused("--passes", parse("--passes", "0"));
+    refused("--passes", parse("--passes", "8"));
+    refused("--passes", parse("--passes", "2x"));
     refused("--json", parse("--json"));
     refused("--compare", parse("--compare", "old.json"));
     refused("--report", parse("--report", ""));
@@ -204,6 +212,14 @@ static const char *run_for_json(const char *cmd, const char *path) {
     return json;
 }
 
+// How often needle occurs in s (a benchmark entry's "repetitions": N is
+// followed by ", " on its line; the context's, by the end of the line).
+static int count(const char *s, const char *needle) {
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, needle)); p++) n++;
+    return n;
+}
+
 // Every JSON entry of a tier in `tiers` has the status `status` (an entry's
 // tier and status stand on one line of the JSON).
 static int entries_have_status(const char *json, const char *const *tiers, int n, const char *status) {
@@ -253,6 +269,33 @@ Test(host, the_blas_tier_runs_or_is_unavailable_not_an_error) {
     cr_expect_eq(entries_have_status(json, blas, 1, "\"status\": \"unavailable\""), 1, "blas unavailable: %s", json);
     cr_expect(strstr(out, "configure found no OpenBLAS"), "the row says why: %s", out);
 #endif
+}
+
+// The repetitions of each case are split over the passes and add up: 7 in 3
+// passes (2, 2, 3); with fewer repetitions than passes, as many passes as
+// repetitions. A Python sample past --max-time ends its series for good:
+// later passes do not take it up again.
+Test(host, passes_split_the_repetitions_and_keep_a_python_series_ended) {
+    char path[] = "/tmp/bmml-passes-XXXXXX.json", cmd[256];
+    close(mkstemps(path, 5));
+    snprintf(cmd, sizeof cmd, "--quiet --no-roofline --kernel relu --size 1000 --tiers python,scalar --repetitions 7 "
+             "--passes 3 --json %s", path);
+    const char *json = run_for_json(cmd, path);
+    cr_expect(strstr(json, "\"passes\": 3"), "%s", json);
+    cr_expect_eq(count(json, "\"repetitions\": 7, "), 2, "7 repetitions a tier: %s", json);
+
+    snprintf(cmd, sizeof cmd, "--quiet --no-roofline --kernel relu --size 1000 --tiers scalar --repetitions 2 "
+             "--passes 3 --json %s", path);
+    json = run_for_json(cmd, path);
+    cr_expect(strstr(json, "\"passes\": 2"), "%s", json);
+    cr_expect_eq(count(json, "\"repetitions\": 2, "), 1, "%s", json);
+
+    // relu of 100000 in Python takes milliseconds, far past 0.0001 s
+    snprintf(cmd, sizeof cmd, "--quiet --no-roofline --kernel relu --size 100000 --tiers python --max-time 0.0001 "
+             "--passes 3 --json %s", path);
+    json = run_for_json(cmd, path);
+    cr_expect_eq(count(json, "\"repetitions\": 1, "), 1, "one repetition, not one a pass: %s", json);
+    cr_expect(strstr(json, "1 repetition: one took longer than --max-time"), "%s", json);
 }
 
 // Start the host on a long run, send sig after a moment, return its exit code.

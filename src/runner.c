@@ -451,9 +451,8 @@ static void tier_warnings(const struct kernel *kern, struct shape s, const struc
               shape_str(kern, s, sz, sizeof sz));
 }
 
-// This pass's share of a count spread over cfg->passes passes: they add up to it.
-static int pass_share(const struct run_config *cfg, int count) {
-    return count * (cfg->pass + 1) / cfg->passes - count * cfg->pass / cfg->passes;
+int pass_share(int count, int pass, int passes) {
+    return count * (pass + 1) / passes - count * pass / passes;
 }
 
 static void run_tier(int t, const struct kernel *kern, struct shape s, struct buffers *b,
@@ -531,7 +530,8 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     r->iterations = iters;
     int before = r->repetitions, n = 0;
     double *samples = r->samples_ns + before, total = 0, cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-    int want = cfg->repetitions ? pass_share(cfg, cfg->repetitions) : 0, least = pass_share(cfg, MIN_REPETITIONS);
+    int want = cfg->repetitions ? pass_share(cfg->repetitions, cfg->pass, cfg->passes) : 0;
+    int least = pass_share(MIN_REPETITIONS, cfg->pass, cfg->passes);
     double time = cfg->min_time * 1e9 / cfg->passes;
     while (want ? n < want : before + n < MAX_SAMPLES && (n < least || total < time)) {
         t0 = now_ns();
@@ -567,8 +567,15 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     if (cfg->pass == cfg->passes - 1 || r->ended) tier_warnings(kern, s, r);
 done:
     if (interrupt_signal() && r->status == ST_FAILED) {
-        r->status = ST_INTERRUPTED; // whatever the kernel said, the signal stopped it
-        snprintf(r->note, sizeof r->note, "interrupted by signal %d", interrupt_signal());
+        if (r->repetitions > 0) {
+            // stopped in a later pass: the earlier passes' samples and statistics stand
+            r->status = ST_OK;
+            snprintf(r->note, sizeof r->note, "%d repetitions: signal %d stopped the rest", r->repetitions,
+                     interrupt_signal());
+        } else {
+            r->status = ST_INTERRUPTED; // whatever the kernel said, the signal stopped it
+            snprintf(r->note, sizeof r->note, "interrupted by signal %d", interrupt_signal());
+        }
     }
     unsigned held = embed_call_free(iv.py);
     if (held) python_kept(held, kern, b, r);
@@ -596,6 +603,7 @@ const char *factor_label(const struct decomposition *d, int f, char *buf, size_t
 void decompose(struct case_result *cr) {
     static const int chain[] = {T_PYTHON, T_SCALAR, T_AUTOVEC, T_AVX2, T_AVX512};
     struct decomposition *d = &cr->decomp;
+    memset(d, 0, sizeof *d); // nothing of an earlier pass's, when a tier has failed since
     const struct tier_result *prev = find_ok(cr, T_PYTHON);
     d->last_tier = prev ? T_PYTHON : -1;
     for (int f = 0; prev && f < 4; f++) {

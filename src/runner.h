@@ -120,6 +120,10 @@ double ulp_error(float y, double r);
 // bits `cpu` runs, or NULL with the reason in why.
 const struct variant *variant_pick(const struct kernel *kern, int tier, unsigned cpu, char *why, size_t whylen);
 
+// Pass `pass`'s share (from 0) of count samples spread over `passes` passes:
+// the shares differ by at most one and add up to count.
+int pass_share(int count, int pass, int passes);
+
 // Fill cr->decomp from the tiers' medians (run_case does it; exposed for the tests).
 void decompose(struct case_result *cr);
 // The name of factor f as the decomposition ran it: its own ("compiler")

@@ -299,12 +299,12 @@ Test(host, passes_split_the_repetitions_and_keep_a_python_series_ended) {
 }
 
 // Start the host on a long run, send sig after a moment, return its exit code.
-static int interrupted_run(int sig, const char *json) {
+static int interrupted_run_of(int sig, const char *kernel_list, const char *tiers, const char *passes, const char *json) {
     const char *host = getenv("BMML_HOST");
     if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
-    // relu finishes at once; this matmul twin sleeps until it is interrupted
-    char *argv[] = {(char *)host, "--kernel", "relu,matmul", "--tiers", "scalar,python", "--size", "100",
-                    "--no-roofline", "--scripts-dir", BMML_SRCDIR "/tests/scripts/slow", "--json", (char *)json, NULL};
+    char *argv[] = {(char *)host, "--kernel", (char *)kernel_list, "--tiers", (char *)tiers, "--size", "100",
+                    "--passes", (char *)passes, "--no-roofline", "--scripts-dir", BMML_SRCDIR "/tests/scripts/slow",
+                    "--json", (char *)json, NULL};
     char marker[64];
     snprintf(marker, sizeof marker, "/tmp/bmml-marker-%d-%d", (int)getpid(), sig);
     remove(marker);
@@ -332,6 +332,11 @@ static int interrupted_run(int sig, const char *json) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+// relu finishes at once; the matmul twin sleeps until it is interrupted
+static int interrupted_run(int sig, const char *json) {
+    return interrupted_run_of(sig, "relu,matmul", "scalar,python", "3", json);
+}
+
 static void check_partial_json(const char *path) {
     FILE *f = fopen(path, "r");
     cr_assert_not_null(f, "the report was written");
@@ -349,6 +354,24 @@ Test(host, sigint_stops_within_a_run_reports_partial_and_exits_130, .timeout = 3
     close(mkstemps(path, 5));
     cr_expect_eq(interrupted_run(SIGINT, path), 130);
     check_partial_json(path);
+}
+
+// The gelu twin runs in the first pass and sleeps in the second: the signal
+// stops that pass, and what the first measured still stands.
+Test(host, a_signal_in_a_later_pass_keeps_what_the_earlier_ones_measured, .timeout = 30) {
+    char path[] = "/tmp/bmml-pass2-XXXXXX.json";
+    close(mkstemps(path, 5));
+    cr_expect_eq(interrupted_run_of(SIGINT, "relu,gelu", "python", "2", path), 130);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "the report was written");
+    out[fread(out, 1, sizeof out - 1, f)] = '\0';
+    fclose(f);
+    remove(path);
+    cr_expect(strstr(out, "\"partial\": true"), "%s", out);
+    const char *gelu = strstr(out, "\"name\": \"gelu/python/100\"");
+    cr_assert(gelu, "gelu is reported: %s", out);
+    cr_expect(!strstr(out, "\"status\": \"interrupted\""), "no tier lost to the signal: %s", out);
+    cr_expect(strstr(gelu, "signal 2 stopped the rest"), "its row says why it has fewer: %s", gelu);
 }
 
 Test(host, sigterm_exits_143, .timeout = 30) {

@@ -38,13 +38,13 @@ void cli_usage(FILE *f) {
         "\n"
         "How:\n"
         "  --seed S           seed of the inputs (default 42)\n"
-        "  --min-time T       seconds of timed repetitions per tier, at least 7 (default 0.2)\n"
+        "  --min-time T       seconds of timed repetitions per tier, at least %d (default 0.2)\n"
         "  --repetitions R    exactly R timed repetitions per tier instead (--max-time\n"
         "                     then does not cut a Python series short)\n"
         "  --max-time T       a Python repetition longer than T seconds ends its series\n"
         "                     (default 10)\n"
         "  --passes P         take each case's repetitions in P passes over all the\n"
-        "                     cases, so they are spread over the run (1 to 7, default 3;\n"
+        "                     cases, so they are spread over the run (1 to %d, default 3;\n"
         "                     at most R with --repetitions R)\n"
         "  --no-roofline      do not measure the machine's peaks at start (no share of\n"
         "                     the roof is reported then)\n"
@@ -68,7 +68,8 @@ void cli_usage(FILE *f) {
         "\n"
         "Exit status: 0 all ran and verified; 1 a tier failed or gave a wrong result;\n"
         "2 bad usage; 3 the environment (scripts, Python, memory, model file);\n"
-        "130 or 143 stopped by SIGINT or SIGTERM (what finished is still reported).\n");
+        "130 or 143 stopped by SIGINT or SIGTERM (what finished is still reported).\n",
+        MIN_REPETITIONS, MIN_REPETITIONS);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) {

@@ -657,6 +657,10 @@ static double copy_gbps(const struct buffers *b, unsigned cpu) {
     return best > 0 ? 2.0 * b->out_bytes / best : 0;
 }
 
+int above_compute_roof(const struct case_result *cr, const struct tier_result *r) {
+    return cr->kern->kind != KIND_UNARY_F32 && cr->roof > 0 && r->status == ST_OK && r->rate > cr->roof;
+}
+
 static void roof_for(struct case_result *cr, const struct roofline *roof, const struct buffers *b, unsigned cpu) {
     if (!roof || !roof->measured) return;
     switch (cr->kern->kind) {
@@ -710,6 +714,13 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
         if (r->status != ST_OK) continue;
         r->rate = out->work / r->median_ns; // per ns = giga per s
         if (out->roof > 0) r->pct_of_roof = 100 * r->rate / out->roof;
+        if (cfg->pass == cfg->passes - 1 && above_compute_roof(out, r)) {
+            char sz[64];
+            warnf("%s/%s/%s: %.0f%% of the %s, which must have been measured low (a busy core while the roofline "
+                  "ran): every share of that peak in this run reads high",
+                  kern->name, all_tier_names[r->tier], shape_str(kern, s, sz, sizeof sz), r->pct_of_roof,
+                  out->roof_name);
+        }
     }
     buffers_free(&b);
 

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
+#include "kernels.h"
 #include "runner.h"
 #include "stats.h"
 
@@ -84,6 +85,22 @@ Test(stats, pass_shares_differ_by_at_most_one_and_add_up) {
         }
     }
     cr_expect_eq(pass_share(7, 0, 3) + pass_share(7, 1, 3), 4);
+}
+
+Test(roof, only_a_compute_peak_cannot_be_beaten) {
+    struct case_result cr = {.kern = kernel_find("matmul_int8"), .roof = 800};
+    struct tier_result r = {.tier = T_AVX512, .status = ST_OK, .rate = 880};
+    cr_expect(above_compute_roof(&cr, &r), "880 GOP/s against a measured peak of 800");
+    r.rate = 760;
+    cr_expect_not(above_compute_roof(&cr, &r), "760 GOP/s is under the peak");
+    r.rate = 880, r.status = ST_FAILED;
+    cr_expect_not(above_compute_roof(&cr, &r), "a failed tier has no rate to compare");
+    r.status = ST_OK, cr.roof = 0;
+    cr_expect_not(above_compute_roof(&cr, &r), "no roof was measured");
+    cr.kern = kernel_find("matmul"), cr.roof = 200;
+    cr_expect(above_compute_roof(&cr, &r), "fp32 against the FMA peak");
+    cr.kern = kernel_find("relu"), cr.roof = 40, r.rate = 48;
+    cr_expect_not(above_compute_roof(&cr, &r), "a unary kernel on cached data may beat a copy");
 }
 
 static void tier(struct case_result *cr, int t, double median) {

@@ -10,7 +10,9 @@
 //   struct packed_b          one KC x NC block of b, likewise
 // and after it the three functions declared below, and its entry point, which calls gemm().
 // It may also define GEMM_SHORT_TILE and short_tile() (declared below) for tiles of
-// fewer than MR rows, which would otherwise cost a whole tile each.
+// fewer than MR rows, which would otherwise cost a whole tile each, and
+// GEMM_FUSED_TILE and fused_tile(), which packs a sliver of b in the first tile
+// that reads it (see gemm_part).
 //
 // The loop nest, outermost first:
 //   jc: NC columns of b and c      (a block of b, from L3)
@@ -35,6 +37,12 @@ static void tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const 
 // as tile, for rows [i0, i0 + mr) only, mr < MR
 static void short_tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
                        int kc, int add, int mr);
+#endif
+#ifdef GEMM_FUSED_TILE
+// as tile for rows [0, MR), with the sliver's NR columns of b (kc,NR), row stride ldb,
+// read from b itself and packed into pb at column j0 on the way
+static void fused_tile(gemm_out *c, int ldc, const struct packed_a *pa, struct packed_b *pb, int j0,
+                       const gemm_in *b, int ldb, int kc, int add);
 #endif
 
 // Threads past this one only meet the barriers: each costs an A block of static memory.
@@ -75,12 +83,12 @@ static inline void share(int units, int step, int end, int t, int parts, int *lo
     *hi = min_int((int)((long)units * (t + 1) / parts) * step, end);
 }
 
-// c (mc, columns [j0, j1) of the block) = or += packed a @ packed b
-static void macro_kernel(gemm_out *c, int ldc, const struct packed_a *pa, const struct packed_b *pb, int mc,
-                         int j0, int j1, int kc, int add) {
+// c (rows [i0, mc), columns [j0, j1) of the block) = or += packed a @ packed b; i0 % MR == 0
+static void macro_kernel(gemm_out *c, int ldc, const struct packed_a *pa, const struct packed_b *pb, int i0,
+                         int mc, int j0, int j1, int kc, int add) {
     // b sliver outer: it stays in L1 while the a slivers stream past it from L2
     for (int jr = j0; jr < j1; jr += NR)
-        for (int ir = 0; ir < mc; ir += MR) {
+        for (int ir = i0; ir < mc; ir += MR) {
             gemm_out *cij = c + (size_t)ir * ldc + jr;
             int mr = min_int(MR, mc - ir), nr = min_int(NR, j1 - jr);
             if (mr == MR && nr == NR) {
@@ -99,6 +107,22 @@ static void macro_kernel(gemm_out *c, int ldc, const struct packed_a *pa, const 
             add_tile(cij, ldc, t, mr, nr, add);
         }
 }
+
+// The first row block of a part that packs the whole block of b for itself:
+// the first tile of each whole sliver packs it on the way (fused_tile), so that
+// b arrives from memory while the FMAs run instead of before them; the other
+// tiles read it packed. The last, partial sliver was packed before.
+#ifdef GEMM_FUSED_TILE
+static void first_row_block(gemm_out *c, int ldc, const struct packed_a *pa, struct packed_b *pb, int mc,
+                            const gemm_in *b, int ldb, int nc, int kc, int add) {
+    int nfull = nc / NR * NR;
+    for (int jr = 0; jr < nfull; jr += NR) {
+        fused_tile(c + jr, ldc, pa, pb, jr, b + jr, ldb, kc, add);
+        macro_kernel(c, ldc, pa, pb, MR, mc, jr, jr + NR, kc, add);
+    }
+    if (nfull < nc) macro_kernel(c, ldc, pa, pb, 0, mc, nfull, nc, kc, add);
+}
+#endif
 
 // Part t of parts. Each block of b is packed by all the parts, an equal share
 // of its slivers each, and read by all (but see GEMM_OWN_B_PARTS). The parts
@@ -125,12 +149,28 @@ static void gemm_part(void *arg, int t, int parts) {
         if (!own_b) share((nc + NR - 1) / NR, NR, nc, t, used, &s0, &s1);
         for (int pc = 0; pc < k; pc += KC) {
             int kc = min_int(KC, k - pc);
-            if (t < used && s0 < s1) pack_b(pb, s0, g->b + (size_t)pc * n + jc + s0, n, kc, s1 - s0);
+            const gemm_in *bp = g->b + (size_t)pc * n + jc;
+#ifdef GEMM_FUSED_TILE
+            // a part alone with its block of b (s0 = j0 = 0, s1 = j1 = nc) whose first row
+            // block has a whole sliver of a packs the whole slivers of b in it
+            int fuse = t < used && (own_b || used == 1) && r1 - r0 >= MR;
+#else
+            int fuse = 0;
+#endif
+            int nfull = fuse ? nc / NR * NR : s0;
+            if (t < used && nfull < s1) pack_b(pb, nfull, bp + nfull, n, kc, s1 - nfull);
             if (!alone) parallel_barrier(parts); // the block of b is whole
             for (int ic = r0; ic < r1 && j0 < j1; ic += MC) {
                 int mc = min_int(MC, r1 - ic);
+                gemm_out *c = g->c + (size_t)ic * n + jc;
                 pack_a(pa, g->a + (size_t)ic * k + pc, k, mc, kc);
-                macro_kernel(g->c + (size_t)ic * n + jc, n, pa, pb, mc, j0, j1, kc, pc > 0);
+#ifdef GEMM_FUSED_TILE
+                if (fuse && ic == r0) {
+                    first_row_block(c, n, pa, pb, mc, bp, n, nc, kc, pc > 0);
+                    continue;
+                }
+#endif
+                macro_kernel(c, n, pa, pb, 0, mc, j0, j1, kc, pc > 0);
             }
             // all are done with it before it is repacked
             if (!alone && (pc + kc < k || jc + nc < n)) parallel_barrier(parts);

@@ -124,9 +124,9 @@ const struct variant *variant_pick(const struct kernel *kern, int tier, unsigned
 // the shares differ by at most one and add up to count.
 int pass_share(int count, int pass, int passes);
 
-// Whether tier r ran faster than the compute peak of its case: impossible unless
-// the peak was measured low. Memory roofs are left out: a kernel on cached data
-// may beat a copy of the same buffers.
+// Whether native tier r ran faster than the compute peak of its case: impossible
+// unless the peak was measured low. Memory roofs are left out: a kernel on cached
+// data may beat a copy of the same buffers.
 int above_compute_roof(const struct case_result *cr, const struct tier_result *r);
 
 // Fill cr->decomp from the tiers' medians (run_case does it; exposed for the tests).

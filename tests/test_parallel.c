@@ -115,6 +115,8 @@ static const struct shape shapes[] = {
     {40, 60, 1100},  // k beyond the largest KC (1024): c is added to
     {20, 4200, 30},  // n beyond the largest NC (4096), columns shared
     {490, 4110, 40}, // m and n beyond a block at once, rows shared
+    {130, 70, 1100}, // rows shared, each of two parts packing its own b, k beyond KC
+    {20, 4200, 60},  // n beyond NC with k past the fused tile's prefetch distance
 };
 #define N_SHAPES (int)(sizeof shapes / sizeof shapes[0])
 

@@ -16,7 +16,8 @@
 //
 // The loop nest, outermost first:
 //   jc: NC columns of b and c      (a block of b, from L3)
-//   pc: KC of k                    pack that block of b, shared by the threads (two: one each)
+//   pc: KC of k                    pack that block of b, shared by the threads (two: one each;
+//                                  with GEMM_FUSED_TILE, one or two pack it in their first ic)
 //   ic: MC rows of a and c         pack them, per thread (into this core's L2)
 //   jr: NR columns                 a sliver of b, reused from L1 by ...
 //   ir: MR rows                    ... every sliver of a: the micro-kernel

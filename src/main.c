@@ -103,6 +103,11 @@ static void read_line(const char *path, char *buf, size_t size, const char *othe
     buf[strcspn(buf, "\n")] = '\0';
 }
 
+// --passes, but no more passes than --repetitions gives samples
+static int passes_of(const struct options *o) {
+    return o->repetitions && o->repetitions < o->passes ? o->repetitions : o->passes;
+}
+
 static void fill_context(struct context *ctx, const struct options *o, const char *scripts) {
     memset(ctx, 0, sizeof *ctx);
     cpu_model(ctx->cpu_model, sizeof ctx->cpu_model);
@@ -156,7 +161,7 @@ static void fill_context(struct context *ctx, const struct options *o, const cha
     ctx->min_time = o->min_time;
     ctx->max_time = o->max_time;
     ctx->repetitions = o->repetitions;
-    ctx->passes = o->repetitions && o->repetitions < o->passes ? o->repetitions : o->passes;
+    ctx->passes = passes_of(o);
     ctx->threads = o->threads;
 }
 
@@ -289,7 +294,7 @@ int main(int argc, char **argv) {
 
     struct run_config cfg = {.seed = o.seed, .min_time = o.min_time, .max_time = o.max_time,
                              .repetitions = o.repetitions, .threads = o.threads, .cpu = cpu_features(o.max_isa), .tiers = o.tiers,
-                             .passes = o.repetitions && o.repetitions < o.passes ? o.repetitions : o.passes};
+                             .passes = passes_of(&o)};
     snprintf(cfg.numpy_note, sizeof cfg.numpy_note, "not selected");
     int need_python = o.list || (o.tiers & ((1u << T_PYTHON) | (1u << T_NUMPY)));
     char looked[3 * PATH_MAX];

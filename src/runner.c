@@ -626,7 +626,7 @@ void decompose(struct case_result *cr) {
 }
 
 // The element-wise kernels' roof is the speed of merely moving their bytes:
-// memcpy from x to out, the same buffers at the same size, so a case that fits
+// a copy from x to out, the same buffers at the same size, so a case that fits
 // in cache is held to the cache's bandwidth and a large one to memory's.
 static double copy_time(const struct buffers *b, void (*copy)(float *, const float *, size_t)) {
     double t[9], scratch[9];

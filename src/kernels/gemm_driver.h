@@ -129,14 +129,17 @@ static void first_row_block(gemm_out *c, int ldc, const struct packed_a *pa, str
 // of its slivers each, and read by all (but see GEMM_OWN_B_PARTS). The parts
 // then take equal shares of the rows of a and c; when there are too few rows for
 // that, all take every row and share the columns of each block of b instead, and
-// each reads only the slivers it packed.
+// each reads only the slivers it packed. Where a sliver lies in pb depends on kc
+// and on the share of nc, so a block's slivers overlap those of the block before
+// in other parts' places: every part that shares pb waits for the others to be
+// done with a block before it packs the next.
 static void gemm_part(void *arg, int t, int parts) {
     const struct gemm_job *g = arg;
     int m = g->m, n = g->n, k = g->k;
     int used = min_int(parts, GEMM_MAX_THREADS);
     int by_rows = (m + MR - 1) / MR >= 4 * used;
-    int own_b = by_rows && used <= GEMM_OWN_B_PARTS;
-    int alone = own_b || !by_rows; // reads only what it packed: no barriers
+    int own_b = by_rows && used <= GEMM_OWN_B_PARTS; // nothing shared: no barriers
+    int read_all = by_rows && !own_b; // reads slivers other parts packed
     struct packed_b *pb = &gemm_pb[own_b && t < used ? t : 0];
     int r0 = 0, r1 = 0;
     if (t < used) {
@@ -160,7 +163,7 @@ static void gemm_part(void *arg, int t, int parts) {
 #endif
             int nfull = fuse ? nc / NR * NR : s0;
             if (t < used && nfull < s1) pack_b(pb, nfull, bp + nfull, n, kc, s1 - nfull);
-            if (!alone) parallel_barrier(parts); // the block of b is whole
+            if (read_all) parallel_barrier(parts); // the block of b is whole
             for (int ic = r0; ic < r1 && j0 < j1; ic += MC) {
                 int mc = min_int(MC, r1 - ic);
                 gemm_out *c = g->c + (size_t)ic * n + jc;
@@ -174,7 +177,7 @@ static void gemm_part(void *arg, int t, int parts) {
                 macro_kernel(c, n, pa, pb, 0, mc, j0, j1, kc, pc > 0);
             }
             // all are done with it before it is repacked
-            if (!alone && (pc + kc < k || jc + nc < n)) parallel_barrier(parts);
+            if (!own_b && (pc + kc < k || jc + nc < n)) parallel_barrier(parts);
         }
     }
 }

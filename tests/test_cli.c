@@ -313,10 +313,21 @@ static int interrupted_run_of(int sig, const char *kernel_list, const char *tier
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    // make check may run as a background job of a shell, which ignores SIGINT,
+    // and the host keeps an ignored SIGINT ignored: start it as from a terminal
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t def;
+    sigemptyset(&def);
+    sigaddset(&def, SIGINT);
+    sigaddset(&def, SIGTERM);
+    posix_spawnattr_setsigdefault(&attr, &def);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
     pid_t pid;
     extern char **environ;
-    cr_assert_eq(posix_spawn(&pid, host, &fa, NULL, argv, environ), 0);
+    cr_assert_eq(posix_spawn(&pid, host, &fa, &attr, argv, environ), 0);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
     // wait until the sleeping twin says it runs (start-up is slow on a busy machine)
     for (int i = 0; i < 300 && access(marker, F_OK) != 0; i++) usleep(100 * 1000);
     cr_assert_eq(access(marker, F_OK), 0, "the Python matmul never started");

@@ -1,0 +1,100 @@
+// The threaded GEMM under ThreadSanitizer: make races, in a tree configured
+// with --enable-sanitizers=thread. A race between the parts of a GEMM gives
+// wrong sums only when one part runs ahead of another, which test_parallel
+// sees now and then; ThreadSanitizer reports the unordered accesses whether
+// or not they happened to collide. Criterion cannot start under it, so this
+// is a plain program: every GEMM variant this CPU runs, on shapes that take
+// each way through gemm_part, on 2 and 3 threads and back to 2 (the pool
+// grows between runs), each result checked against the reference.
+// Exits 1 on a wrong result; ThreadSanitizer exits 66 on a race.
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu.h"
+#include "kernels.h"
+#include "parallel.h"
+#include "runner.h"
+
+static const struct shape shapes[] = {
+    {300, 301, 302},  // rows shared: two parts pack b each (the fused tile); three share one b
+    {130, 70, 1100},  // rows shared, k beyond KC
+    {490, 4110, 40},  // rows shared, n beyond NC
+    {2, 600, 3000},   // too few rows: the parts share columns, over several KC blocks
+    {20, 4200, 60},   // columns shared, n beyond NC
+};
+#define N_SHAPES (int)(sizeof shapes / sizeof shapes[0])
+
+static void fill(void *x, size_t count, int f32, uint32_t *seed) {
+    for (size_t i = 0; i < count; i++) {
+        *seed = *seed * 1664525u + 1013904223u;
+        if (f32) ((float *)x)[i] = (float)(*seed >> 8) * 0x1p-23f - 1;
+        else ((int8_t *)x)[i] = (int8_t)(*seed >> 24);
+    }
+}
+
+// 0 when every call of v matched; prints what did not
+static int check_variant(const struct kernel *kern, const struct variant *v) {
+    int f32 = kern->kind == KIND_MATMUL_F32, bad = 0;
+    uint32_t seed = 1;
+    for (int i = 0; i < N_SHAPES; i++) {
+        struct shape s = shapes[i];
+        int m = (int)s.m, n = (int)s.n, k = (int)s.k;
+        size_t in = f32 ? 4 : 1;
+        void *a = malloc(s.m * s.k * in), *b = malloc(s.k * s.n * in), *c = malloc(s.m * s.n * 4);
+        void *ref = malloc(s.m * s.n * (f32 ? 8 : 4));
+        double *bound = f32 ? malloc(s.m * s.n * 8) : NULL;
+        if (!a || !b || !c || !ref || (f32 && !bound)) {
+            fprintf(stderr, "races: out of memory\n");
+            exit(2);
+        }
+        fill(a, s.m * s.k, f32, &seed);
+        fill(b, s.k * s.n, f32, &seed);
+        if (f32) matmul_f32_ref(ref, bound, a, b, m, n, k);
+        else matmul_i8_ref(ref, a, b, m, n, k);
+        static const int threads[] = {2, 3, 2};
+        for (int j = 0; j < 3; j++) {
+            parallel_set_threads(threads[j]);
+            memset(c, 0x7f, s.m * s.n * 4);
+            if (f32) v->fn.matmul_f32(c, a, b, m, n, k);
+            else v->fn.matmul_i8(c, a, b, m, n, k);
+            double err;
+            if (!verify_output(kern, s, c, ref, bound, &err, NULL, NULL)) {
+                fprintf(stderr, "races: %s %s, %dx%dx%d on %d threads: max error %g\n", kern->name, v->isa, m, n, k,
+                        threads[j], err);
+                bad = 1;
+            }
+        }
+        free(a), free(b), free(c), free(ref), free(bound);
+    }
+    return bad;
+}
+
+int main(void) {
+    unsigned have = cpu_features(CAP_AVX512);
+    int bad = 0, ran = 0;
+    for (int i = 0; i < n_kernels; i++) {
+        const struct kernel *kern = &kernels[i];
+        if (kern->kind == KIND_UNARY_F32) continue;
+        // the SIMD tiers, built on gemm_driver.h; the plain C ones run on one thread
+        for (int t = TIER_AVX2; t < N_NATIVE_TIERS; t++)
+            for (int slot = 0; slot < 2; slot++) {
+                const struct variant *v = &kern->tier[t][slot];
+                if (!v->fn.matmul_f32) continue;
+                if (v->needs & ~have) {
+                    printf("races: %s %s: not run, this CPU lacks it\n", kern->name, v->isa);
+                    continue;
+                }
+                int b = check_variant(kern, v);
+                printf("races: %s %s: %s\n", kern->name, v->isa, b ? "WRONG" : "ok");
+                bad |= b;
+                ran++;
+            }
+    }
+    if (!ran) {
+        fprintf(stderr, "races: no GEMM variant ran\n");
+        return 1;
+    }
+    return bad;
+}

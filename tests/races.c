@@ -19,7 +19,7 @@
 
 static const struct shape shapes[] = {
     {300, 301, 302},  // rows shared: two parts pack b each (the fused tile); three share one b
-    {130, 70, 1100},  // rows shared, k beyond KC
+    {200, 70, 1100},  // likewise, k beyond KC
     {490, 4110, 40},  // rows shared, n beyond NC
     {2, 600, 3000},   // too few rows: the parts share columns, over several KC blocks
     {20, 4200, 60},   // columns shared, n beyond NC

@@ -46,6 +46,16 @@ static void fused_tile(gemm_out *c, int ldc, const struct packed_a *pa, struct p
                        const gemm_in *b, int ldb, int kc, int add);
 #endif
 
+// ThreadSanitizer (make races) sees every load and store of C code, but not
+// those of inline assembly: a tile written in it says what it reads with
+// asm_reads, the compiler's own entry point for a range of memory.
+#if defined(__SANITIZE_THREAD__)
+void __tsan_read_range(void *addr, unsigned long size);
+#define asm_reads(p, bytes) __tsan_read_range((void *)(p), (unsigned long)(bytes))
+#else
+#define asm_reads(p, bytes) ((void)0)
+#endif
+
 // Threads past this one only meet the barriers: each costs an A block of static memory.
 #define GEMM_MAX_THREADS 16
 // Below this many multiply-adds (tens of microseconds), waking the other threads

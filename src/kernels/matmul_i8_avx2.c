@@ -93,6 +93,8 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
     const uint32_t *a = pa->v + (size_t)i0 * kg;
     const int16_t *b = pb->v + (size_t)j0 * kg * 2;
     _Alignas(64) int32_t t[MR * NR];
+    asm_reads(a, kg * MR * 4);
+    asm_reads(b, kg * NR * 4);
     __asm__ volatile(
         "vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
         "vpxor %%xmm1, %%xmm1, %%xmm1\n\t"

@@ -107,6 +107,9 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
     const int32_t *comp = pb->comp + j0;
     _Alignas(64) int32_t t[MR * NR];
     const uint8_t *a3 = a + 3 * lda;
+    for (int i = 0; i < MR; i++) asm_reads(a + i * lda, kg * 4);
+    asm_reads(b, kg * NR * 4);
+    asm_reads(comp, NR * 4);
     // c is read or written once per KC: ask for it early
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j += 16) _mm_prefetch((const char *)(c + (size_t)i * ldc + j), _MM_HINT_T0);

@@ -116,6 +116,9 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
     const int8_t *b = pb->v + (size_t)j0 * kg * 4;
     const int32_t *comp = pb->comp + j0;
     _Alignas(64) int32_t t[MR * NR];
+    asm_reads(a, kg * MR * 4);
+    asm_reads(b, kg * NR * 4);
+    asm_reads(comp, NR * 4);
     __asm__ volatile(
         "vmovdqa (%[comp]), %%ymm0\n\t"
         "vmovdqa 32(%[comp]), %%ymm1\n\t"

@@ -49,7 +49,14 @@ static void fused_tile(gemm_out *c, int ldc, const struct packed_a *pa, struct p
 // ThreadSanitizer (make races) sees every load and store of C code, but not
 // those of inline assembly: a tile written in it says what it reads with
 // asm_reads, the compiler's own entry point for a range of memory.
-#if defined(__SANITIZE_THREAD__)
+#if defined(__SANITIZE_THREAD__) // gcc
+#define GEMM_TSAN 1
+#elif defined(__has_feature) // clang
+#if __has_feature(thread_sanitizer)
+#define GEMM_TSAN 1
+#endif
+#endif
+#ifdef GEMM_TSAN
 void __tsan_read_range(void *addr, unsigned long size);
 #define asm_reads(p, bytes) __tsan_read_range((void *)(p), (unsigned long)(bytes))
 #else

@@ -4,7 +4,7 @@
 // sees now and then; ThreadSanitizer reports the unordered accesses whether
 // or not they happened to collide. Criterion cannot start under it, so this
 // is a plain program: every GEMM variant this CPU runs, on shapes that take
-// each way through gemm_part, on 2 and 3 threads and back to 2 (the pool
+// each way through gemm_part, on 2, 3 and 17 threads and back to 2 (the pool
 // grows between runs), each result checked against the reference.
 // Exits 1 on a wrong result; ThreadSanitizer exits 66 on a race.
 #include <stdint.h>
@@ -53,8 +53,9 @@ static int check_variant(const struct kernel *kern, const struct variant *v) {
         fill(b, s.k * s.n, f32, &seed);
         if (f32) matmul_f32_ref(ref, bound, a, b, m, n, k);
         else matmul_i8_ref(ref, a, b, m, n, k);
-        static const int threads[] = {2, 3, 2};
-        for (int j = 0; j < 3; j++) {
+        // 17: one part past GEMM_MAX_THREADS, which only meets the barriers
+        static const int threads[] = {2, 3, 17, 2};
+        for (int j = 0; j < (int)(sizeof threads / sizeof threads[0]); j++) {
             parallel_set_threads(threads[j]);
             memset(c, 0x7f, s.m * s.n * 4);
             if (f32) v->fn.matmul_f32(c, a, b, m, n, k);

@@ -111,7 +111,8 @@ static const struct shape shapes[] = {
     {300, 301, 302}, {130, 131, 129},
     {7, 13, 30000},  // too few rows to share: the threads share columns, some get none
     {2, 1000, 1100}, // likewise, with many column slivers, k beyond the largest KC
-    {2, 600, 20000}, // likewise, many blocks of k: a part that ran ahead would repack under another
+    {2, 600, 20000}, // likewise, many whole KC blocks to drift apart in before the short last one,
+                     // whose slivers lie where another part's were: it must wait for them
     {500, 40, 120},  // m beyond the largest MC (480)
     {40, 60, 1100},  // k beyond the largest KC (1024): c is added to
     {20, 4200, 30},  // n beyond the largest NC (4096), columns shared

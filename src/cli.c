@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "util.h"
 #include "kernels.h"
 #include "parallel.h"
 
@@ -72,13 +72,8 @@ void cli_usage(FILE *f) {
         MIN_REPETITIONS, MIN_REPETITIONS);
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return 2;
-}
+// a usage error: the message into err, and 2, the exit status, to return
+#define usage(...) (failf(__VA_ARGS__), 2)
 
 // A whole decimal number >= 1 and <= max, nothing else.
 static int parse_count(const char *s, unsigned long long max, unsigned long long *out) {
@@ -120,15 +115,15 @@ static int parse_seconds(const char *s, double *out) {
 
 static int parse_kernels(struct options *o, char *list, char *err, size_t errlen) {
     o->n_kernel = 0;
-    if (!*list) return fail(err, errlen, "--kernel needs at least one kernel name");
+    if (!*list) return usage(err, errlen, "--kernel needs at least one kernel name");
     for (char *save, *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
         const struct kernel *k = kernel_find(name);
-        if (!k) return fail(err, errlen, "unknown kernel '%s' (kernels: relu, softmax, gelu, matmul, matmul_int8)", name);
+        if (!k) return usage(err, errlen, "unknown kernel '%s' (kernels: relu, softmax, gelu, matmul, matmul_int8)", name);
         int idx = (int)(k - kernels), dup = 0;
         for (int i = 0; i < o->n_kernel; i++) dup |= o->kernel[i] == idx;
         if (!dup && o->n_kernel < (int)(sizeof o->kernel / sizeof o->kernel[0])) o->kernel[o->n_kernel++] = idx;
     }
-    if (!o->n_kernel) return fail(err, errlen, "--kernel needs at least one kernel name");
+    if (!o->n_kernel) return usage(err, errlen, "--kernel needs at least one kernel name");
     return 0;
 }
 
@@ -136,10 +131,10 @@ static int parse_tiers(struct options *o, char *list, char *err, size_t errlen) 
     o->tiers = 0;
     for (char *save, *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
         int t = tier_find(name);
-        if (t < 0) return fail(err, errlen, "unknown tier '%s' (tiers: python, numpy, scalar, autovec, avx2, avx512, blas)", name);
+        if (t < 0) return usage(err, errlen, "unknown tier '%s' (tiers: python, numpy, scalar, autovec, avx2, avx512, blas)", name);
         o->tiers |= 1u << t;
     }
-    if (!o->tiers) return fail(err, errlen, "--tiers needs at least one tier name");
+    if (!o->tiers) return usage(err, errlen, "--tiers needs at least one tier name");
     return 0;
 }
 
@@ -201,51 +196,51 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         case O_QUICK: o->quick = 1; break;
         case O_KERNEL:
             snprintf(buf, sizeof buf, "%s", arg);
-            if (strlen(arg) >= sizeof buf) return fail(err, errlen, "--kernel list is too long");
+            if (strlen(arg) >= sizeof buf) return usage(err, errlen, "--kernel list is too long");
             if (parse_kernels(o, buf, err, errlen)) return 2;
             break;
         case O_TIERS:
             snprintf(buf, sizeof buf, "%s", arg);
-            if (strlen(arg) >= sizeof buf) return fail(err, errlen, "--tiers list is too long");
+            if (strlen(arg) >= sizeof buf) return usage(err, errlen, "--tiers list is too long");
             if (parse_tiers(o, buf, err, errlen)) return 2;
             break;
         case O_SIZE: size_arg = arg; break;
         case O_SEED: {
             unsigned long long v;
-            if (!(*arg >= '0' && *arg <= '9')) return fail(err, errlen, "--seed takes a whole number >= 0, not '%s'", arg);
+            if (!(*arg >= '0' && *arg <= '9')) return usage(err, errlen, "--seed takes a whole number >= 0, not '%s'", arg);
             errno = 0;
             char *end;
             v = strtoull(arg, &end, 10);
-            if (errno || *end) return fail(err, errlen, "--seed takes a whole number >= 0, not '%s'", arg);
+            if (errno || *end) return usage(err, errlen, "--seed takes a whole number >= 0, not '%s'", arg);
             o->seed = v;
             break;
         }
         case O_MIN_TIME:
-            if (parse_seconds(arg, &o->min_time)) return fail(err, errlen, "--min-time takes seconds > 0 and <= 3600, not '%s'", arg);
+            if (parse_seconds(arg, &o->min_time)) return usage(err, errlen, "--min-time takes seconds > 0 and <= 3600, not '%s'", arg);
             min_time_set = 1;
             break;
         case O_MAX_TIME:
-            if (parse_seconds(arg, &o->max_time)) return fail(err, errlen, "--max-time takes seconds > 0 and <= 3600, not '%s'", arg);
+            if (parse_seconds(arg, &o->max_time)) return usage(err, errlen, "--max-time takes seconds > 0 and <= 3600, not '%s'", arg);
             break;
         case O_MAX_ISA:
             if (strcmp(arg, "scalar") == 0) o->max_isa = CAP_SCALAR;
             else if (strcmp(arg, "avx2") == 0) o->max_isa = CAP_AVX2;
             else if (strcmp(arg, "avx512") == 0) o->max_isa = CAP_AVX512;
-            else return fail(err, errlen, "--max-isa takes scalar, avx2 or avx512, not '%s'", arg);
+            else return usage(err, errlen, "--max-isa takes scalar, avx2 or avx512, not '%s'", arg);
             break;
         case O_SCRIPTS:
-            if (!*arg) return fail(err, errlen, "--scripts-dir needs a directory");
+            if (!*arg) return usage(err, errlen, "--scripts-dir needs a directory");
             o->scripts_dir = arg;
             break;
         case O_JSON:
-            if (!*arg) return fail(err, errlen, "--json needs a file name");
+            if (!*arg) return usage(err, errlen, "--json needs a file name");
             o->json_path = arg;
             break;
         case O_LIST: o->list = 1; break;
         case O_NO_ROOFLINE: o->no_roofline = 1; break;
         case O_QUIET: o->quiet = 1; break;
         case O_REPORT:
-            if (!*arg) return fail(err, errlen, "--report needs a directory");
+            if (!*arg) return usage(err, errlen, "--report needs a directory");
             o->report_dir = arg;
             break;
         case O_SWEEP: o->sweep = 1; break;
@@ -254,69 +249,73 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
             // parse_count wants >= 1: CPU numbers start at 0
             if (!strcmp(arg, "0")) v = 0;
             else if (parse_count(arg, 1023, &v) < 0 || arg[strspn(arg, "0123456789")])
-                return fail(err, errlen, "--cpu takes a CPU number from 0 to 1023, not '%s'", arg);
+                return usage(err, errlen, "--cpu takes a CPU number from 0 to 1023, not '%s'", arg);
             o->cpu = (int)v;
             break;
         }
         case O_COMPARE:
             // the second file is the next argument
             if (optind >= argc || argv[optind][0] == '-')
-                return fail(err, errlen, "--compare takes two JSON files: OLD NEW");
+                return usage(err, errlen, "--compare takes two JSON files: OLD NEW");
             o->compare[0] = arg;
             o->compare[1] = argv[optind++];
             break;
         case O_MODEL:
-            if (!*arg) return fail(err, errlen, "--model needs a file name");
+            if (!*arg) return usage(err, errlen, "--model needs a file name");
             o->model_path = arg;
             break;
         case O_BATCH: {
             unsigned long long v;
             if (parse_count(arg, 1u << 30, &v) < 0 || arg[strspn(arg, "0123456789")])
-                return fail(err, errlen, "--batch takes a whole number >= 1, not '%s'", arg);
+                return usage(err, errlen, "--batch takes a whole number >= 1, not '%s'", arg);
             o->batch = (size_t)v;
             break;
         }
         case O_THREADS: {
             unsigned long long v;
             if (parse_count(arg, MAX_THREADS, &v) < 0 || arg[strspn(arg, "0123456789")])
-                return fail(err, errlen, "--threads takes a whole number from 1 to %d, not '%s'", MAX_THREADS, arg);
+                return usage(err, errlen, "--threads takes a whole number from 1 to %d, not '%s'", MAX_THREADS, arg);
             o->threads = (int)v;
             break;
         }
         case O_REPETITIONS: {
             unsigned long long v;
             if (parse_count(arg, MAX_SAMPLES, &v) < 0 || arg[strspn(arg, "0123456789")])
-                return fail(err, errlen, "--repetitions takes a whole number from 1 to %d, not '%s'", MAX_SAMPLES, arg);
+                return usage(err, errlen, "--repetitions takes a whole number from 1 to %d, not '%s'", MAX_SAMPLES, arg);
             o->repetitions = (int)v;
             break;
         }
         case O_PASSES: {
             unsigned long long v;
             if (parse_count(arg, MIN_REPETITIONS, &v) < 0 || arg[strspn(arg, "0123456789")])
-                return fail(err, errlen, "--passes takes a whole number from 1 to %d, not '%s'", MIN_REPETITIONS, arg);
+                return usage(err, errlen, "--passes takes a whole number from 1 to %d, not '%s'", MIN_REPETITIONS, arg);
             o->passes = (int)v;
             break;
         }
         case O_HELP: o->help = 1; break;
         case O_VERSION: o->version = 1; break;
-        case ':': return fail(err, errlen, "option '%s' needs a value", argv[prev]);
+        case ':': return usage(err, errlen, "option '%s' needs a value", argv[prev]);
         default:
             // optopt: the long option given a value, or an unknown short option's letter
-            if (optopt >= O_ALL) return fail(err, errlen, "option '%s' takes no value", argv[prev]);
-            return fail(err, errlen, "unknown option '%s'", argv[prev]);
+            if (optopt >= O_ALL) return usage(err, errlen, "option '%s' takes no value", argv[prev]);
+            return usage(err, errlen, "unknown option '%s'", argv[prev]);
         }
     }
-    if (optind < argc) return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+    if (optind < argc) return usage(err, errlen, "unexpected argument '%s'", argv[optind]);
     if (size_arg) {
         // one size for every selected kernel: MxNxK only makes sense for matmuls
         int any_unary = o->n_kernel == 0;
         for (int i = 0; i < o->n_kernel; i++) any_unary |= kernels[o->kernel[i]].kind == KIND_UNARY_F32;
         if (cli_parse_size(size_arg, !any_unary, &o->size))
-            return fail(err, errlen, any_unary && strchr(size_arg, 'x')
+            return usage(err, errlen, any_unary && strchr(size_arg, 'x')
                         ? "--size MxNxK applies to matmul and matmul_int8 only; select them with --kernel"
                         : "--size takes a whole number >= 1 (or MxNxK for the matmuls), not '%s'", size_arg);
         o->have_size = 1;
     }
     if (o->quick && !min_time_set) o->min_time = 0.02;
     return 0;
+}
+
+int cli_passes(const struct options *o) {
+    return o->repetitions && o->repetitions < o->passes ? o->repetitions : o->passes;
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "cpu.h"
-#include "runner.h"
+#include "results.h"
 
 struct options {
     int kernel[16];       // indices into kernels[], in the order given
@@ -37,6 +37,8 @@ struct options {
 // Parse argv into o. 0 on success; 2 on a usage error, with a one-line message in err.
 int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen);
 void cli_usage(FILE *f);
+// --passes, but no more passes than --repetitions gives samples
+int cli_passes(const struct options *o);
 
 // Parse a size: "N" or, where matmul is true, "MxNxK". 0 on success, -1 otherwise.
 int cli_parse_size(const char *s, int matmul, struct shape *out);

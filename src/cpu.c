@@ -1,6 +1,9 @@
 // Runtime dispatch needs both halves: cpuid says the CPU has an instruction
 // set, xgetbv says the OS saves its registers on a context switch.
+#define _GNU_SOURCE // sched_setaffinity
 #include <cpuid.h>
+#include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,4 +76,22 @@ const char *cpu_model(char *buf, int size) {
     while (len && p[len - 1] == ' ') p[--len] = '\0';
     snprintf(buf, size, "%s", p);
     return buf;
+}
+
+int cpu_allowed(int c) {
+    cpu_set_t allowed;
+    return c >= 0 && c < CPU_SETSIZE && sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_ISSET(c, &allowed);
+}
+
+int cpu_pin(int c) {
+    cpu_set_t allowed, one;
+    if (c < 0 && sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+        for (int i = 0; i < CPU_SETSIZE && c < 0; i++) c = CPU_ISSET(i, &allowed) ? i : -1;
+    if (c < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    CPU_ZERO(&one);
+    CPU_SET(c, &one);
+    return sched_setaffinity(0, sizeof one, &one) == 0 ? c : -1;
 }

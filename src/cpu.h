@@ -24,4 +24,10 @@ const char *cpu_feature_names(unsigned f, char *buf, int size);
 // The CPU's brand string, into buf.
 const char *cpu_model(char *buf, int size);
 
+// 1 when this process may run on CPU number c (its affinity allows it).
+int cpu_allowed(int c);
+// Keep this process on CPU c, or on the first it may use when c < 0.
+// The CPU it now runs on, or -1 when none could be set (errno set).
+int cpu_pin(int c);
+
 #endif

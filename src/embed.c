@@ -4,13 +4,16 @@
 #include <Python.h>
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "embed.h"
+#include "util.h"
 
 struct py_call {
     PyObject *fn;            // new reference
@@ -361,4 +364,33 @@ unsigned embed_call_free(struct py_call *call) {
     }
     free(call);
     return held;
+}
+
+static int is_file(const char *dir, const char *name) {
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return 0;
+    return access(path, R_OK) == 0;
+}
+
+const char *embed_find_scripts(const char *opt, char *looked, size_t size) {
+    static char buf[PATH_MAX];
+    looked[0] = '\0';
+    if (opt) {
+        snprintf(looked, size, "%s (--scripts-dir)", opt);
+        return is_file(opt, "kernels.py") ? opt : NULL;
+    }
+    const char *env = getenv("BMML_SCRIPTS_DIR");
+    if (env && *env) {
+        snprintf(looked, size, "%s ($BMML_SCRIPTS_DIR)", env);
+        return is_file(env, "kernels.py") ? env : NULL;
+    }
+    if (in_build_tree()) {
+        snprintf(buf, sizeof buf, "%s/pyscripts", BMML_SRCDIR);
+        snprintf(looked, size, "%s (build tree)", buf);
+        if (is_file(buf, "kernels.py")) return buf;
+    }
+    size_t used = strlen(looked);
+    snprintf(looked + used, size - used, "%s%s/pyscripts (installed)", used ? ", " : "", BMML_PKGDATADIR);
+    snprintf(buf, sizeof buf, "%s/pyscripts", BMML_PKGDATADIR);
+    return is_file(buf, "kernels.py") ? buf : NULL;
 }

@@ -1,9 +1,17 @@
 // The embedded interpreter: started once, it imports the twins and calls them
-// on memoryviews over C buffers. It knows nothing of timing.
+// on memoryviews over C buffers. It knows nothing of timing; for the harness
+// (harness.c), which times calls, it also holds a module _bmml of empty
+// functions: noop(*args) and ctypes_loop(n).
 #ifndef BMML_EMBED_H
 #define BMML_EMBED_H
 
 #include <stddef.h>
+
+// The directory that holds kernels.py: opt (--scripts-dir), then
+// $BMML_SCRIPTS_DIR, then the source tree's pyscripts/ when this binary is
+// the one in the build tree, then the installed copy. NULL when none has it,
+// with the places tried in looked.
+const char *embed_find_scripts(const char *opt, char *looked, size_t size);
 
 // Start the interpreter with dir first on sys.path. 0 on success; otherwise
 // -1 with the reason in err (and any traceback already on stderr).
@@ -13,7 +21,7 @@ int embed_running(void);
 // From a signal handler: make the running Python code raise KeyboardInterrupt.
 void embed_interrupt(void);
 
-// "3.11.2" and the path of libpython's standard library, for the report.
+// The interpreter's version, "3.11.2", for the report.
 const char *embed_python_version(void);
 // The path of the libpython this binary runs, into buf ("" when unknown).
 void embed_libpython(char *buf, size_t size);

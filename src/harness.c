@@ -2,20 +2,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "embed.h"
 #include "harness.h"
 #include "stats.h"
+#include "util.h"
 
 extern char **environ;
-
-static double now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 // the median of 15 timings of fn's work, each divided by per
 #define MEDIAN_OF(result, per, work)                     \
@@ -40,14 +34,8 @@ static int spawn_python(const char *exe) {
 
 void harness_measure(struct harness *h) {
     memset(h, 0, sizeof *h);
-    struct timespec res;
-    if (clock_getres(CLOCK_MONOTONIC, &res) == 0) h->clock_res_ns = res.tv_sec * 1e9 + res.tv_nsec;
-    double least = 1e18;
-    for (int i = 0; i < 1000; i++) {
-        double a = now_ns(), b = now_ns();
-        if (b - a > 0 && b - a < least) least = b - a;
-    }
-    h->clock_read_ns = least;
+    h->clock_res_ns = clock_res_ns();
+    h->clock_read_ns = clock_read_ns(1000);
 
     // an empty call with the same arguments a unary kernel gets
     float out[16], x[16];

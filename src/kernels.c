@@ -1,11 +1,10 @@
 // The table: one row per kernel, its tolerance with the reason, its variants by tier.
+#include <stdio.h>
 #include <string.h>
 
 #include "config.h"
 #include "cpu.h"
 #include "kernels.h"
-
-const char *const tier_names[N_NATIVE_TIERS] = {"scalar", "autovec", "avx2", "avx512"};
 
 #define AVX2_FMA (CPU_AVX2 | CPU_FMA)
 #define AVX512 (CPU_AVX512F | CPU_AVX512BW | CPU_AVX512VL)
@@ -36,10 +35,10 @@ const char *const tier_names[N_NATIVE_TIERS] = {"scalar", "autovec", "avx2", "av
 
 #define UNARY_TIERS(op)                                                                  \
     {                                                                                    \
-        [TIER_SCALAR] = {{{.unary = op##_f32_scalar}, 0, "x86-64"}},                     \
-        [TIER_AUTOVEC] = {IF_AVX2({{.unary = op##_f32_autovec}, AVX2_FMA, "avx2+fma"})}, \
-        [TIER_AVX2] = {IF_AVX2({{.unary = op##_f32_avx2}, AVX2_FMA, "avx2+fma"})},       \
-        [TIER_AVX512] = {IF_AVX512({{.unary = op##_f32_avx512}, AVX512, "avx512f"})},    \
+        [T_SCALAR] = {{{.unary = op##_f32_scalar}, 0, "x86-64"}},                     \
+        [T_AUTOVEC] = {IF_AVX2({{.unary = op##_f32_autovec}, AVX2_FMA, "avx2+fma"})}, \
+        [T_AVX2] = {IF_AVX2({{.unary = op##_f32_avx2}, AVX2_FMA, "avx2+fma"})},       \
+        [T_AVX512] = {IF_AVX512({{.unary = op##_f32_avx512}, AVX512, "avx512f"})},    \
     }
 
 const struct kernel kernels[] = {
@@ -75,10 +74,10 @@ const struct kernel kernels[] = {
         // rtol covers the final rounding of c to float.
         .rtol = 0x1p-24, .atol = 0,
         .tier = {
-            [TIER_SCALAR] = {{{.matmul_f32 = matmul_f32_scalar}, 0, "x86-64"}},
-            [TIER_AUTOVEC] = {IF_AVX2({{.matmul_f32 = matmul_f32_autovec}, AVX2_FMA, "avx2+fma"})},
-            [TIER_AVX2] = {IF_AVX2({{.matmul_f32 = matmul_f32_avx2}, AVX2_FMA, "avx2+fma"})},
-            [TIER_AVX512] = {IF_AVX512({{.matmul_f32 = matmul_f32_avx512}, AVX512, "avx512f"})},
+            [T_SCALAR] = {{{.matmul_f32 = matmul_f32_scalar}, 0, "x86-64"}},
+            [T_AUTOVEC] = {IF_AVX2({{.matmul_f32 = matmul_f32_autovec}, AVX2_FMA, "avx2+fma"})},
+            [T_AVX2] = {IF_AVX2({{.matmul_f32 = matmul_f32_avx2}, AVX2_FMA, "avx2+fma"})},
+            [T_AVX512] = {IF_AVX512({{.matmul_f32 = matmul_f32_avx512}, AVX512, "avx512f"})},
         },
     },
     {
@@ -87,11 +86,11 @@ const struct kernel kernels[] = {
         // [in_lo, in_hi] quantized per row of a and per column of b (runner.c).
         .rtol = 0, .atol = 0,
         .tier = {
-            [TIER_SCALAR] = {{{.matmul_i8 = matmul_i8_scalar}, 0, "x86-64"}},
-            [TIER_AUTOVEC] = {IF_AVX2({{.matmul_i8 = matmul_i8_autovec}, AVX2_FMA, "avx2"})},
-            [TIER_AVX2] = {IF_AVXVNNI({{.matmul_i8 = matmul_i8_avxvnni}, AVX2_FMA | CPU_AVXVNNI, "avx-vnni"}),
+            [T_SCALAR] = {{{.matmul_i8 = matmul_i8_scalar}, 0, "x86-64"}},
+            [T_AUTOVEC] = {IF_AVX2({{.matmul_i8 = matmul_i8_autovec}, AVX2_FMA, "avx2"})},
+            [T_AVX2] = {IF_AVXVNNI({{.matmul_i8 = matmul_i8_avxvnni}, AVX2_FMA | CPU_AVXVNNI, "avx-vnni"}),
                            IF_AVX2({{.matmul_i8 = matmul_i8_avx2}, AVX2_FMA, "avx2 (vpmaddwd)"})},
-            [TIER_AVX512] = {IF_AVX512VNNI({{.matmul_i8 = matmul_i8_avx512vnni},
+            [T_AVX512] = {IF_AVX512VNNI({{.matmul_i8 = matmul_i8_avx512vnni},
                                             AVX512 | CPU_AVX512VNNI, "avx512-vnni"})},
         },
     },
@@ -103,5 +102,27 @@ const struct kernel *kernel_find(const char *name) {
     for (int i = 0; i < n_kernels; i++) {
         if (strcmp(kernels[i].name, name) == 0) return &kernels[i];
     }
+    return NULL;
+}
+
+const struct variant *variant_pick(const struct kernel *kern, int tier, unsigned cpu, enum pick *reason, char *why,
+                                   size_t whylen) {
+    const struct variant *v = kern->tier[tier], *last = NULL;
+    for (int i = 0; i < 2; i++) {
+        if (!v[i].fn.unary) continue;
+        last = &v[i]; // the least demanding variant comes last
+        if ((v[i].needs & cpu) == v[i].needs) {
+            if (reason) *reason = PICK_OK;
+            return &v[i];
+        }
+    }
+    char names[128];
+    unsigned lacks = last ? last->needs & ~cpu_features(CAP_AVX512) : 0;
+    enum pick r = !last ? PICK_NOT_BUILT : !lacks ? PICK_MAX_ISA : PICK_NO_CPU;
+    if (reason) *reason = r;
+    if (!why) return NULL;
+    if (r == PICK_NOT_BUILT) snprintf(why, whylen, "not built: the compiler lacks the flags for it");
+    else if (r == PICK_MAX_ISA) snprintf(why, whylen, "excluded by --max-isa");
+    else snprintf(why, whylen, "not available on this CPU: it lacks %s", cpu_feature_names(lacks, names, sizeof names));
     return NULL;
 }

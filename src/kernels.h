@@ -6,14 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Native tiers, narrowest first. A slot is NULL where the build lacks the ISA.
-enum tier {
-    TIER_SCALAR,  // plain C, -fno-tree-vectorize: one element at a time
-    TIER_AUTOVEC, // the same plain C, vectorizer on, -mavx2 -mfma: what the compiler gives for free
-    TIER_AVX2,    // AVX2 + FMA intrinsics (AVX-VNNI for int8)
-    TIER_AVX512,  // AVX-512 intrinsics (AVX512-VNNI for int8)
-    N_NATIVE_TIERS
-};
+#include "results.h"
 
 // The shapes of operation; each kind has one signature for every tier.
 enum kind {
@@ -49,15 +42,24 @@ struct kernel {
     // the fp32 matmul adds its error bound (runner.c), int8 must be exact. Why each value: kernels.c.
     double rtol, atol;
     unary_ref_fn ref;   // KIND_UNARY_F32 only; the matmuls have their own references
-    // per tier: the first variant this CPU can run is used, so a second one is a fallback
-    struct variant tier[N_NATIVE_TIERS][2];
+    // per native tier (enum tier, T_SCALAR to T_AVX512; the other slots stay
+    // empty): the first variant this CPU can run is used, so a second one is a
+    // fallback. A slot is empty where the build lacks the ISA.
+    struct variant tier[N_TIERS][2];
 };
 
 extern const struct kernel kernels[];
 extern const int n_kernels;
-extern const char *const tier_names[N_NATIVE_TIERS];
 
 const struct kernel *kernel_find(const char *name);
+
+// Why variant_pick found nothing.
+enum pick { PICK_OK, PICK_NOT_BUILT, PICK_MAX_ISA, PICK_NO_CPU };
+// The variant of native tier `tier` that a CPU with the CPU_* bits `cpu`
+// runs, or NULL with the reason in *reason and, in words, in why (each may
+// be NULL). The one place that picks: the runner, the model and --list ask it.
+const struct variant *variant_pick(const struct kernel *kern, int tier, unsigned cpu, enum pick *reason, char *why,
+                                   size_t whylen);
 
 // ---------------------------------------------------------------------------
 // The variants, side by side: src/kernels/<op>_<isa>.c

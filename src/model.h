@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "runner.h"
+#include "results.h"
+
+struct run_config; // runner.h
 
 #define MODEL_VERSION 1
 #define MODEL_LAYERS 2 // version 1: x -> dense + GELU -> dense + softmax
@@ -44,23 +46,20 @@ const char *model_default_path(void);
 // Largest |logit - the Python pass's logit| an fp32 tier may show (model.c says why).
 #define MODEL_LOGIT_TOL 1e-3
 
-// One tier's run of the whole test set, in batches.
+// One tier's run of the whole test set, in batches: its timing as any
+// tier's (median per pass over the test set), then what the model adds.
 struct model_tier {
-    int tier;                 // T_*
+    struct tier_result r;     // r.status: fp32 fails on a class or a logit off the reference; int8 only reports
     int int8;                 // 1: quantized weights and activations, int8 matmul
-    const char *isa;
-    enum status status;       // fp32 fails on a class or a logit off the reference; int8 only reports
-    char note[256];
-    int repetitions;          // timed passes over the test set
-    double median_ns, min_ns, mad_ns; // per pass
-    double samples_ns[MAX_SAMPLES];
-    double batch_ns, inference_ns;    // the median per batch and per image
-    double speedup;           // the Python pass's median / this one; 0 when Python did not run
+    double batch_ns, inference_ns; // the median per batch and per image
     double accuracy;          // share of the test images given their label
     double agreement;         // share given the reference pass's class
     int changed;              // images whose class differs from the reference's
     double max_logit_diff;    // largest |logit - reference logit|
 };
+
+// python, numpy, the native tiers in fp32, the native tiers in int8
+#define MODEL_TIERS (N_TIERS - 1 + T_AVX512 - T_SCALAR + 1)
 
 struct model_result {
     char path[512];
@@ -68,7 +67,7 @@ struct model_result {
     int n_test, batch, n_batches;
     int ref;                  // index in tiers of the reference pass (Python's, else scalar's); -1: none ran
     int n_tiers;
-    struct model_tier tiers[N_TIERS + N_NATIVE_TIERS]; // python, numpy, native fp32, native int8
+    struct model_tier tiers[MODEL_TIERS];
 };
 
 // Load path and run its test set in every tier cfg selects (cfg->tiers; the
@@ -79,10 +78,5 @@ struct model_result {
 // the model could not be loaded or memory could not be had.
 int model_run(const char *path, size_t batch, const struct run_config *cfg, struct model_result *out,
               char *err, size_t errlen);
-
-void model_report_table(FILE *f, const struct model_result *r);
-// The tiers as entries of a "benchmarks" array, kernel "model", separated by
-// ",\n" with none before the first or after the last.
-void model_report_json(FILE *f, const struct model_result *r);
 
 #endif

@@ -31,7 +31,7 @@ const char *decomposition_str(const struct case_result *cr, char *buf, size_t si
     buf[0] = '\0';
     if (!has_decomposition(cr)) return buf;
     char v[32];
-    size_t len = snprintf(buf, size, "%s: python -> %s = %sx =", cr->kern->name, all_tier_names[d->last_tier],
+    size_t len = snprintf(buf, size, "%s: python -> %s = %sx =", cr->kern->name, tier_names[d->last_tier],
                           fmt_sig(d->total, v, sizeof v));
     const char *sep = "";
     for (int i = 0; i < N_FACTORS && len < size; i++) {
@@ -103,7 +103,7 @@ void report_table(FILE *f, const struct context *ctx, const struct case_result *
             const struct tier_result *r = &cr->tiers[i];
             struct tier_cells t;
             tier_cells(cr, r, &t);
-            fprintf(f, "%-11s %-7s %-15.15s %-11s ", cr->kern->name, all_tier_names[r->tier],
+            fprintf(f, "%-11s %-7s %-15.15s %-11s ", cr->kern->name, tier_names[r->tier],
                     r->isa ? r->isa : "-", t.size);
             if (r->status != ST_OK) {
                 fprintf(f, "%s: %s\n", r->status == ST_FAILED ? "FAILED" : r->status == ST_INTERRUPTED ? "STOPPED" : "-", r->note);
@@ -170,7 +170,7 @@ void json_num(FILE *f, double v) {
 static void json_tier(FILE *f, const struct case_result *cr, const struct tier_result *r) {
     char size[64], name[128];
     shape_str(cr->kern, cr->shape, size, sizeof size);
-    snprintf(name, sizeof name, "%s/%s/%s", cr->kern->name, all_tier_names[r->tier], size);
+    case_label(cr->kern, r->tier, cr->shape, name, sizeof name);
     int ok = r->status == ST_OK;
     fputs("    {\"name\": ", f);
     json_str(f, name);
@@ -183,7 +183,7 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     fputs(", \"time_unit\": \"ns\",\n     \"kernel\": ", f);
     json_str(f, cr->kern->name);
     fputs(", \"tier\": ", f);
-    json_str(f, all_tier_names[r->tier]);
+    json_str(f, tier_names[r->tier]);
     fputs(", \"isa\": ", f);
     if (r->isa) json_str(f, r->isa);
     else fputs("null", f);
@@ -252,7 +252,7 @@ static void json_decomposition(FILE *f, const struct case_result *cr) {
     fputs("    {\"kernel\": ", f);
     json_str(f, cr->kern->name);
     fputs(", \"to_tier\": ", f);
-    if (d->last_tier >= 0) json_str(f, all_tier_names[d->last_tier]);
+    if (d->last_tier >= 0) json_str(f, tier_names[d->last_tier]);
     else fputs("null", f);
     fputs(", \"total\": ", f);
     json_num(f, d->total > 0 ? d->total : NAN);
@@ -268,7 +268,7 @@ static void json_decomposition(FILE *f, const struct case_result *cr) {
     for (int i = 0; i < N_FACTORS; i++) {
         if (d->factor[i] <= 0) continue;
         fprintf(f, "%s{\"factor\": \"%s\", \"from\": \"%s\", \"to\": \"%s\", \"ratio\": ", sep, factor_names[i],
-                all_tier_names[d->from[i]], all_tier_names[d->to[i]]);
+                tier_names[d->from[i]], tier_names[d->to[i]]);
         json_num(f, d->factor[i]);
         fputs("}", f);
         sep = ", ";

@@ -4,41 +4,12 @@
 
 #include <stdio.h>
 
-#include "harness.h"
+#include "context.h"
+#include "kernels.h"
 #include "model.h"
+#include "results.h"
 #include "roofline.h"
-#include "runner.h"
 
-struct context {
-    char cpu_model[128];
-    int cores;
-    long l1d_bytes, l2_bytes, l3_bytes;   // 0 where the system does not say
-    char cpu_flags[256];     // what the CPU and OS support
-    char tiers_built[128];   // the native tiers this build has
-    char max_isa[16];
-    char governor[32];       // cpufreq governor, "unknown" in a VM without cpufreq
-    char kernel[160];        // uname: system and release
-    const char *compiler;
-    const char *build;       // "optimized", "debug" or "sanitizers"
-    const char *kernel_cflags[6][2]; // library and its flags
-    const char *python_version;
-    char libpython[256];
-    char numpy_version[32];  // "" when NumPy is absent
-    const char *blas_config, *blas_core; // NULL when the build has no OpenBLAS
-    char blas_threads[16];
-    const char *scripts_dir;
-    char date[32];
-    unsigned long long seed;
-    double min_time, max_time;
-    int repetitions;
-    int passes;                      // the repetitions of each case were taken in this many passes
-    int threads;
-    int pinned_cpu;                  // the CPU the run was pinned to, -1: none
-    int interrupted;                 // the signal that stopped the run, or 0: results partial
-    const struct roofline *roof;     // NULL: not measured
-    const struct harness *harness;   // NULL: not measured
-    const struct model_result *model; // NULL: the model did not run
-};
 
 // The pieces of the terminal table, for the other human-readable reports.
 const char *fmt_time(double ns, char *buf, size_t size); // "423 ms", "1.27 us"
@@ -61,6 +32,12 @@ const char *roofline_str(const struct roofline *r, char *buf, size_t size);
 // when not finite).
 void json_str(FILE *f, const char *s);
 void json_num(FILE *f, double v);
+
+// The model's table, under the kernels' (report_model.c).
+void model_report_table(FILE *f, const struct model_result *r);
+// The model's tiers as entries of a "benchmarks" array, kernel "model",
+// separated by ",\n" with none before the first or after the last.
+void model_report_json(FILE *f, const struct model_result *r);
 
 void report_table(FILE *f, const struct context *ctx, const struct case_result *cases, int n);
 // 0, or -1 when the file could not be written (errno set).

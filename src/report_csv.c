@@ -38,10 +38,10 @@ static const char *const csv_columns =
 static void csv_row(FILE *f, const struct case_result *cr, const struct tier_result *r) {
     char size[64], name[128];
     shape_str(cr->kern, cr->shape, size, sizeof size);
-    snprintf(name, sizeof name, "%s/%s/%s", cr->kern->name, all_tier_names[r->tier], size);
+    case_label(cr->kern, r->tier, cr->shape, name, sizeof name);
     int ok = r->status == ST_OK, matmul = cr->kern->kind != KIND_UNARY_F32;
     int sp = ok && r->speedup > 0;
-    const char *cells[] = {name, cr->kern->name, all_tier_names[r->tier], r->isa, size};
+    const char *cells[] = {name, cr->kern->name, tier_names[r->tier], r->isa, size};
     for (int i = 0; i < 5; i++) {
         csv_str(f, cells[i]);
         fputc(',', f);

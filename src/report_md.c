@@ -46,7 +46,7 @@ static void md_header(FILE *f, const struct context *ctx) {
 static void md_row(FILE *f, const struct case_result *cr, const struct tier_result *r) {
     struct tier_cells c;
     tier_cells(cr, r, &c);
-    fprintf(f, "| %s | %s | ", cr->kern->name, all_tier_names[r->tier]);
+    fprintf(f, "| %s | %s | ", cr->kern->name, tier_names[r->tier]);
     md_text(f, r->isa ? r->isa : "-");
     fprintf(f, " | %s | ", c.size);
     if (r->status != ST_OK) {

@@ -129,7 +129,7 @@ static void speedup_bar(FILE *f, const struct log_axis *a, const struct tier_res
     const struct tier_style *s = &tier_styles[r->tier];
     double x1 = log_axis_map(a, 1), cy = y + BAR_H / 2.0;
     char v[32];
-    svg_text(f, LABEL_W + 10, cy + 4, 12, "end", "#222222", "", "%s", all_tier_names[r->tier]);
+    svg_text(f, LABEL_W + 10, cy + 4, 12, "end", "#222222", "", "%s", tier_names[r->tier]);
     if (r->status != ST_OK || r->speedup <= 0) {
         const char *why = r->status == ST_FAILED        ? "FAILED"
                           : r->status == ST_UNAVAILABLE ? "not available"
@@ -191,19 +191,15 @@ struct step {
     double start, end; // cumulative speedup before and after
 };
 
-// The chain as runner.c's decompose() walks it: a tier that did not run
-// folds into the next step.
+// The steps decompose() stored, each from one cumulative speedup to the next.
 static int decomposition_steps(const struct case_result *cr, struct step *s) {
-    static const int chain[] = {T_PYTHON, T_SCALAR, T_AUTOVEC, T_AVX2, T_AVX512};
     const struct decomposition *d = &cr->decomp;
-    int n = 0, prev = T_PYTHON;
+    int n = 0;
     double cum = 1;
     for (int f = 0; f < N_FACTORS; f++) {
         if (d->factor[f] <= 0) continue;
-        int to = f == F_LIBRARY ? T_BLAS : chain[f + 1];
-        s[n++] = (struct step){f, prev, to, cum, cum * d->factor[f]};
+        s[n++] = (struct step){f, d->from[f], d->to[f], cum, cum * d->factor[f]};
         cum *= d->factor[f];
-        prev = to;
     }
     return n;
 }
@@ -224,8 +220,8 @@ static void step_row(FILE *f, const struct log_axis *a, const struct step *s, do
     int down = s->end < s->start;
     char v[32];
     svg_text(f, LABEL_W + 10, cy, 12, "end", "#222222", "", "%s", factor_names[s->factor]);
-    svg_text(f, LABEL_W + 10, cy + 11, 9, "end", "#777777", "", "%s \xe2\x86\x92 %s", all_tier_names[s->from],
-             all_tier_names[s->to]);
+    svg_text(f, LABEL_W + 10, cy + 11, 9, "end", "#777777", "", "%s \xe2\x86\x92 %s", tier_names[s->from],
+             tier_names[s->to]);
     svg_rect(f, fmin(x0, x1), y, w, STEP_H, down ? "url(#down)" : factor_colours[s->factor],
              down ? "#b2182b" : NULL);
     fmt_sig(s->end / s->start, v, sizeof v);
@@ -254,7 +250,7 @@ static double decomposition_group(FILE *f, const struct log_axis *a, const struc
     svg_rect(f, fmin(x0, x1), y + 3, fabs(x1 - x0), STEP_H - 6, "#333333", NULL);
     svg_text(f, fmax(x0, x1) + 5, y + STEP_H / 2.0 + 4, 11, "start", "#111111", "font-weight=\"bold\"",
              "= %s\xc3\x97  python \xe2\x86\x92 %s", fmt_sig(cr->decomp.total, v, sizeof v),
-             all_tier_names[cr->decomp.last_tier]);
+             tier_names[cr->decomp.last_tier]);
     return y + STEP_H + 14;
 }
 
@@ -412,7 +408,7 @@ static void scaling_panel(FILE *f, const struct case_result **cs, int m, double 
         if (!k) continue;
         polyline(f, px, py, k, s->colour, s->dash, 2);
         for (int i = 0; i < k; i++) svg_marker(f, s->marker, px[i], py[i], s->colour);
-        labels[nl++] = (struct end_label){py[k - 1], all_tier_names[tier], s->colour};
+        labels[nl++] = (struct end_label){py[k - 1], tier_names[tier], s->colour};
     }
     end_labels(f, labels, nl, right + 8, top, bottom);
 }

@@ -9,12 +9,7 @@
 #include "cpu.h"
 #include "kernels.h"
 #include "roofline.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "util.h"
 
 // Best of a few runs of a peak loop, in operations per ns. The best, not the
 // median: a peak is what the core can do, and interference only lowers it.
@@ -22,9 +17,9 @@ static double best_rate(void (*run)(long), long iters, double ops_per_iter) {
     double best = 0;
     run(iters); // wake the vector units up to full clock and width
     for (int i = 0; i < 15; i++) { // the best of many: a busy sibling core only ever lowers it
-        double t0 = now_s();
+        double t0 = now_ns() * 1e-9;
         run(iters);
-        double dt = now_s() - t0;
+        double dt = now_ns() * 1e-9 - t0;
         if (dt > 0 && ops_per_iter * iters / dt * 1e-9 > best) best = ops_per_iter * iters / dt * 1e-9;
     }
     return best;
@@ -47,27 +42,36 @@ static void run_vnni(long n) { sink_i = peak_vnni_avx512(n); }
 
 static void copy_memcpy(float *out, const float *x, size_t n) { memcpy(out, x, n * sizeof *x); }
 
+double roofline_copy_gbps(float *out, const float *x, size_t n, unsigned cpu, int runs) {
+    void (*copies[2])(float *, const float *, size_t) = {copy_memcpy, NULL};
+#if HAVE_AVX2
+    if ((cpu & (CPU_AVX2 | CPU_FMA)) == (CPU_AVX2 | CPU_FMA)) copies[1] = copy_stream_avx2;
+#else
+    (void)cpu;
+#endif
+    double best = 0;
+    copy_memcpy(out, x, n); // fault the pages in and warm the caches
+    for (int c = 0; c < 2 && copies[c]; c++) {
+        for (int i = 0; i < runs; i++) {
+            double t0 = now_ns();
+            copies[c](out, x, n);
+            double dt = now_ns() - t0;
+            if (dt > 0 && 8.0 * n / dt > best) best = 8.0 * n / dt;
+        }
+    }
+    return best;
+}
+
+// 128 MiB each way: well past any last-level cache of today's x86 cores
+#define COPY_BYTES ((size_t)128 << 20)
+
+// What moving memory costs here, the best of 3 copies of each kind.
 static double copy_rate(unsigned cpu) {
-    char *src = aligned_alloc(64, COPY_BYTES), *dst = aligned_alloc(64, COPY_BYTES);
+    float *src = aligned_new(COPY_BYTES), *dst = aligned_new(COPY_BYTES);
     double best = 0;
     if (src && dst) {
         memset(src, 1, COPY_BYTES);
-        memset(dst, 0, COPY_BYTES); // fault the pages in before timing
-        // memcpy, and where the CPU has AVX2 a copy with streaming stores:
-        // the faster of the two is what moving memory costs here
-        void (*copies[2])(float *, const float *, size_t) = {copy_memcpy, NULL};
-#if HAVE_AVX2
-        if ((cpu & (CPU_AVX2 | CPU_FMA)) == (CPU_AVX2 | CPU_FMA)) copies[1] = copy_stream_avx2;
-#endif
-        for (int c = 0; c < 2 && copies[c]; c++) {
-            for (int i = 0; i < 3; i++) {
-                double t0 = now_s();
-                copies[c]((float *)dst, (const float *)src, COPY_BYTES / 4);
-                double dt = now_s() - t0;
-                sink_i = dst[i];
-                if (dt > 0 && 2.0 * COPY_BYTES / dt * 1e-9 > best) best = 2.0 * COPY_BYTES / dt * 1e-9;
-            }
-        }
+        best = roofline_copy_gbps(dst, src, COPY_BYTES / 4, cpu, 3);
     }
     free(src);
     free(dst);
@@ -93,7 +97,7 @@ static void peaks_here(struct roofline *r, unsigned cpu) {
 
 void roofline_measure(struct roofline *r, unsigned cpu) {
     memset(r, 0, sizeof *r);
-    double t0 = now_s();
+    double t0 = now_ns() * 1e-9;
     // Cores of one machine need not be equal (on one virtual machine here one
     // of two CPUs ran vpdpbusd markedly slower), and the scheduler may run a
     // kernel on any of them: the roof is the best core's, measured on each in turn.
@@ -110,6 +114,6 @@ void roofline_measure(struct roofline *r, unsigned cpu) {
     }
     if (!r->cores_measured) peaks_here(r, cpu);
     r->copy_gbps = copy_rate(cpu);
-    r->seconds = now_s() - t0;
+    r->seconds = now_ns() * 1e-9 - t0;
     r->measured = 1;
 }

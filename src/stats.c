@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "stats.h"
+#include "util.h"
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -46,13 +47,6 @@ double stats_cv(const double *x, size_t n) {
     mean /= n;
     for (size_t i = 0; i < n; i++) ss += (x[i] - mean) * (x[i] - mean);
     return mean > 0 ? sqrt(ss / (n - 1)) / mean : 0.0;
-}
-
-static uint64_t splitmix64(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
 }
 
 static double resampled_median(const double *x, size_t n, double *scratch, uint64_t *state) {

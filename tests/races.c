@@ -15,7 +15,7 @@
 #include "cpu.h"
 #include "kernels.h"
 #include "parallel.h"
-#include "runner.h"
+#include "buffers.h"
 
 static const struct shape shapes[] = {
     {300, 301, 302},  // rows shared: two parts pack b each (the fused tile); three share one b
@@ -79,7 +79,7 @@ int main(void) {
         const struct kernel *kern = &kernels[i];
         if (kern->kind == KIND_UNARY_F32) continue;
         // the SIMD tiers, built on gemm_driver.h; the plain C ones run on one thread
-        for (int t = TIER_AVX2; t < N_NATIVE_TIERS; t++)
+        for (int t = T_AVX2; t <= T_AVX512; t++)
             for (int slot = 0; slot < 2; slot++) {
                 const struct variant *v = &kern->tier[t][slot];
                 if (!v->fn.matmul_f32) continue;

@@ -16,7 +16,7 @@
 
 #include "cpu.h"
 #include "kernels.h"
-#include "runner.h"
+#include "buffers.h"
 
 // The variants of kernel name that this build has and this CPU runs, with
 // their tier's name, into v and tier; how many.
@@ -25,7 +25,7 @@ static int runnable(const char *name, const struct variant *v[], const char *tie
     cr_assert(kern != NULL, "%s is not in the kernel table", name);
     unsigned have = cpu_features(CAP_AVX512);
     int n = 0;
-    for (int t = 0; t < N_NATIVE_TIERS; t++) {
+    for (int t = T_SCALAR; t <= T_AVX512; t++) {
         for (int i = 0; i < 2; i++) {
             const struct variant *var = &kern->tier[t][i];
             if (!var->fn.unary) continue;
@@ -85,8 +85,8 @@ static void matmul_against_reference(const float *a, const float *b, int m, int 
     float *c = malloc(mn * sizeof *c);
     cr_assert(ref && bound && c);
     matmul_f32_ref(ref, bound, a, b, m, n, k);
-    const struct variant *v[2 * N_NATIVE_TIERS];
-    const char *tier[2 * N_NATIVE_TIERS];
+    const struct variant *v[2 * N_TIERS];
+    const char *tier[2 * N_TIERS];
     int nv = runnable("matmul", v, tier);
     for (int i = 0; i < nv; i++) {
         memset(c, 0xff, mn * sizeof *c);
@@ -169,8 +169,8 @@ static void softmax_against_reference(const float *x, size_t n, const char *what
     float *out = malloc(n * sizeof *out);
     cr_assert(ref && out);
     kernel_find("softmax")->ref(ref, x, n);
-    const struct variant *v[2 * N_NATIVE_TIERS];
-    const char *tier[2 * N_NATIVE_TIERS];
+    const struct variant *v[2 * N_TIERS];
+    const char *tier[2 * N_TIERS];
     int nv = runnable("softmax", v, tier);
     for (int i = 0; i < nv; i++) {
         memset(out, 0xff, n * sizeof *out);

@@ -6,7 +6,7 @@
 
 #include "embed.h"
 #include "kernels.h"
-#include "runner.h"
+#include "buffers.h"
 
 #define PYSCRIPTS BMML_SRCDIR "/pyscripts"
 #define PROBES BMML_SRCDIR "/tests/scripts"

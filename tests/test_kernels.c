@@ -21,7 +21,7 @@
 #include "cpu.h"
 #include "guard.h"
 #include "kernels.h"
-#include "runner.h"
+#include "buffers.h"
 
 // ---------------------------------------------------------------------------
 // inputs
@@ -219,10 +219,10 @@ static void run_tier(const char *name, enum tier t, void (*check)(struct run *))
 
 // One Test per native tier, each running check on that tier's variants.
 #define FOR_EACH_TIER(suite, what, check)                                                              \
-    Test(suite, scalar_##what, .init = report_crashes) { run_tier(#suite, TIER_SCALAR, check); }     \
-    Test(suite, autovec_##what, .init = report_crashes) { run_tier(#suite, TIER_AUTOVEC, check); }   \
-    Test(suite, avx2_##what, .init = report_crashes) { run_tier(#suite, TIER_AVX2, check); }         \
-    Test(suite, avx512_##what, .init = report_crashes) { run_tier(#suite, TIER_AVX512, check); }
+    Test(suite, scalar_##what, .init = report_crashes) { run_tier(#suite, T_SCALAR, check); }     \
+    Test(suite, autovec_##what, .init = report_crashes) { run_tier(#suite, T_AUTOVEC, check); }   \
+    Test(suite, avx2_##what, .init = report_crashes) { run_tier(#suite, T_AVX2, check); }         \
+    Test(suite, avx512_##what, .init = report_crashes) { run_tier(#suite, T_AVX512, check); }
 
 // ---------------------------------------------------------------------------
 // element-wise kernels

@@ -10,6 +10,7 @@
 #include "cpu.h"
 #include "embed.h"
 #include "model.h"
+#include "runner.h"
 
 #define MODEL BMML_SRCDIR "/models/digits.bmml"
 #define PYSCRIPTS BMML_SRCDIR "/pyscripts"
@@ -169,15 +170,15 @@ static struct run_config config(void) {
 
 static void expect_tiers_agree(const struct model_result *r) {
     cr_assert_geq(r->ref, 0, "no reference pass ran");
-    cr_expect_eq(r->tiers[r->ref].tier, T_PYTHON, "the reference is the Python pass");
+    cr_expect_eq(r->tiers[r->ref].r.tier, T_PYTHON, "the reference is the Python pass");
     for (int i = 0; i < r->n_tiers; i++) {
         const struct model_tier *t = &r->tiers[i];
-        const char *name = all_tier_names[t->tier], *path = t->int8 ? "int8" : "fp32";
-        if (t->status == ST_UNAVAILABLE) {
-            cr_log_warn("%s %s: %s", name, path, t->note);
+        const char *name = tier_names[t->r.tier], *path = t->int8 ? "int8" : "fp32";
+        if (t->r.status == ST_UNAVAILABLE) {
+            cr_log_warn("%s %s: %s", name, path, t->r.note);
             continue;
         }
-        cr_expect_eq(t->status, ST_OK, "%s %s: %s", name, path, t->note);
+        cr_expect_eq(t->r.status, ST_OK, "%s %s: %s", name, path, t->r.note);
         if (t->int8) continue; // int8 may change a class: it reports, it does not fail
         cr_expect_eq(t->agreement, 1.0, "%s: %d classes differ from Python's", name, t->changed);
         cr_expect_leq(t->max_logit_diff, MODEL_LOGIT_TOL, "%s: logits off by %g", name, t->max_logit_diff);
@@ -218,9 +219,9 @@ Test(model, committed_model_is_accurate_in_every_tier) {
     expect_tiers_agree(&r);
     for (int i = 0; i < r.n_tiers; i++) {
         const struct model_tier *t = &r.tiers[i];
-        if (t->status != ST_OK) continue;
+        if (t->r.status != ST_OK) continue;
         // a trained MLP on this set should clear 95% (the bar)
-        cr_expect_gt(t->accuracy, 0.95, "%s %s: accuracy %.4f", all_tier_names[t->tier], t->int8 ? "int8" : "fp32",
+        cr_expect_gt(t->accuracy, 0.95, "%s %s: accuracy %.4f", tier_names[t->r.tier], t->int8 ? "int8" : "fp32",
                      t->accuracy);
     }
     embed_stop();

@@ -12,7 +12,7 @@
 #include "cpu.h"
 #include "kernels.h"
 #include "parallel.h"
-#include "runner.h"
+#include "buffers.h"
 
 // ---------------------------------------------------------------------------
 // parallel_run
@@ -201,8 +201,8 @@ static void gemm_on_1_2_3_threads(const char *name, enum tier t, int slot) {
     }
 }
 
-Test(gemm, f32_avx2_matches_reference_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul", TIER_AVX2, 0); }
-Test(gemm, f32_avx512_matches_reference_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul", TIER_AVX512, 0); }
-Test(gemm, i8_avxvnni_is_exact_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul_int8", TIER_AVX2, 0); }
-Test(gemm, i8_avx2_is_exact_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul_int8", TIER_AVX2, 1); }
-Test(gemm, i8_avx512vnni_is_exact_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul_int8", TIER_AVX512, 0); }
+Test(gemm, f32_avx2_matches_reference_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul", T_AVX2, 0); }
+Test(gemm, f32_avx512_matches_reference_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul", T_AVX512, 0); }
+Test(gemm, i8_avxvnni_is_exact_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul_int8", T_AVX2, 0); }
+Test(gemm, i8_avx2_is_exact_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul_int8", T_AVX2, 1); }
+Test(gemm, i8_avx512vnni_is_exact_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul_int8", T_AVX512, 0); }

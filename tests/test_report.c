@@ -13,7 +13,7 @@
 #include "kernels.h"
 #include "report.h"
 #include "runner.h"
-#include "sweep.h"
+#include "plan.h"
 
 static char err[512];
 
@@ -433,7 +433,7 @@ static const struct tier_result *find_tier(const char *name) {
         for (int i = 0; i < cases[c].n_tiers; i++) {
             char want[128], size[64];
             const struct tier_result *r = &cases[c].tiers[i];
-            snprintf(want, sizeof want, "%s/%s/%s", cases[c].kern->name, all_tier_names[r->tier],
+            snprintf(want, sizeof want, "%s/%s/%s", cases[c].kern->name, tier_names[r->tier],
                      shape_str(cases[c].kern, cases[c].shape, size, sizeof size));
             if (strcmp(want, name) == 0) return r;
         }

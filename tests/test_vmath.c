@@ -15,7 +15,7 @@
 #include "config.h"
 #include "cpu.h"
 #include "kernels.h"
-#include "runner.h"
+#include "buffers.h"
 
 // Every STRIDE-th of the 2^32 bit patterns: a prime, so the grid walks
 // through every exponent and, in turn, every residue of the low significand
@@ -146,8 +146,8 @@ static void check_vmath(const struct vmath *v, const char *what, unary_f32_fn f,
     ParameterizedTest(int *i, suite, name)
 #define OVER_TIERS(suite, name)                                                                        \
     ParameterizedTestParameters(suite, name) {                                                        \
-        static int tier[] = {TIER_SCALAR, TIER_AUTOVEC, TIER_AVX2, TIER_AVX512};                       \
-        return cr_make_param_array(int, tier, N_NATIVE_TIERS);                                         \
+        static int tier[] = {T_SCALAR, T_AUTOVEC, T_AVX2, T_AVX512};                       \
+        return cr_make_param_array(int, tier, sizeof tier / sizeof *tier);                                         \
     }                                                                                                  \
     ParameterizedTest(int *t, suite, name)
 
@@ -249,7 +249,7 @@ OVER_ISAS(vmath, tanh_special_values) {
 
 static const struct variant *tier_pick(const struct kernel *kern, int t) {
     char why[200];
-    const struct variant *v = variant_pick(kern, t, cpu_features(CAP_AVX512), why, sizeof why);
+    const struct variant *v = variant_pick(kern, t, cpu_features(CAP_AVX512), NULL, why, sizeof why);
     if (!v) cr_skip_test("%s %s: %s", kern->name, tier_names[t], why);
     return v;
 }
@@ -293,7 +293,7 @@ OVER_TIERS(gelu, within_its_tiers_bound_on_a_grid_of_all_floats) {
     double abs_neg = fmax(w[G_NEG_IN].abs, w[G_NEG].abs); // G_SUB's are below 2^-126
     for (int g = 0; g < N_G; g++) log_worst(tier, g_names[g], &w[g]);
     cr_log_info("%s, gelu, x < 0: worst %.3g absolute", tier, abs_neg);
-    if (*t == TIER_SCALAR || *t == TIER_AUTOVEC) {
+    if (*t == T_SCALAR || *t == T_AUTOVEC) {
         cr_expect_leq(w[G_POS_IN].ulp, 3.0, "%s gelu: %g ulp at %a", tier, w[G_POS_IN].ulp, w[G_POS_IN].x);
         cr_expect_leq(w[G_POS].ulp, 3.0, "%s gelu: %g ulp at %a", tier, w[G_POS].ulp, w[G_POS].x);
         cr_expect_leq(abs_neg, 4e-7, "%s gelu: %g absolute for x < 0", tier, abs_neg);
@@ -337,7 +337,7 @@ OVER_TIERS(softmax, within_its_tiers_bound_on_a_grid_of_minus_10_to_10) {
     struct worst w = {0};
     softmax_sweep(v->fn.unary, &w);
     log_worst(tier_names[*t], "softmax", &w);
-    double bound = *t == TIER_SCALAR || *t == TIER_AUTOVEC ? 20 : 4;
+    double bound = *t == T_SCALAR || *t == T_AUTOVEC ? 20 : 4;
     cr_expect_leq(w.ulp, bound, "%s softmax: %g ulp at %a", tier_names[*t], w.ulp, w.x);
 }
 
@@ -373,7 +373,7 @@ OVER_TIERS(softmax, within_its_tiers_bound_across_blocks) {
     log_worst(tier_names[*t], "softmax, rising ramp", &ramp);
     log_worst(tier_names[*t], "softmax, a block far below the max", &far);
     log_worst(tier_names[*t], "softmax, a block far below the max, subnormal results", &far_sub);
-    double bound = *t == TIER_SCALAR || *t == TIER_AUTOVEC ? 20 : 4;
+    double bound = *t == T_SCALAR || *t == T_AUTOVEC ? 20 : 4;
     cr_expect_leq(ramp.ulp, bound, "%s softmax, ramp: %g ulp at %a", tier_names[*t], ramp.ulp, ramp.x);
     cr_expect_leq(far.ulp, bound, "%s softmax, far block: %g ulp at %a", tier_names[*t], far.ulp, far.x);
     cr_expect_leq(far_sub.ulp, 1.5, "%s softmax, far block: %g units of 2^-149 at %a", tier_names[*t], far_sub.ulp,
@@ -396,7 +396,7 @@ OVER_TIERS(softmax, within_its_tiers_bound_past_4m_elements) {
     struct worst w = {0};
     for (size_t i = 0; i < n; i++) note(&w, x[i], y[i], r[i]);
     log_worst(tier_names[*t], "softmax, 4M + 100", &w);
-    double bound = *t == TIER_SCALAR || *t == TIER_AUTOVEC ? 20 : 4;
+    double bound = *t == T_SCALAR || *t == T_AUTOVEC ? 20 : 4;
     cr_expect_leq(w.ulp, bound, "%s softmax, 4M + 100: %g ulp at %a", tier_names[*t], w.ulp, w.x);
     free(x), free(y), free(r);
 }

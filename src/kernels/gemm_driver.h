@@ -6,6 +6,7 @@
 //   gemm_in, gemm_out        element types of a and b, and of c
 //   MR, NR                   the micro-tile: MR rows by NR columns of c
 //   KC, MC, NC               the blocks: KC of k, MC rows of a, NC columns of b
+//                            (all five from gemm_config.h, which says which cache each fits)
 //   struct packed_a          one MC x KC block of a, in the layout its tile() reads
 //   struct packed_b          one KC x NC block of b, likewise
 // and after it the three functions declared below, and its entry point, which calls gemm().

@@ -20,7 +20,8 @@
 //   pc: KC of k                    pack that block of b, shared by the threads (two: one each;
 //                                  with GEMM_FUSED_TILE, one or two pack it in their first ic)
 //   ic: MC rows of a and c         pack them, per thread (into this core's L2)
-//   jr: NR columns                 a sliver of b, reused from L1 by ...
+//   jr: NR columns                 a sliver of b, reused from L1 (or streamed from L2 where
+//                                  gemm_config.h says so) by ...
 //   ir: MR rows                    ... every sliver of a: the micro-kernel
 // Each c element sums its k products in order within a KC block and adds the
 // blocks in order, whatever the number of threads, so results do not depend on it.
@@ -105,7 +106,8 @@ static inline void share(int units, int step, int end, int t, int parts, int *lo
 // c (rows [i0, mc), columns [j0, j1) of the block) = or += packed a @ packed b; i0 % MR == 0
 static void macro_kernel(gemm_out *c, int ldc, const struct packed_a *pa, const struct packed_b *pb, int i0,
                          int mc, int j0, int j1, int kc, int add) {
-    // b sliver outer: it stays in L1 while the a slivers stream past it from L2
+    // b sliver outer: it stays in L1 (or, where gemm_config.h says so, in L2) while
+    // the a slivers stream past it from L2
     for (int jr = j0; jr < j1; jr += NR)
         for (int ir = i0; ir < mc; ir += MR) {
             gemm_out *cij = c + (size_t)ir * ldc + jr;

@@ -61,6 +61,7 @@ const struct kernel *kernel_find(const char *name);
 
 // ---------------------------------------------------------------------------
 // The variants, side by side: src/kernels/<op>_<isa>.c
+// The matmul_*_avx* variants are not reentrant: one GEMM call at a time per process (static packing buffers).
 
 // references: src/kernels/ref.c
 void relu_ref(double *out, const float *x, size_t n);

@@ -71,6 +71,9 @@ void __tsan_read_range(void *addr, unsigned long size);
 // and meeting at the barriers costs about what they save.
 #define GEMM_MIN_PARALLEL (128L * 128 * 128)
 
+// The packing buffers are static, so gemm() is not reentrant: one GEMM call at a
+// time per process (the pool, parallel.h, likewise takes one caller at a time).
+//
 // Two parts that share rows each pack the whole block of b for themselves, into
 // gemm_pb[t]: writing lines the other core has read costs more than packing them
 // twice, and the parts then never wait for each other. More parts pack a share

@@ -63,6 +63,7 @@ const struct variant *variant_pick(const struct kernel *kern, int tier, unsigned
 
 // ---------------------------------------------------------------------------
 // The variants, side by side: src/kernels/<op>_<isa>.c
+// The matmul_*_avx* variants are not reentrant: one GEMM call at a time per process (static packing buffers).
 
 // references: src/kernels/ref.c
 void relu_ref(double *out, const float *x, size_t n);

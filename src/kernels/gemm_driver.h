@@ -6,6 +6,7 @@
 //   gemm_in, gemm_out        element types of a and b, and of c
 //   MR, NR                   the micro-tile: MR rows by NR columns of c
 //   KC, MC, NC               the blocks: KC of k, MC rows of a, NC columns of b
+//                            (all five from gemm_config.h, which says which cache each fits)
 //   struct packed_a          one MC x KC block of a, in the layout its tile() reads
 //   struct packed_b          one KC x NC block of b, likewise
 // and after it the three functions declared below, and its entry point, which calls gemm().
@@ -19,7 +20,8 @@
 //   pc: KC of k                    pack that block of b, shared by the threads (two: one each;
 //                                  with GEMM_FUSED_TILE, one or two pack it in their first ic)
 //   ic: MC rows of a and c         pack them, per thread (into this core's L2)
-//   jr: NR columns                 a sliver of b, reused from L1 by ...
+//   jr: NR columns                 a sliver of b, reused from L1 (or streamed from L2 where
+//                                  gemm_config.h says so) by ...
 //   ir: MR rows                    ... every sliver of a: the micro-kernel
 // Each c element sums its k products in order within a KC block and adds the
 // blocks in order, whatever the number of threads, so results do not depend on it.
@@ -69,6 +71,9 @@ void __tsan_read_range(void *addr, unsigned long size);
 // and meeting at the barriers costs about what they save.
 #define GEMM_MIN_PARALLEL (128L * 128 * 128)
 
+// The packing buffers are static, so gemm() is not reentrant: one GEMM call at a
+// time per process (the pool, parallel.h, likewise takes one caller at a time).
+//
 // Two parts that share rows each pack the whole block of b for themselves, into
 // gemm_pb[t]: writing lines the other core has read costs more than packing them
 // twice, and the parts then never wait for each other. More parts pack a share
@@ -104,7 +109,8 @@ static inline void share(int units, int step, int end, int t, int parts, int *lo
 // c (rows [i0, mc), columns [j0, j1) of the block) = or += packed a @ packed b; i0 % MR == 0
 static void macro_kernel(gemm_out *c, int ldc, const struct packed_a *pa, const struct packed_b *pb, int i0,
                          int mc, int j0, int j1, int kc, int add) {
-    // b sliver outer: it stays in L1 while the a slivers stream past it from L2
+    // b sliver outer: it stays in L1 (or, where gemm_config.h says so, in L2) while
+    // the a slivers stream past it from L2
     for (int jr = j0; jr < j1; jr += NR)
         for (int ir = i0; ir < mc; ir += MR) {
             gemm_out *cij = c + (size_t)ir * ldc + jr;

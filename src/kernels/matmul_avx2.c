@@ -6,20 +6,17 @@
 #include <immintrin.h>
 
 #include "../kernels.h"
+#include "gemm_config.h"
 
 // 6x16 micro-tile: 12 ymm accumulators + 2 for b + 1 broadcast of a, 15 of the 16
 // registers. 12 independent FMA chains cover Zen 5's 2 pipes x 4 cycles latency, and
 // each k step loads 2 vectors and 6 scalars for 12 FMAs.
-#define MR 6
-#define NR 16
-// KC = 512: a k of up to 512 (the 500 case) is one pass, so c is written once, never
-// re-read; the b sliver, 512 x 16 x 4 = 32 KiB, stays in L1 (48 KiB).
-// MC = 120 (20 slivers): the packed a block, 240 KiB, stays in L2 (1 MiB).
-// NC = 2048: the packed b block, 4 MiB, lives in L3.
-// Measured on Zen 5 against KC 256..512, MC 120..240 and a 4x24 tile.
-#define KC 512
-#define MC 120
-#define NC 2048
+#define MR GEMM_F32_AVX2_MR
+#define NR GEMM_F32_AVX2_NR
+#define KC GEMM_F32_AVX2_KC
+#define MC GEMM_F32_AVX2_MC
+#define NC GEMM_F32_AVX2_NC
+_Static_assert(MR == 6 && NR == 16, "kernel() holds a 6x16 tile in 12 ymm; pack_a transposes 6 rows");
 
 typedef float gemm_in, gemm_out;
 struct packed_a { _Alignas(64) float v[MC * KC]; }; // MR-row slivers, each (kc,MR)

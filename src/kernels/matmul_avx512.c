@@ -8,21 +8,18 @@
 #include <immintrin.h>
 
 #include "../kernels.h"
+#include "gemm_config.h"
 
 // 14x32 micro-tile: 28 zmm accumulators + 2 for b + 1 broadcast of a. 28 independent
 // FMA chains cover Zen 5's 2 pipes x 4 cycles latency 3.5 times over, and each k step
 // loads 2 vectors and 14 scalars for 28 FMAs, well within 2 loads per cycle.
-#define MR 14
-#define NR 32
-// KC = 1024: a k of up to 1024 is one pass, so c is written once, never re-read;
-// the 128 KiB b sliver streams from L2 (1 MiB) at 128 B per 14 cycles.
-// MC = 112 (8 slivers): the packed a block, 112 x 1024 x 4 = 448 KiB, stays in L2
-// beside the b sliver. NC = 1024: the packed b block, 4 MiB, lives in L3.
-// Measured on Zen 5 against KC 256..1024, MC 56..336 and 6x64 / 8x48 tiles; after
-// the packing changes, KC 1024 (MC 112 or 140) against KC 512 (MC 168), interleaved.
-#define KC 1024
-#define MC 112
-#define NC 1024
+// The b sliver streams from L2 (gemm_config.h): 128 B a k step, one step per 14 cycles.
+#define MR GEMM_F32_AVX512_MR
+#define NR GEMM_F32_AVX512_NR
+#define KC GEMM_F32_AVX512_KC
+#define MC GEMM_F32_AVX512_MC
+#define NC GEMM_F32_AVX512_NC
+_Static_assert(MR == 14 && NR == 32, "kernel_rows() holds a 14x32 tile in 28 zmm; pack_a transposes 14 rows");
 
 #define GEMM_SHORT_TILE
 #define GEMM_FUSED_TILE

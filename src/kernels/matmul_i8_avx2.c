@@ -10,13 +10,16 @@
 #include <string.h>
 
 #include "../kernels.h"
+#include "gemm_config.h"
 
-#define MR 6    // rows of c per micro-kernel
-#define NR 16   // columns: 6 x 2 = 12 ymm accumulators, 2 for B, 1 for A, 1 product, of 16
-#define KC 512  // B micro-panel 512 x 16 int16 = 16 KiB of Zen 5's 48 KiB L1d
-#define MC 240  // A block 240 x 512 int16 = 240 KiB: a quarter of the 1 MiB L2
-#define NC 4096 // B block 512 x 4096 int16 = 4 MiB, from L3
-_Static_assert(KC % 2 == 0 && MC % MR == 0 && NC % NR == 0, "blocks hold whole panels");
+// 6x16 micro-tile: 6 x 2 = 12 ymm accumulators, 2 for B, 1 for A, 1 product, of 16
+#define MR GEMM_I8_AVX2_MR
+#define NR GEMM_I8_AVX2_NR
+#define KC GEMM_I8_AVX2_KC
+#define MC GEMM_I8_AVX2_MC
+#define NC GEMM_I8_AVX2_NC
+_Static_assert(MR == 6 && NR == 16, "the assembly below computes a 6x16 tile");
+_Static_assert(KC % 2 == 0, "blocks hold whole pairs of k");
 
 typedef int8_t gemm_in;
 typedef int32_t gemm_out;

@@ -10,13 +10,16 @@
 #include <immintrin.h>
 
 #include "../kernels.h"
+#include "gemm_config.h"
 
-#define MR 6         // rows of c per micro-kernel
-#define NR 64        // columns: 6 x 4 = 24 zmm accumulators, 4 for B, 1 for A, of 32
-#define KC 512       // B micro-panel 512 x 64 = 32 KiB of Zen 5's 48 KiB L1d (384: slower)
-#define MC 480       // A block 480 x 512 = 240 KiB: a quarter of the 1 MiB L2
-#define NC 4096      // B block 512 x 4096 = 2 MiB, from L3
-_Static_assert(KC % 64 == 0 && MC % MR == 0 && NC % NR == 0, "blocks hold whole panels");
+// 6x64 micro-tile: 6 x 4 = 24 zmm accumulators, 4 for B, 1 for A, of 32
+#define MR GEMM_I8_AVX512VNNI_MR
+#define NR GEMM_I8_AVX512VNNI_NR
+#define KC GEMM_I8_AVX512VNNI_KC
+#define MC GEMM_I8_AVX512VNNI_MC
+#define NC GEMM_I8_AVX512VNNI_NC
+_Static_assert(MR == 6 && NR == 64, "the assembly below computes a 6x64 tile");
+_Static_assert(KC % 64 == 0, "packed rows of a are whole 64-byte lines");
 
 typedef int8_t gemm_in;
 typedef int32_t gemm_out;

@@ -12,7 +12,7 @@
 struct options {
     int kernel[16];       // indices into kernels[], in the order given
     int n_kernel;         // 0: every kernel
-    unsigned tiers;       // bit t set: run tier t (runner.h); all by default
+    unsigned tiers;       // bit t set: run tier t (enum tier, results.h); all by default
     int have_size;        // --size given
     struct shape size;    // --size N (element-wise n, or NxNxN) or MxNxK
     int quick, list, help, version;

@@ -83,7 +83,7 @@ const struct kernel kernels[] = {
     {
         .name = "matmul_int8", .kind = KIND_MATMUL_I8, .in_lo = -1, .in_hi = 1,
         // integer arithmetic: exact. The int8 inputs are float matrices in
-        // [in_lo, in_hi] quantized per row of a and per column of b (runner.c).
+        // [in_lo, in_hi] quantized per row of a and per column of b (buffers.c).
         .rtol = 0, .atol = 0,
         .tier = {
             [T_SCALAR] = {{{.matmul_i8 = matmul_i8_scalar}, 0, "x86-64"}},

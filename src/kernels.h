@@ -39,7 +39,7 @@ struct kernel {
     enum kind kind;
     float in_lo, in_hi; // inputs are drawn uniformly from [in_lo, in_hi] (int8: then quantized)
     // A float output y passes against the reference r when |y - r| <= atol + rtol * |r|;
-    // the fp32 matmul adds its error bound (runner.c), int8 must be exact. Why each value: kernels.c.
+    // the fp32 matmul adds its error bound (buffers.c), int8 must be exact. Why each value: kernels.c.
     double rtol, atol;
     unary_ref_fn ref;   // KIND_UNARY_F32 only; the matmuls have their own references
     // per native tier (enum tier, T_SCALAR to T_AVX512; the other slots stay

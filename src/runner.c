@@ -45,14 +45,14 @@ static void tier_stats(struct tier_result *r) {
 
 // what a reader should doubt in r's figures, on stderr and in the JSON
 static void tier_warnings(const char *kernel, const char *size, const struct tier_result *r) {
+    char label[192];
+    snprintf(label, sizeof label, "%s/%s/%s", kernel, tier_names[r->tier], size);
     // MAD scaled by 1.4826 estimates the standard deviation of normal
     // samples, and one preempted repetition does not move it as it does CV
     double spread = r->median_ns > 0 ? 1.4826 * r->mad_ns / r->median_ns : 0;
     if (spread > 0.10)
-        warnf("%s/%s/%s: the repetitions vary by %.0f%% (1.4826 MAD / median); the machine may be busy", kernel,
-              tier_names[r->tier], size, 100 * spread);
-    if (r->min_ns * r->iterations < 100 * clock_tick_ns())
-        warnf("%s/%s/%s: a repetition lasts under 100 ticks of the clock", kernel, tier_names[r->tier], size);
+        warnf("%s: the repetitions vary by %.0f%% (1.4826 MAD / median); the machine may be busy", label, 100 * spread);
+    if (r->min_ns * r->iterations < 100 * clock_tick_ns()) warnf("%s: a repetition lasts under 100 ticks of the clock", label);
 }
 
 int sample_tier(timed_fn call, void *what, double first_ns, const struct run_config *cfg, const char *kernel,

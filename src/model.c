@@ -491,7 +491,9 @@ int model_run(const char *path, size_t batch, const struct run_config *cfg, stru
         struct model_tier *t = &out->tiers[i];
         if (t->r.status != ST_OK) continue;
         score(&r, i, out->ref, out->ref >= 0 ? tier_names[out->tiers[out->ref].r.tier] : "", t);
-        t->r.speedup = py ? py->r.median_ns / t->r.median_ns : 0;
+        t->r.verified = t->r.status == ST_OK && out->ref >= 0; // checked against the reference pass, and passed
+        if (py && t != py) speedup_interval(&py->r, &t->r, cfg->seed + i);
+        else if (py) t->r.speedup = 1;
     }
     work_free(&r);
     model_free(&m);

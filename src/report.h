@@ -32,9 +32,19 @@ const char *roofline_str(const struct roofline *r, char *buf, size_t size);
 // when not finite).
 void json_str(FILE *f, const char *s);
 void json_num(FILE *f, double v);
+// An entry of "benchmarks", the kernels' and the model's alike: open writes
+// its name, Google Benchmark's fields, then kernel, tier, isa, status and
+// note on one line; the writer adds its own; close writes bmml's fields of
+// any tier (spread, verified, speedup and its interval, samples) and the
+// closing brace.
+void json_entry_open(FILE *f, const char *name, const char *kernel, const struct tier_result *r);
+void json_entry_close(FILE *f, const struct tier_result *r);
 
 // The model's table, under the kernels' (report_model.c).
 void model_report_table(FILE *f, const struct model_result *r);
+// A model tier's "size" ("fp32/batch360") and entry name ("model/avx2/fp32/batch360").
+void model_entry_names(const struct model_result *r, const struct model_tier *t, char *size, size_t size_len,
+                       char *name, size_t name_len);
 // The model's tiers as entries of a "benchmarks" array, kernel "model",
 // separated by ",\n" with none before the first or after the last.
 void model_report_json(FILE *f, const struct model_result *r);

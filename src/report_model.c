@@ -7,24 +7,43 @@
 #include "model.h"
 #include "report.h"
 
-void model_report_table(FILE *f, const struct model_result *r) {
+const char *model_title(const struct model_result *r, char *buf, size_t size) {
     const char *name = strrchr(r->path, '/') ? strrchr(r->path, '/') + 1 : r->path;
-    fprintf(f, "\nmodel %s: %d -> %d (GELU) -> %d (softmax); %d test images in %d batch%s of %d\n", name,
-            r->dims[0], r->dims[1], r->dims[2], r->n_test, r->n_batches, r->n_batches > 1 ? "es" : "", r->batch);
+    snprintf(buf, size, "model %s: %d -> %d (GELU) -> %d (softmax); %d test images in %d batch%s of %d", name,
+             r->dims[0], r->dims[1], r->dims[2], r->n_test, r->n_batches, r->n_batches > 1 ? "es" : "", r->batch);
+    return buf;
+}
+
+int model_cells(const struct model_tier *t, struct model_cells *c) {
+    memset(c, 0, sizeof *c);
+    if (t->r.status == ST_UNAVAILABLE || (t->r.status == ST_FAILED && !t->r.repetitions)) {
+        snprintf(c->check, sizeof c->check, "%s: %s", t->r.status == ST_FAILED ? "FAILED" : "-", t->r.note);
+        return 0;
+    }
+    fmt_time(t->batch_ns, c->batch, sizeof c->batch);
+    fmt_time(t->inference_ns, c->image, sizeof c->image);
+    snprintf(c->speedup, sizeof c->speedup, t->r.speedup >= 100 ? "%.0fx" : t->r.speedup > 0 ? "%.3gx" : "-",
+             t->r.speedup);
+    snprintf(c->accuracy, sizeof c->accuracy, "%.4f", t->accuracy);
+    snprintf(c->agreement, sizeof c->agreement, "%.4f", t->agreement);
+    snprintf(c->logit_diff, sizeof c->logit_diff, "%.3g", t->max_logit_diff);
+    snprintf(c->check, sizeof c->check, "%s%s%s", t->r.status == ST_OK ? "ok" : "FAILED", t->r.note[0] ? ": " : "",
+             t->r.note);
+    return 1;
+}
+
+void model_report_table(FILE *f, const struct model_result *r) {
+    char title[256];
+    fprintf(f, "\n%s\n", model_title(r, title, sizeof title));
     fprintf(f, "%-8s %-5s %-15s %10s %10s %9s %9s %9s %12s  %s\n", "tier", "path", "isa", "per batch", "per image",
             "speedup", "accuracy", "agreement", "max |dlogit|", "check");
     for (int i = 0; i < r->n_tiers; i++) {
         const struct model_tier *t = &r->tiers[i];
+        struct model_cells c;
         fprintf(f, "%-8s %-5s %-15.15s ", tier_names[t->r.tier], t->int8 ? "int8" : "fp32", t->r.isa ? t->r.isa : "-");
-        if (t->r.status == ST_UNAVAILABLE || (t->r.status == ST_FAILED && !t->r.repetitions)) {
-            fprintf(f, "%s: %s\n", t->r.status == ST_FAILED ? "FAILED" : "-", t->r.note);
-            continue;
-        }
-        char a[32], b[32], sp[32];
-        snprintf(sp, sizeof sp, t->r.speedup >= 100 ? "%.0fx" : t->r.speedup > 0 ? "%.3gx" : "-", t->r.speedup);
-        fprintf(f, "%10s %10s %9s %9.4f %9.4f %12.3g  %s%s%s\n", fmt_time(t->batch_ns, a, sizeof a),
-                fmt_time(t->inference_ns, b, sizeof b), sp, t->accuracy, t->agreement, t->max_logit_diff,
-                t->r.status == ST_OK ? "ok" : "FAILED", t->r.note[0] ? ": " : "", t->r.note);
+        if (!model_cells(t, &c)) fprintf(f, "%s\n", c.check);
+        else fprintf(f, "%10s %10s %9s %9s %9s %12s  %s\n", c.batch, c.image, c.speedup, c.accuracy, c.agreement,
+                     c.logit_diff, c.check);
     }
     fprintf(f, "fp32 tiers must give the reference's class for every image and logits within %g of it\n",
             MODEL_LOGIT_TOL);

@@ -513,6 +513,11 @@ static const struct tier_result *find_tier(const char *name) {
             if (strcmp(want, name) == 0) return r;
         }
     }
+    for (int i = 0; i < model.n_tiers; i++) {
+        char want[64], size[32];
+        model_entry_names(&model, &model.tiers[i], size, sizeof size, want, sizeof want);
+        if (strcmp(want, name) == 0) return &model.tiers[i].r;
+    }
     return NULL;
 }
 
@@ -521,6 +526,7 @@ Test(report_dir, csv_and_json_agree_with_the_results, .init = write_reports, .fi
     cr_assert(doc, "the JSON must read back: %s", err);
     const struct json *b = json_get(doc, "benchmarks");
     cr_assert(b && b->n == 20, "16 kernel entries and the model's 4");
+    int models = 0;
     char *text = slurp(in_dir("results.csv")), *p = text;
     static char f[32][300];
     cr_assert_eq(csv_fields(&p, f, 32), 23, "the header's columns");
@@ -531,6 +537,7 @@ Test(report_dir, csv_and_json_agree_with_the_results, .init = write_reports, .fi
         cr_assert_eq(csv_fields(&p, f, 32), 23, "row %d", rows);
         const struct tier_result *r = find_tier(f[0]);
         cr_assert(r, "unknown row %s", f[0]);
+        models += strcmp(f[1], "model") == 0;
         const struct json *e = &b->items[rows];
         cr_expect_str_eq(json_string(json_get(e, "name")), f[0], "the same order");
         cr_expect_str_eq(f[8], status_names[r->status]);
@@ -547,7 +554,8 @@ Test(report_dir, csv_and_json_agree_with_the_results, .init = write_reports, .fi
         cr_expect_eq(json_number(json_get(e, "speedup_vs_python"), NAN), r->speedup, "%s", f[0]);
         cr_expect_eq(json_get(e, "samples_ns")->n, 10);
     }
-    cr_expect_eq(rows, 16);
+    cr_expect_eq(rows, b->n, "one CSV row per JSON entry");
+    cr_expect_eq(models, 4, "the model's rows");
     free(text);
     json_free(doc);
 }
@@ -564,6 +572,16 @@ static double parse_time(const char *s) {
 Test(report_dir, markdown_agrees_to_its_three_digits, .init = write_reports, .fini = remove_tmpdir) {
     char *text = slurp(in_dir("results.md"));
     cr_expect(strstr(text, "Test CPU \\<R&D\\> \"8 cores\""), "the CPU, escaped for Markdown");
+    char *model_part = strstr(text, "\n## The model\n");
+    cr_assert(model_part, "the model's table is missing");
+    cr_expect(strstr(model_part, "model digits.bmml: 64 -\\> 128 (GELU) -\\> 10 (softmax); 360 test images"), "%s", model_part);
+    cr_expect(strstr(model_part, "| scalar | fp32 | x86-64 | 400 us | 1.11 us | 50x | 0.9800 | 1.0000 | 2e-06 | ok |"),
+              "%s", model_part);
+    cr_expect(strstr(model_part, "| avx2 | fp32 | x86-64 | 100 us | 278 ns | 200x | 0.9800 | 1.0000 | 2e-06 | FAILED: 3 "
+                                 "classes differ from the reference |"), "%s", model_part);
+    cr_expect(strstr(model_part, "| avx512 | int8 | - | - | - | - | - | - | - | -: not available on this CPU |"),
+              "%s", model_part);
+    *model_part = '\0'; // the kernels' table above it
     int rows = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         char cell[13][320];

@@ -7,12 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
 #include "config.h"
+#include "json_read.h"
 #include "kernels.h"
 
 static struct options o;
@@ -128,17 +132,23 @@ Test(cli, repeated_parses_start_afresh) {
 // ---------------------------------------------------------------------------
 // the binary itself
 
-static int run(const char *args, char *out, size_t size) {
-    const char *host = getenv("BMML_HOST");
-    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", host, args);
+// cmd's exit code, its output in out
+static int run_shell(const char *cmd, char *out, size_t size) {
+    if (!getenv("BMML_HOST")) cr_skip_test("BMML_HOST is not set (make check sets it)");
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t n = fread(out, 1, size - 1, p);
     out[n] = '\0';
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run(const char *args, char *out, size_t size) {
+    const char *host = getenv("BMML_HOST");
+    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", host, args);
+    return run_shell(cmd, out, size);
 }
 
 static char out[1 << 16];
@@ -296,6 +306,46 @@ Test(host, passes_split_the_repetitions_and_keep_a_python_series_ended) {
     json = run_for_json(cmd, path);
     cr_expect_eq(count(json, "\"repetitions\": 1, "), 1, "one repetition, not one a pass: %s", json);
     cr_expect(strstr(json, "1 repetition: one took longer than --max-time"), "%s", json);
+}
+
+// Inputs that would block or never end are refused before anything is read,
+// each naming the file and what it is (timeout: a hang fails, and ends).
+Test(host, a_fifo_directory_device_or_huge_file_is_refused_at_once, .timeout = 60) {
+    char fifo[] = "/tmp/bmml-fifo-XXXXXX", huge[] = "/tmp/bmml-huge-XXXXXX.json", cmd[512];
+    cr_assert(mkdtemp(fifo));
+    strcat(fifo, "/in");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    int fd = mkstemps(huge, 5);
+    cr_assert(fd >= 0 && ftruncate(fd, (off_t)JSON_MAX_FILE + 1) == 0, "a sparse file one byte too large");
+    close(fd);
+    static const struct {
+        const char *args, *why;
+        int rc, file; // %s is 1: the FIFO, 2: the huge file
+    } cases[] = {
+        {"--model %s --no-roofline --quiet", "a FIFO, not a file", 3, 1},
+        {"--model /tmp --no-roofline --quiet", "/tmp: a directory, not a file", 3, 0},
+        {"--compare %s /dev/null", "a FIFO, not a file", 2, 1},
+        {"--compare /dev/zero /dev/null", "/dev/zero: a device, not a file", 2, 0},
+        {"--compare /tmp /dev/null", "/tmp: a directory, not a file", 2, 0},
+        {"--compare %s /dev/null", "more than the 256 MiB allowed", 2, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char args[256];
+        snprintf(args, sizeof args, cases[i].args, cases[i].file == 1 ? fifo : huge);
+        snprintf(cmd, sizeof cmd, "timeout 10 '%s' %s 2>&1", getenv("BMML_HOST") ? getenv("BMML_HOST") : "", args);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int rc = run_shell(cmd, out, sizeof out);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double took = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        cr_expect_eq(rc, cases[i].rc, "%s: %s", args, out);
+        cr_expect(strstr(out, cases[i].why), "%s: %s", args, out);
+        cr_expect_lt(took, 3.0, "%s took %.1f s (a second, with slack for a busy machine)", args, took);
+    }
+    remove(huge);
+    remove(fifo);
+    *strrchr(fifo, '/') = '\0';
+    rmdir(fifo);
 }
 
 // Start the host on a long run, send sig after a moment, return its exit code.

@@ -327,8 +327,13 @@ int embed_call(struct py_call *call, char *err, size_t errlen) {
         report_exception(err, errlen);
         return -1;
     }
+    // a result returned is a result lost: the host reads only what was written
+    int returned = r != Py_None;
+    if (returned)
+        errf(err, errlen, "returned a value (%s%s) instead of None: a kernel writes its result into its first "
+             "argument (out) and returns nothing", Py_TYPE(r)->tp_name, "");
     Py_DECREF(r);
-    return 0;
+    return returned ? -1 : 0;
 }
 
 // bit i set: the memory of argument i is still exported

@@ -50,7 +50,8 @@ struct py_arg {
 struct py_call *embed_call_new(const char *module, const char *name,
                                const struct py_arg *args, int nargs, char *err, size_t errlen);
 // Run the call once. 0 on success; -1 when it raised, with the traceback on
-// stderr and the exception's one-line text in err. SystemExit raised by the
+// stderr and the exception's one-line text in err, or returned anything but
+// None (a kernel writes its result into out), saying so in err. SystemExit raised by the
 // script is caught like any other exception: it does not end the host.
 int embed_call(struct py_call *call, char *err, size_t errlen);
 // Release the views and free the call. 0, or the arguments whose memory a

@@ -125,6 +125,12 @@ Test(faulty, a_kernel_that_writes_nothing_fails) {
     others_ok();
 }
 
+Test(faulty, a_kernel_that_returns_its_result_fails_saying_so) {
+    cr_expect_eq(run_case("returns_value"), 1, "%s", out);
+    expect_tier("relu", "python", "failed", "returned a value (list) instead of None");
+    others_ok();
+}
+
 Test(faulty, sys_exit_does_not_end_the_host) {
     cr_expect_eq(run_case("sys_exit"), 1, "%s", out);
     expect_tier("relu", "python", "failed", "SystemExit: 0");

@@ -321,8 +321,34 @@ struct py_call *embed_call_new(const char *module, const char *name,
     return call;
 }
 
+static volatile sig_atomic_t in_call; // embed_call runs Python code
+
+// The trace embed_force_stop installs: inside a call, each new line raises
+// KeyboardInterrupt, so an `except BaseException` that swallows one raises
+// again at its first line, outside the try it ended.
+static int raise_on_each_line(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
+    (void)obj, (void)frame, (void)arg;
+    if (!in_call || what != PyTrace_LINE) return 0;
+    PyErr_SetNone(PyExc_KeyboardInterrupt);
+    return -1;
+}
+
+static int install_stopper(void *unused) {
+    (void)unused;
+    PyEval_SetTrace(raise_on_each_line, NULL);
+    return 0;
+}
+
+int embed_force_stop(void) {
+    if (!in_call) return 0;
+    Py_AddPendingCall(install_stopper, NULL); // runs in the interpreter's thread, between two bytecodes
+    return 1;
+}
+
 int embed_call(struct py_call *call, char *err, size_t errlen) {
+    in_call = 1;
     PyObject *r = PyObject_Call(call->fn, call->args, NULL); /* new reference */
+    in_call = 0;
     if (!r) {
         report_exception(err, errlen);
         return -1;

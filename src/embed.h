@@ -20,6 +20,10 @@ void embed_stop(void);
 int embed_running(void);
 // From a signal handler: make the running Python code raise KeyboardInterrupt.
 void embed_interrupt(void);
+// From any thread but the interpreter's: when a call (embed_call) runs, make
+// every line of Python it runs from now on raise KeyboardInterrupt, which
+// ends a call that swallows one, and return 1; else 0.
+int embed_force_stop(void);
 
 // The interpreter's version, "3.11.2", for the report.
 const char *embed_python_version(void);

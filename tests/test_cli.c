@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "interrupt.h"
 #include "json_read.h"
 #include "kernels.h"
 
@@ -200,6 +201,7 @@ Test(host, a_missing_numpy_tier_is_unavailable_not_an_error) {
 Test(host, help_and_version) {
     cr_expect_eq(run("--help", out, sizeof out), 0);
     cr_expect(strstr(out, "--max-isa") && strstr(out, "--json"), "%s", out);
+    cr_expect(strstr(out, "An ignored SIGINT stays ignored") && strstr(out, "use SIGTERM"), "%s", out);
     cr_expect_eq(run("--version", out, sizeof out), 0);
     cr_expect(strstr(out, PACKAGE_VERSION), "%s", out);
 }
@@ -349,12 +351,16 @@ Test(host, a_fifo_directory_device_or_huge_file_is_refused_at_once, .timeout = 6
 }
 
 // Start the host on a long run, send sig after a moment, return its exit code.
-static int interrupted_run_of(int sig, const char *kernel_list, const char *tiers, const char *passes, const char *json) {
+// signals: how many, a tenth of a second apart; scripts: under tests/scripts;
+// within: the seconds it may take to stop after the first.
+static int interrupted_run_in(const char *scripts, int sig, int signals, double within, const char *kernel_list,
+                              const char *tiers, const char *passes, const char *json) {
     const char *host = getenv("BMML_HOST");
     if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/scripts/%s", BMML_SRCDIR, scripts);
     char *argv[] = {(char *)host, "--kernel", (char *)kernel_list, "--tiers", (char *)tiers, "--size", "100",
-                    "--passes", (char *)passes, "--no-roofline", "--scripts-dir", BMML_SRCDIR "/tests/scripts/slow",
-                    "--json", (char *)json, NULL};
+                    "--passes", (char *)passes, "--no-roofline", "--scripts-dir", dir, "--json", (char *)json, NULL};
     char marker[64];
     snprintf(marker, sizeof marker, "/tmp/bmml-marker-%d-%d", (int)getpid(), sig);
     remove(marker);
@@ -384,13 +390,24 @@ static int interrupted_run_of(int sig, const char *kernel_list, const char *tier
     remove(marker);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    kill(pid, sig);
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    for (int i = 0; i < signals; i++) {
+        if (i) usleep(100 * 1000);
+        kill(pid, sig);
+    }
+    int st = 0;
+    pid_t done = 0;
+    // wait at most twice the time allowed, then end the host rather than leave it behind
+    for (int i = 0; i < 200 * within && (done = waitpid(pid, &st, WNOHANG)) == 0; i++) usleep(10 * 1000);
+    if (done != pid) kill(pid, SIGKILL), waitpid(pid, &st, 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double waited = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    cr_expect(waited < 2.0, "took %.2f s to stop (a second, with slack for a busy machine)", waited);
+    cr_expect(waited < within, "took %.2f s to stop (at most %.1f s allowed)", waited, within);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int interrupted_run_of(int sig, const char *kernel_list, const char *tiers, const char *passes, const char *json) {
+    // a second, with slack for a busy machine
+    return interrupted_run_in("slow", sig, 1, 2.0, kernel_list, tiers, passes, json);
 }
 
 // relu finishes at once; the matmul twin sleeps until it is interrupted
@@ -433,6 +450,24 @@ Test(host, a_signal_in_a_later_pass_keeps_what_the_earlier_ones_measured, .timeo
     cr_assert(gelu, "gelu is reported: %s", out);
     cr_expect(!strstr(out, "\"status\": \"interrupted\""), "no tier lost to the signal: %s", out);
     cr_expect(strstr(gelu, "signal 2 stopped the rest"), "its row says why it has fewer: %s", gelu);
+}
+
+// The matmul twin swallows every KeyboardInterrupt: the grace after the
+// first signal, or a second signal, stops it all the same, and what finished
+// is written.
+Test(host, a_kernel_that_swallows_keyboard_interrupt_stops_after_the_grace, .timeout = 30) {
+    char path[] = "/tmp/bmml-swallow-XXXXXX.json";
+    close(mkstemps(path, 5));
+    cr_expect_eq(interrupted_run_in("swallows", SIGINT, 1, INTERRUPT_GRACE_S + 2.0, "relu,matmul", "scalar,python", "1",
+                                    path), 130);
+    check_partial_json(path);
+}
+
+Test(host, a_second_signal_stops_a_kernel_that_swallows_the_first, .timeout = 30) {
+    char path[] = "/tmp/bmml-swallow2-XXXXXX.json";
+    close(mkstemps(path, 5));
+    cr_expect_eq(interrupted_run_in("swallows", SIGTERM, 2, 2.0, "relu,matmul", "scalar,python", "1", path), 143);
+    check_partial_json(path);
 }
 
 Test(host, sigterm_exits_143, .timeout = 30) {

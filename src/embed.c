@@ -170,7 +170,14 @@ int embed_start(const char *dir, char *err, size_t errlen) {
         "    import ctypes\n"
         "    labs = ctypes.CDLL(None).labs\n"
         "    for _ in range(n):\n"
-        "        labs(-1)\n";
+        "        labs(-1)\n"
+        "def join_threads(seconds):\n" // the names of the threads a script left that outlive the wait
+        "    import threading, time\n"
+        "    end = time.monotonic() + seconds\n"
+        "    left = lambda: [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]\n"
+        "    for t in left():\n"
+        "        t.join(max(0.0, end - time.monotonic()))\n"
+        "    return ', '.join(t.name for t in left() if t.is_alive())\n";
     PyObject *mod = PyImport_AddModule("_bmml"); /* borrowed */
     PyObject *r = mod ? PyRun_String(helpers, Py_file_input, PyModule_GetDict(mod), PyModule_GetDict(mod)) : NULL;
     if (!r) {
@@ -188,10 +195,23 @@ fail:
     return -1;
 }
 
-void embed_stop(void) {
-    if (!Py_IsInitialized()) return;
+int embed_stop(void) {
+    if (!Py_IsInitialized()) return 0;
+    // Py_FinalizeEx waits for every non-daemon thread, for ever: wait a while, then leave them
+    PyObject *mod = PyImport_AddModule("_bmml"); /* borrowed */
+    PyObject *left = mod ? PyObject_CallMethod(mod, "join_threads", "d", (double)EMBED_THREAD_WAIT_S) : NULL; /* new */
+    const char *names = left ? PyUnicode_AsUTF8(left) : NULL;
+    if (names && *names) {
+        fprintf(stderr, "bmml-host: a script's thread (%s) still runs %d s after the end: exiting without it\n", names,
+                EMBED_THREAD_WAIT_S);
+        Py_DECREF(left);
+        return -1;
+    }
+    Py_XDECREF(left);
+    PyErr_Clear();
     Py_CLEAR(exporter_type); // exporters still alive hold their own references to it
     Py_FinalizeEx();
+    return 0;
 }
 
 void embed_libpython(char *buf, size_t size) {

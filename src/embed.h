@@ -16,7 +16,11 @@ const char *embed_find_scripts(const char *opt, char *looked, size_t size);
 // Start the interpreter with dir first on sys.path. 0 on success; otherwise
 // -1 with the reason in err (and any traceback already on stderr).
 int embed_start(const char *dir, char *err, size_t errlen);
-void embed_stop(void);
+// Stop the interpreter: 0; or -1, saying so on stderr, when a thread a
+// script started (not a daemon) still runs EMBED_THREAD_WAIT_S after the
+// call, the interpreter left running: then end the process with _exit.
+#define EMBED_THREAD_WAIT_S 2
+int embed_stop(void);
 int embed_running(void);
 // From a signal handler: make the running Python code raise KeyboardInterrupt.
 void embed_interrupt(void);

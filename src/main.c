@@ -187,6 +187,6 @@ int main(int argc, char **argv) {
         status = 128 + ctx.interrupted;
     }
     status = report(&o, &ctx, results, n_done, status);
-    embed_stop();
+    if (embed_stop() < 0) fflush(NULL), _exit(status); // a script's thread would hold exit() for ever
     return status;
 }

@@ -68,7 +68,8 @@ void cli_usage(FILE *f) {
         "\n"
         "Exit status: 0 all ran and verified; 1 a tier failed or gave a wrong result;\n"
         "2 bad usage; 3 the environment (scripts, Python, memory, model file);\n"
-        "130 or 143 stopped by SIGINT or SIGTERM (what finished is still reported).\n",
+        "130 or 143 stopped by SIGINT or SIGTERM (what finished is still reported).\n"
+        "An ignored SIGINT stays ignored (a background job of a shell): use SIGTERM.\n",
         MIN_REPETITIONS, MIN_REPETITIONS);
 }
 

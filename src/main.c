@@ -133,7 +133,7 @@ int main(int argc, char **argv) {
     if ((status = start_python(&o, &cfg, &scripts))) return status;
     // after Python has put its SIGINT handler in place (it installs none over
     // another's), so that the host's handler can forward to it
-    interrupt_install(cfg.python ? embed_interrupt : NULL);
+    interrupt_install(cfg.python ? embed_interrupt : NULL, cfg.python ? embed_force_stop : NULL);
     if (o.list) {
         print_list(&cfg);
         embed_stop();
@@ -187,6 +187,6 @@ int main(int argc, char **argv) {
         status = 128 + ctx.interrupted;
     }
     status = report(&o, &ctx, results, n_done, status);
-    embed_stop();
+    if (embed_stop() < 0) fflush(NULL), _exit(status); // a script's thread would hold exit() for ever
     return status;
 }

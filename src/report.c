@@ -167,34 +167,42 @@ void json_num(FILE *f, double v) {
     else fputs("null", f);
 }
 
-static void json_tier(FILE *f, const struct case_result *cr, const struct tier_result *r) {
-    char size[64], name[128];
-    shape_str(cr->kern, cr->shape, size, sizeof size);
-    case_label(cr->kern, r->tier, cr->shape, name, sizeof name);
+// Google Benchmark's fields, which its compare.py reads, open an entry of
+// "benchmarks". A tier that did not run has no time: 0 iterations and 0 ns
+// with error_occurred, as Google Benchmark writes a run that failed (compare.py
+// cannot take a null). Then on one line what names the tier and its status.
+void json_entry_open(FILE *f, const char *name, const char *kernel, const struct tier_result *r) {
     int ok = r->status == ST_OK;
     fputs("    {\"name\": ", f);
     json_str(f, name);
     fputs(", \"run_type\": \"iteration\"", f);
     fprintf(f, ", \"iterations\": %ld", ok ? r->iterations * r->repetitions : 0L);
     fputs(", \"real_time\": ", f);
-    json_num(f, ok ? r->median_ns : NAN);
+    json_num(f, ok ? r->median_ns : 0);
     fputs(", \"cpu_time\": ", f);
-    json_num(f, ok ? r->cpu_ns : NAN);
-    fputs(", \"time_unit\": \"ns\",\n     \"kernel\": ", f);
-    json_str(f, cr->kern->name);
+    json_num(f, ok ? r->cpu_ns : 0);
+    fputs(", \"time_unit\": \"ns\"", f);
+    if (!ok) {
+        fputs(", \"error_occurred\": true, \"error_message\": ", f);
+        json_str(f, r->note[0] ? r->note : status_names[r->status]);
+    }
+    fputs(",\n     \"kernel\": ", f);
+    json_str(f, kernel);
     fputs(", \"tier\": ", f);
     json_str(f, tier_names[r->tier]);
     fputs(", \"isa\": ", f);
     if (r->isa) json_str(f, r->isa);
     else fputs("null", f);
-    if (cr->kern->kind == KIND_UNARY_F32) fprintf(f, ", \"n\": %zu", cr->shape.n);
-    else fprintf(f, ", \"n\": %zu, \"m\": %zu, \"k\": %zu", cr->shape.n, cr->shape.m, cr->shape.k);
-    fputs(", \"size\": ", f);
-    json_str(f, size);
     fputs(", \"status\": ", f);
     json_str(f, status_names[r->status]);
     fputs(", \"note\": ", f);
     json_str(f, r->note);
+}
+
+// bmml's fields of any tier, the kernels' and the model's, closing the entry
+// with the samples.
+void json_entry_close(FILE *f, const struct tier_result *r) {
+    int ok = r->status == ST_OK;
     fprintf(f, ",\n     \"repetitions\": %d, \"iterations_per_repetition\": %ld, \"cut_by_max_time\": %s",
             r->repetitions, r->iterations, r->cut ? "true" : "false");
     fputs(", \"median_ns\": ", f);
@@ -203,15 +211,9 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     json_num(f, ok ? r->min_ns : NAN);
     fputs(", \"mad_ns\": ", f);
     json_num(f, ok ? r->mad_ns : NAN);
-    fprintf(f, ", \"%s\": ", cr->kern->kind == KIND_UNARY_F32 ? "gbps" : cr->kern->kind == KIND_MATMUL_F32 ? "gflops" : "gops");
-    json_num(f, ok ? r->rate : NAN);
-    fputs(",\n     \"max_abs_err\": ", f);
-    json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_abs_err);
-    fputs(", \"max_rel_err\": ", f);
-    json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_rel_err);
-    fputs(", \"max_ulp_err\": ", f);
-    json_num(f, r->status == ST_UNAVAILABLE || cr->kern->kind == KIND_MATMUL_I8 ? NAN : r->max_ulp_err);
-    fprintf(f, ", \"verified\": %s, \"speedup_vs_python\": ", r->verified ? "true" : "false");
+    fputs(", \"cv\": ", f);
+    json_num(f, ok ? r->cv : NAN);
+    fprintf(f, ",\n     \"verified\": %s, \"speedup_vs_python\": ", r->verified ? "true" : "false");
     json_num(f, ok && r->speedup > 0 ? r->speedup : NAN);
     fputs(", \"speedup_interval_kind\": ", f);
     if (ok && r->interval) json_str(f, r->interval);
@@ -219,7 +221,7 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     fputs(", \"speedup_interval_coverage\": ", f);
     json_num(f, ok && r->interval ? r->interval_coverage : NAN);
     fputs(", \"speedup_interval\": ", f);
-    if (ok && r->speedup > 0 && isfinite(r->speedup_lo)) {
+    if (ok && r->speedup > 0 && r->interval && isfinite(r->speedup_lo)) {
         fputs("[", f);
         json_num(f, r->speedup_lo);
         fputs(", ", f);
@@ -228,23 +230,42 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     } else {
         fputs("null", f);
     }
-    fputs(",\n     \"cv\": ", f);
-    json_num(f, ok ? r->cv : NAN);
-    fputs(", \"pct_of_roof\": ", f);
-    json_num(f, ok && r->pct_of_roof > 0 ? r->pct_of_roof : NAN);
-    fputs(", \"roof\": ", f);
-    if (cr->roof_name) json_str(f, cr->roof_name);
-    else fputs("null", f);
-    if (cr->kern->kind == KIND_MATMUL_I8) {
-        fputs(", \"quant_rel_err\": ", f);
-        json_num(f, cr->quant_rel_err);
-    }
     fputs(",\n     \"samples_ns\": [", f);
     for (int i = 0; ok && i < r->repetitions; i++) {
         if (i) fputs(", ", f);
         json_num(f, r->samples_ns[i]);
     }
     fputs("]}", f);
+}
+
+static void json_tier(FILE *f, const struct case_result *cr, const struct tier_result *r) {
+    char size[64], name[128];
+    shape_str(cr->kern, cr->shape, size, sizeof size);
+    case_label(cr->kern, r->tier, cr->shape, name, sizeof name);
+    int ok = r->status == ST_OK;
+    json_entry_open(f, name, cr->kern->name, r);
+    if (cr->kern->kind == KIND_UNARY_F32) fprintf(f, ", \"n\": %zu", cr->shape.n);
+    else fprintf(f, ", \"n\": %zu, \"m\": %zu, \"k\": %zu", cr->shape.n, cr->shape.m, cr->shape.k);
+    fputs(", \"size\": ", f);
+    json_str(f, size);
+    fprintf(f, ",\n     \"%s\": ", cr->kern->kind == KIND_UNARY_F32 ? "gbps" : cr->kern->kind == KIND_MATMUL_F32 ? "gflops" : "gops");
+    json_num(f, ok ? r->rate : NAN);
+    fputs(", \"pct_of_roof\": ", f);
+    json_num(f, ok && r->pct_of_roof > 0 ? r->pct_of_roof : NAN);
+    fputs(", \"roof\": ", f);
+    if (cr->roof_name) json_str(f, cr->roof_name);
+    else fputs("null", f);
+    fputs(",\n     \"max_abs_err\": ", f);
+    json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_abs_err);
+    fputs(", \"max_rel_err\": ", f);
+    json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_rel_err);
+    fputs(", \"max_ulp_err\": ", f);
+    json_num(f, r->status == ST_UNAVAILABLE || cr->kern->kind == KIND_MATMUL_I8 ? NAN : r->max_ulp_err);
+    if (cr->kern->kind == KIND_MATMUL_I8) {
+        fputs(", \"quant_rel_err\": ", f);
+        json_num(f, cr->quant_rel_err);
+    }
+    json_entry_close(f, r);
 }
 
 static void json_decomposition(FILE *f, const struct case_result *cr) {

@@ -278,10 +278,27 @@ static void roof_for(struct case_result *cr, const struct roofline *roof, const 
     }
 }
 
+void speedup_interval(const struct tier_result *py, struct tier_result *r, uint64_t seed) {
+    double scratch[2 * MAX_SAMPLES];
+    r->speedup = py->median_ns / r->median_ns;
+    if (py->repetitions >= 10 && r->repetitions >= 10) {
+        stats_ratio_interval(py->samples_ns, py->repetitions, r->samples_ns, r->repetitions, 2000, seed, scratch,
+                             &r->speedup_lo, &r->speedup_hi);
+        r->interval = "bootstrap95";
+        r->interval_coverage = 0.95;
+    } else {
+        // a bootstrap of the median of a few samples covers far less than
+        // 95%: give the whole range the samples allow instead (MIN_REPETITIONS)
+        r->speedup_lo = stats_min(py->samples_ns, py->repetitions) / stats_max(r->samples_ns, r->repetitions);
+        r->speedup_hi = stats_max(py->samples_ns, py->repetitions) / stats_min(r->samples_ns, r->repetitions);
+        r->interval = "range";
+        r->interval_coverage = stats_range_coverage(py->repetitions, r->repetitions);
+    }
+}
+
 // Each tier's speedup over Python and its interval, as of this pass.
 static void speedups(struct case_result *cr, const struct run_config *cfg) {
     const struct tier_result *py = case_tier_ok(cr, T_PYTHON);
-    double scratch[2 * MAX_SAMPLES];
     for (int i = 0; i < cr->n_tiers; i++) { // as of this pass: Python may have failed in it
         cr->tiers[i].speedup = cr->tiers[i].speedup_lo = cr->tiers[i].speedup_hi = 0;
         cr->tiers[i].interval = NULL;
@@ -289,27 +306,17 @@ static void speedups(struct case_result *cr, const struct run_config *cfg) {
     for (int i = 0; py && i < cr->n_tiers; i++) {
         struct tier_result *r = &cr->tiers[i];
         if (r->status != ST_OK) continue;
-        r->speedup = py->median_ns / r->median_ns;
-        if (r == py) continue; // python against itself has no interval worth printing
-        if (py->repetitions >= 10 && r->repetitions >= 10) {
-            stats_ratio_interval(py->samples_ns, py->repetitions, r->samples_ns, r->repetitions, 2000,
-                                 cfg->seed + i, scratch, &r->speedup_lo, &r->speedup_hi);
-            r->interval = "bootstrap95";
-            r->interval_coverage = 0.95;
-        } else {
-            // a bootstrap of the median of a few samples covers far less than
-            // 95%: give the whole range the samples allow instead (MIN_REPETITIONS)
-            r->speedup_lo = stats_min(py->samples_ns, py->repetitions) / stats_max(r->samples_ns, r->repetitions);
-            r->speedup_hi = stats_max(py->samples_ns, py->repetitions) / stats_min(r->samples_ns, r->repetitions);
-            r->interval = "range";
-            r->interval_coverage = stats_range_coverage(py->repetitions, r->repetitions);
-            if (r->interval_coverage < 0.95 && cfg->pass == cfg->passes - 1) {
-                char label[128];
-                warnf("%s: with %d and %d repetitions the speedup's range holds the ratio of medians "
-                      "with probability %.0f%% at least, not 95%%",
-                      case_label(cr->kern, r->tier, cr->shape, label, sizeof label), py->repetitions,
-                      r->repetitions, 100 * r->interval_coverage);
-            }
+        if (r == py) { // python against itself has no interval worth printing
+            r->speedup = 1;
+            continue;
+        }
+        speedup_interval(py, r, cfg->seed + i);
+        if (r->interval_coverage < 0.95 && cfg->pass == cfg->passes - 1) {
+            char label[128];
+            warnf("%s: with %d and %d repetitions the speedup's range holds the ratio of medians "
+                  "with probability %.0f%% at least, not 95%%",
+                  case_label(cr->kern, r->tier, cr->shape, label, sizeof label), py->repetitions, r->repetitions,
+                  100 * r->interval_coverage);
         }
     }
 }

@@ -67,6 +67,11 @@ typedef int (*timed_fn)(void *what, char *err, size_t errlen);
 int sample_tier(timed_fn call, void *what, double first_ns, const struct run_config *cfg, const char *kernel,
                 const char *size, struct tier_result *r);
 
+// r's speedup over py, the median of python's samples over r's, and its
+// interval: a bootstrap with 10 samples a side or more, else the whole range
+// (results.h's MIN_REPETITIONS); seed seeds the bootstrap.
+void speedup_interval(const struct tier_result *py, struct tier_result *r, uint64_t seed);
+
 // After a tier stopped early: when a signal stopped it, a tier with samples
 // from earlier passes keeps them (ok), one without is interrupted.
 void finish_tier(struct tier_result *r);

@@ -37,7 +37,7 @@ static int run_case(const char *dir) {
     close(fd);
     snprintf(scripts, sizeof scripts, "%s%s%s", dir[0] == '/' ? "" : FAULTY, dir[0] == '/' ? "" : "/", dir);
     snprintf(cmd, sizeof cmd,
-             "'%s' --kernel relu,matmul --size 16 --tiers python,scalar --no-roofline --repetitions 3"
+             "timeout 60 '%s' --kernel relu,matmul --size 16 --tiers python,scalar --no-roofline --repetitions 3"
              " --scripts-dir '%s' --json '%s' 2>&1",
              host, scripts, path);
     FILE *p = popen(cmd, "r");
@@ -122,6 +122,21 @@ Test(faulty, wrong_values_fail_verification) {
 Test(faulty, a_kernel_that_writes_nothing_fails) {
     cr_expect_eq(run_case("writes_nothing"), 1, "%s", out);
     expect_tier("relu", "python", "failed", "wrong result");
+    others_ok();
+}
+
+Test(faulty, a_kernel_that_returns_its_result_fails_saying_so) {
+    cr_expect_eq(run_case("returns_value"), 1, "%s", out);
+    expect_tier("relu", "python", "failed", "returned a value (list) instead of None");
+    others_ok();
+}
+
+// A thread that is not a daemon would make the exit wait for ever: the host
+// waits a bounded time, says so, and exits with what the run gave.
+Test(faulty, a_thread_left_running_does_not_hold_the_exit, .timeout = 90) {
+    cr_expect_eq(run_case("leaves_thread"), 0, "%s", out);
+    cr_expect(strstr(out, "thread (sleeper) still runs"), "%s", out);
+    expect_tier("relu", "python", "ok", NULL);
     others_ok();
 }
 

@@ -25,12 +25,20 @@ int pass_share(int count, int pass, int passes) {
     return count * (pass + 1) / passes - count * pass / passes;
 }
 
-// n calls in a row; -1 at the first that fails or after a signal
-static int call_n(timed_fn call, void *what, long n, struct tier_result *r) {
+// The nanoseconds n calls took; -1 at the first that fails (or whose guard
+// rejects it) or after a signal. With a guard each call is timed alone, so
+// the guard's work stays out of the time; the clock is read twice a call.
+static double call_n(timed_fn call, const struct call_guard *guard, void *what, long n, struct tier_result *r) {
+    double timed = 0, t0 = now_ns();
     for (long i = 0; i < n; i++) {
+        if (guard) guard->before(what), t0 = now_ns();
         if (call(what, r->note, sizeof r->note) < 0 || interrupt_signal()) return -1;
+        if (guard) {
+            timed += now_ns() - t0;
+            if (guard->after(what, r) < 0) return -1;
+        }
     }
-    return 0;
+    return guard ? timed : now_ns() - t0;
 }
 
 // median, min, MAD and CV over r's samples
@@ -55,7 +63,7 @@ static void tier_warnings(const char *kernel, const char *size, const struct tie
         warnf("%s/%s/%s: a repetition lasts under 100 ticks of the clock", kernel, tier_names[r->tier], size);
 }
 
-int sample_tier(timed_fn call, void *what, double first_ns, const struct run_config *cfg, const char *kernel,
+int sample_tier(timed_fn call, const struct call_guard *guard, void *what, double first_ns, const struct run_config *cfg, const char *kernel,
                 const char *size, struct tier_result *r) {
     int is_py = r->tier == T_PYTHON || r->tier == T_NUMPY;
     // calibrate on warm calls in the first pass (these runs are more warm-up)
@@ -63,9 +71,7 @@ int sample_tier(timed_fn call, void *what, double first_ns, const struct run_con
     long iters = cfg->pass == 0 ? 1 : r->iterations;
     for (double dt = first_ns; cfg->pass == 0 && dt < target && iters < (1L << 30);) {
         iters = dt > 0 && target / dt < 10 ? (long)(iters * 1.2 * target / dt) + 1 : iters * 10;
-        double t0 = now_ns();
-        if (call_n(call, what, iters, r) < 0) goto failed;
-        dt = now_ns() - t0;
+        if ((dt = call_n(call, guard, what, iters, r)) < 0) goto failed;
     }
     r->iterations = iters;
     // at least MIN_REPETITIONS samples and min_time seconds in all, spread evenly over the passes
@@ -75,9 +81,8 @@ int sample_tier(timed_fn call, void *what, double first_ns, const struct run_con
     int least = pass_share(MIN_REPETITIONS, cfg->pass, cfg->passes);
     double time = cfg->min_time * 1e9 / cfg->passes;
     while (want ? n < want : before + n < MAX_SAMPLES && (n < least || total < time)) {
-        double t0 = now_ns();
-        if (call_n(call, what, iters, r) < 0) goto failed;
-        double dt = now_ns() - t0;
+        double dt = call_n(call, guard, what, iters, r);
+        if (dt < 0) goto failed;
         samples[n++] = dt / iters;
         if (cfg->progress) cfg->progress(kernel, tier_names[r->tier], size, before + n);
         total += dt;
@@ -205,6 +210,31 @@ static int invoker_for(int t, const struct run_config *cfg, struct invoker *iv, 
     return 0;
 }
 
+// Verify the output of the call just made, keeping the largest errors in r
+// (the first check of a run replaces them); 0, or -1 with r failed and why.
+static int output_checked(const struct invoker *iv, int first, const char *which, struct tier_result *r) {
+    double abs_err, rel_err, ulp_err;
+    r->verified = verify_output(iv->kern, iv->s, iv->b->out, iv->b->ref, iv->b->bound, &abs_err, &rel_err, &ulp_err);
+    if (first || !(abs_err <= r->max_abs_err)) r->max_abs_err = abs_err;
+    if (first || !(rel_err <= r->max_rel_err)) r->max_rel_err = rel_err;
+    if (first || !(ulp_err <= r->max_ulp_err)) r->max_ulp_err = ulp_err;
+    if (r->verified) return 0;
+    r->status = ST_FAILED;
+    snprintf(r->note, sizeof r->note, "wrong result%s: max abs error %.3g", which, abs_err);
+    return -1;
+}
+
+// A Python tier's timed calls, each checked as its warm-up was: a script
+// that does the work once and returns at once later, or only when it is not
+// timed, cannot pass on an output an earlier call wrote.
+static void poison_before(void *what) { poison(((const struct invoker *)what)->b); }
+
+static int verify_after(void *what, struct tier_result *r) {
+    return output_checked(what, 0, " in a timed call (the warm-up's was right): the kernel skipped work", r);
+}
+
+static const struct call_guard python_guard = {poison_before, verify_after};
+
 // 1 when the inputs are as filled; else r fails with the reason
 static int inputs_checked(const struct buffers *b, struct tier_result *r) {
     if (inputs_intact(b)) return 1;
@@ -236,18 +266,9 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     }
     double first = now_ns() - t0;
     if (cfg->progress) cfg->progress(kern->name, tier_names[t], size, 0);
-    double abs_err, rel_err, ulp_err;
-    r->verified = verify_output(kern, s, b->out, b->ref, b->bound, &abs_err, &rel_err, &ulp_err);
-    if (cfg->pass == 0 || !(abs_err <= r->max_abs_err)) r->max_abs_err = abs_err;
-    if (cfg->pass == 0 || !(rel_err <= r->max_rel_err)) r->max_rel_err = rel_err;
-    if (cfg->pass == 0 || !(ulp_err <= r->max_ulp_err)) r->max_ulp_err = ulp_err;
-    if (!r->verified) {
-        r->status = ST_FAILED;
-        snprintf(r->note, sizeof r->note, "wrong result: max abs error %.3g", abs_err);
-        goto done;
-    }
-    if (!inputs_checked(b, r)) goto done;
-    if (sample_tier(invoke, &iv, first, cfg, kern->name, size, r) == 0) inputs_checked(b, r);
+    if (output_checked(&iv, cfg->pass == 0, "", r) < 0 || !inputs_checked(b, r)) goto done;
+    if (sample_tier(invoke, iv.py ? &python_guard : NULL, &iv, first, cfg, kern->name, size, r) == 0)
+        inputs_checked(b, r);
 done:
     finish_tier(r);
     unsigned held = embed_call_free(iv.py);

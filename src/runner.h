@@ -56,6 +56,14 @@ int run_plan(const struct plan *p, struct run_config *cfg, struct case_result *r
 // One call of what is timed: 0, or -1 with why it failed in err.
 typedef int (*timed_fn)(void *what, char *err, size_t errlen);
 
+// Untimed work around every timed call: before() readies it (poisons the
+// output), after() checks what it did, and returns -1 with r failed and the
+// reason in r->note when the call was wrong.
+struct call_guard {
+    void (*before)(void *what);
+    int (*after)(void *what, struct tier_result *r);
+};
+
 // Take pass cfg->pass's samples of call(what) into r, whose first call (the
 // warm-up, checked by the caller) took first_ns: in the first pass, grow
 // the calls per sample until a sample lasts min_time / 30, as Google
@@ -63,8 +71,9 @@ typedef int (*timed_fn)(void *what, char *err, size_t errlen);
 // of min_time is reached, or, for a Python tier, one sample passes max_time.
 // r's statistics then cover every pass's samples so far. 0; or -1 when a call
 // failed or a signal came (r->status failed, the call's reason in r->note).
-// kernel and size name the work for cfg->progress and the warnings.
-int sample_tier(timed_fn call, void *what, double first_ns, const struct run_config *cfg, const char *kernel,
+// kernel and size name the work for cfg->progress and the warnings. guard,
+// when not NULL, surrounds every call, each then timed alone.
+int sample_tier(timed_fn call, const struct call_guard *guard, void *what, double first_ns, const struct run_config *cfg, const char *kernel,
                 const char *size, struct tier_result *r);
 
 // After a tier stopped early: when a signal stopped it, a tier with samples

@@ -145,7 +145,8 @@ int main(int argc, char **argv) {
     struct roofline roof;
     if (!o.no_roofline) {
         roofline_measure(&roof, cfg.cpu);
-        cfg.roof = ctx.roof = &roof;
+        cfg.roof = &roof;
+        ctx.roof = &roof;
     }
     // One thread's figures move with the core it runs on (virtual CPUs of one
     // machine need not be equal), so a one-thread run stays on one CPU, after

@@ -107,9 +107,19 @@ void decompose(struct case_result *cr);
 // when it joins its two usual tiers, else "from->to" ("python->avx512").
 const char *factor_label(const struct decomposition *d, int f, char *buf, size_t size);
 
-// Whether native tier r ran faster than the compute peak of its case: impossible
-// unless the peak was measured low. Memory roofs are left out: a kernel on cached
-// data may beat a copy of the same buffers.
+// How far above its roof a tier of ours may run before the roof is held to
+// have been measured low (a busy core) and is measured again: 5%, beyond
+// the run-to-run spread of the peaks.
+#define ROOF_MARGIN 1.05
+
+// Every tier's rate from its median, and its share of cr->roof (0 without one).
+void roof_shares(struct case_result *cr);
+// Whether native tier r ran more than ROOF_MARGIN above its case's roof, of
+// any kind: then the roof is measured again before the report.
+int above_roof(const struct case_result *cr, const struct tier_result *r);
+// The same against a compute peak only: impossible unless the peak was
+// measured low. Memory roofs are left out: a kernel on cached data may beat
+// a copy of the same buffers.
 int above_compute_roof(const struct case_result *cr, const struct tier_result *r);
 
 #endif

@@ -105,6 +105,20 @@ static void peaks_here(struct roofline *r, unsigned cpu) {
 #endif
 }
 
+void roofline_keep_best(struct roofline *best, const struct roofline *now) {
+    if (!now->measured) return;
+    if (!best->measured) {
+        *best = *now;
+        return;
+    }
+    best->fma_avx2_gflops = fmax(best->fma_avx2_gflops, now->fma_avx2_gflops);
+    best->fma_avx512_gflops = fmax(best->fma_avx512_gflops, now->fma_avx512_gflops);
+    best->vnni_avx512_gops = fmax(best->vnni_avx512_gops, now->vnni_avx512_gops);
+    best->copy_gbps = fmax(best->copy_gbps, now->copy_gbps);
+    best->seconds += now->seconds;
+    if (now->cores_measured > best->cores_measured) best->cores_measured = now->cores_measured;
+}
+
 void roofline_measure(struct roofline *r, unsigned cpu) {
     memset(r, 0, sizeof *r);
     double t0 = now_ns() * 1e-9;

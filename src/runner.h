@@ -23,7 +23,7 @@ struct run_config {
     int python;         // kernels.py imported
     int numpy;          // numpy_kernels.py imported
     char numpy_note[200];
-    const struct roofline *roof; // NULL: not measured
+    struct roofline *roof; // NULL: not measured; else the best of every pass's measure so far
     int python_skip;    // leave the Python tier out of this case, for the reason in python_skip_note
     char python_skip_note[200];
     // called as work goes on (a warm-up or a repetition ended); NULL: silent
@@ -49,6 +49,15 @@ struct plan;
 // 0 when every tier ran or was unavailable; 1 when a tier failed; 3 when
 // memory could not be had.
 int run_plan(const struct plan *p, struct run_config *cfg, struct case_result *results, int *n_done);
+
+// A case's roof as measured now, in its unit (0 when unknown).
+typedef double (*roof_fn)(const struct case_result *cr, void *arg);
+
+// Every case where a native tier ran more than ROOF_MARGIN above its roof
+// has the roof measured again by measure(cr, arg), the better of the two
+// kept and the shares computed anew; a tier still above a compute peak gets
+// a warning. How many cases were measured again.
+int roofs_recheck(struct case_result *results, int n, roof_fn measure, void *arg);
 
 // ---------------------------------------------------------------------------
 // Timing, for any work: the kernels' tiers above and the model's passes.

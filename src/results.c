@@ -61,6 +61,7 @@ void decompose(struct case_result *cr) {
     const struct tier_result *blas = case_tier_ok(cr, T_BLAS);
     if (prev && blas) {
         d->factor[F_LIBRARY] = prev->median_ns / blas->median_ns;
+        d->library_fallback = blas->fallback;
         d->from[F_LIBRARY] = prev->tier, d->to[F_LIBRARY] = T_BLAS;
         prev = blas;
         d->last_tier = T_BLAS;

@@ -69,6 +69,7 @@ struct tier_result {
     const char *interval;  // "bootstrap95" (10+ repetitions a side), "range" (fewer: min/max over max/min), NULL
     double interval_coverage; // the probability the interval holds the ratio of medians: 0.95, or range's lower bound
     double pct_of_roof;  // rate as a share of the roofline's roof for this kernel, 0 when unknown
+    int fallback;        // blas: the library ran a core without a vector extension the CPU has (note says which)
 };
 
 // The speedup over Python as a product of steps, each the ratio of two tiers' medians.
@@ -79,6 +80,7 @@ struct decomposition {
     int from[N_FACTORS], to[N_FACTORS]; // the two tiers of each factor
     double total;             // python / the last tier in the chain that ran
     int last_tier;            // that tier
+    int library_fallback;     // the library step measured a fallback core (tier_result.fallback)
 };
 
 struct case_result {

@@ -203,6 +203,10 @@ static int invoker_for(int t, const struct run_config *cfg, struct invoker *iv, 
         if (!blas_available()) return snprintf(r->note, sizeof r->note, "not built: configure found no OpenBLAS"), -1;
         iv->blas = 1;
         r->isa = blas_corename();
+        const char *lacks, *matching;
+        if ((r->fallback = blas_core_fallback(r->isa, cpu_features(CAP_AVX512), &lacks, &matching)))
+            snprintf(r->note, sizeof r->note, "fallback: %s lacks %s; OPENBLAS_CORETYPE=%s or --blas-core auto",
+                     r->isa, lacks, matching);
         return 0;
     }
     if (!(iv->v = variant_pick(iv->kern, t, cfg->cpu, NULL, r->note, sizeof r->note))) return -1;

@@ -343,7 +343,7 @@ static void run_tier(struct run *r, int slot, const struct run_config *cfg, stru
     char size[32];
     snprintf(size, sizeof size, "%s/batch%d", t->int8 ? "int8" : "fp32", r->batch);
     struct timed_pass tp = {r, &p};
-    if (sample_tier(timed_pass, &tp, first, cfg, "model", size, tr) < 0) goto done;
+    if (sample_tier(timed_pass, NULL, &tp, first, cfg, "model", size, tr) < 0) goto done;
     t->batch_ns = tr->median_ns / r->n_batches;
     t->inference_ns = tr->median_ns / r->m->n_test;
 done:

@@ -37,8 +37,9 @@ const char *decomposition_str(const struct case_result *cr, char *buf, size_t si
     for (int i = 0; i < N_FACTORS && len < size; i++) {
         if (d->factor[i] <= 0) continue;
         char label[32];
-        len += snprintf(buf + len, size - len, "%s %s %sx", sep, factor_label(d, i, label, sizeof label),
-                        fmt_sig(d->factor[i], v, sizeof v));
+        len += snprintf(buf + len, size - len, "%s %s %sx%s", sep, factor_label(d, i, label, sizeof label),
+                        fmt_sig(d->factor[i], v, sizeof v),
+                        i == F_LIBRARY && d->library_fallback ? " (OpenBLAS on a fallback core)" : "");
         sep = " *";
     }
     return buf;
@@ -291,6 +292,7 @@ static void json_decomposition(FILE *f, const struct case_result *cr) {
         fprintf(f, "%s{\"factor\": \"%s\", \"from\": \"%s\", \"to\": \"%s\", \"ratio\": ", sep, factor_names[i],
                 tier_names[d->from[i]], tier_names[d->to[i]]);
         json_num(f, d->factor[i]);
+        if (i == F_LIBRARY) fprintf(f, ", \"fallback\": %s", d->library_fallback ? "true" : "false");
         fputs("}", f);
         sep = ", ";
     }
@@ -335,6 +337,10 @@ static void json_ctx(FILE *f, const struct context *c) {
     json_kv_str(f, "numpy_version", c->numpy_version[0] ? c->numpy_version : NULL);
     json_kv_str(f, "openblas_config", c->blas_config);
     json_kv_str(f, "openblas_core", c->blas_core);
+    // the core lacks a vector extension the CPU has: the blas figures are a fallback's
+    if (c->blas_core) fprintf(f, ",\n    \"openblas_fallback\": %s", c->blas_fallback ? "true" : "false");
+    json_kv_str(f, "openblas_matching_core", c->blas_fallback ? c->blas_matching : NULL);
+    json_kv_str(f, "openblas_coretype", c->blas_coretype);
     json_kv_str(f, "openblas_num_threads", c->blas_threads);
     json_kv_str(f, "scripts_dir", c->scripts_dir);
     json_kv_str(f, "bmml_version", PACKAGE_VERSION);

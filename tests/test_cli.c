@@ -492,3 +492,16 @@ Test(host, model_runs_in_every_tier_and_a_bad_model_file_exits_3) {
     cr_expect(strstr(out, path), "the error names the file: %s", out);
     remove(path);
 }
+
+// --blas-core's name goes into the environment: letters and digits only.
+Test(cli, blas_core_takes_a_core_name_or_auto) {
+    cr_expect_eq(parse("--kernel", "matmul"), 0);
+    cr_expect_null(o.blas_core, "the environment's core unless asked");
+    cr_expect_eq(parse("--blas-core", "SkylakeX"), 0, "%s", err);
+    cr_expect_str_eq(o.blas_core, "SkylakeX");
+    cr_expect_eq(parse("--blas-core", "auto"), 0, "%s", err);
+    cr_expect_str_eq(o.blas_core, "auto");
+    refused("--blas-core", parse("--blas-core", ""));
+    refused("a;b", parse("--blas-core", "a;b"));
+    refused("Sky lake", parse("--blas-core", "Sky lake"));
+}

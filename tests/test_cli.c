@@ -313,7 +313,7 @@ Test(host, passes_split_the_repetitions_and_keep_a_python_series_ended) {
 // Inputs that would block or never end are refused before anything is read,
 // each naming the file and what it is (timeout: a hang fails, and ends).
 Test(host, a_fifo_directory_device_or_huge_file_is_refused_at_once, .timeout = 60) {
-    char fifo[] = "/tmp/bmml-fifo-XXXXXX", huge[] = "/tmp/bmml-huge-XXXXXX.json", cmd[512];
+    char fifo[64] = "/tmp/bmml-fifo-XXXXXX", huge[] = "/tmp/bmml-huge-XXXXXX.json", cmd[512]; // fifo: room for "/in"
     cr_assert(mkdtemp(fifo));
     strcat(fifo, "/in");
     cr_assert_eq(mkfifo(fifo, 0600), 0);

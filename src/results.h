@@ -46,6 +46,8 @@ extern const char *const status_names[4];
 // 1 - 2^(1-n_a) - 2^(1-n_b), 96.9% for 7 and 7: the speedup interval of tiers
 // too slow for the 10 repetitions a bootstrap needs is still a 95% one.
 #define MIN_REPETITIONS 7
+// --passes takes 1 to MIN_REPETITIONS, so that every pass has a sample
+#define MAX_PASSES MIN_REPETITIONS
 
 struct tier_result {
     int tier;            // enum tier

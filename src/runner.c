@@ -9,6 +9,7 @@
 
 #include "blas.h"
 #include "buffers.h"
+#include "controls.h"
 #include "embed.h"
 #include "interrupt.h"
 #include "parallel.h"
@@ -453,6 +454,7 @@ int run_plan(const struct plan *p, struct run_config *cfg, struct case_result *r
     *n_done = 0;
     for (int pass = 0; pass < cfg->passes && !status && !interrupt_signal(); pass++) {
         cfg->pass = pass;
+        if (cfg->controls) controls_pass(cfg->controls, cfg->cpu, cfg->python);
         if (pass && cfg->roof && cfg->roof->measured) { // the first pass has main's
             struct roofline now;
             roofline_measure(&now, cfg->cpu);

@@ -256,6 +256,9 @@ void json_entry_close(FILE *f, const struct tier_result *r) {
         if (i) fputs(", ", f);
         json_num(f, r->samples_ns[i]);
     }
+    fputs("], \"samples_per_pass\": [", f);
+    for (int p = 0, sum = 0; ok && p < MAX_PASSES && sum < r->repetitions; sum += r->pass_samples[p++])
+        fprintf(f, "%s%d", p ? ", " : "", r->pass_samples[p]);
     fputs("]}", f);
 }
 

@@ -95,6 +95,7 @@ int sample_tier(timed_fn call, const struct call_guard *guard, void *what, doubl
     double cpu = (process_cpu_ns() - cpu0) / iters; // the CPU time of this pass's n samples
     r->cpu_ns = (r->cpu_ns * before + cpu) / (before + n);
     r->repetitions = before + n;
+    r->pass_samples[cfg->pass] = n;
     r->cut = r->ended && r->repetitions < MIN_REPETITIONS;
     tier_stats(r);
     r->status = ST_OK;

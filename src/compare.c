@@ -1,64 +1,27 @@
-// Entries are matched by (kernel, tier, size); a change counts when the
-// Mann-Whitney U test on the two runs' per-call samples rejects "same
-// distribution" at MW_ALPHA: a rank test, so one slow outlier sample cannot
-// make a change, nor hide one.
+// Entries are matched by (kernel, tier, size). Samples within one run are
+// not independent (a slow spell of a shared machine touches a whole pass, or
+// a whole run), so the unit is a pass: each side's pass medians. A change is
+// called only when
+//   - every pass median of one run lies beyond every pass median of the
+//     other, by CMP_FLOOR at least (for 3 passes a side, 2 orders in 20 are
+//     apart when nothing changed; the margin leaves out those that merely
+//     touch), and
+//   - the change of the medians exceeds the change of the control of the
+//     row's kind of work between the two runs (the machine's state), plus a
+//     noise floor: the most that control moved between the passes of either
+//     run, CMP_FLOOR at least.
+// A row that passes the first test and not the second moved no more than
+// the machine did: it is said so, not called a change.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compare.h"
+#include "controls.h"
 #include "json_read.h"
 #include "report.h"
-
-struct ranked {
-    double v;
-    int from_x;
-};
-
-static int cmp_ranked(const void *a, const void *b) {
-    double x = ((const struct ranked *)a)->v, y = ((const struct ranked *)b)->v;
-    return (x > y) - (x < y);
-}
-
-// Sum of the ranks of x in the pooled sample, tied values sharing their mean
-// rank; ties gets sum(t^3 - t) over the groups of ties.
-static double rank_sum_x(struct ranked *all, size_t n, double *ties) {
-    qsort(all, n, sizeof *all, cmp_ranked);
-    double sum = 0;
-    *ties = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && all[j].v == all[i].v) j++;
-        double t = (double)(j - i), rank = 0.5 * (double)(i + 1 + j); // mean of ranks i+1..j
-        for (size_t q = i; q < j; q++) sum += all[q].from_x ? rank : 0;
-        *ties += t * t * t - t;
-        i = j;
-    }
-    return sum;
-}
-
-int mann_whitney(const double *x, size_t nx, const double *y, size_t ny, struct mann_whitney *out) {
-    memset(out, 0, sizeof *out);
-    out->p = 1;
-    out->too_few = nx < MW_MIN_SAMPLES || ny < MW_MIN_SAMPLES;
-    if (!nx || !ny) return 0;
-    size_t n = nx + ny;
-    struct ranked *all = malloc(n * sizeof *all);
-    if (!all) return -1;
-    for (size_t i = 0; i < nx; i++) all[i] = (struct ranked){x[i], 1};
-    for (size_t i = 0; i < ny; i++) all[nx + i] = (struct ranked){y[i], 0};
-    double ties, r = rank_sum_x(all, n, &ties);
-    free(all);
-    double n1 = (double)nx, n2 = (double)ny, N = (double)n;
-    out->u = r - n1 * (n1 + 1) / 2;
-    double mean = n1 * n2 / 2;
-    double var = n1 * n2 / 12 * ((N + 1) - ties / (N * (N - 1)));
-    if (var <= 0) return 0; // every value equal: no evidence of any difference
-    double d = fabs(out->u - mean) - 0.5; // continuity correction
-    out->z = (d > 0 ? d : 0) / sqrt(var) * (out->u < mean ? -1 : 1);
-    out->p = erfc(fabs(out->z) / sqrt(2.0));
-    return 0;
-}
+#include "runner.h"
+#include "stats.h"
 
 // ---------------------------------------------------------------------------
 // the two files
@@ -68,14 +31,25 @@ struct entry {
     double median_ns;     // NaN when the tier did not run
     double *samples;
     size_t n_samples;
+    int per_pass[MAX_PASSES]; // samples of each pass, in order
+    int passes;
+    int passes_recorded;  // samples_per_pass was in the file; else equal shares of the context's passes
+    char unusable[128];   // why --compare cannot use the entry, "" when it can
     int matched;
 };
 
 struct run {
     struct json *doc;
-    const char *cpu, *date;
+    const char *path, *cpu, *date;
     struct entry *e;
     size_t n;
+    int passes;           // the context's, 1 when absent
+    int has_controls;
+    int present[N_CONTROLS];
+    double control[N_CONTROLS]; // the median over the run's passes
+    double drift[N_CONTROLS];   // max / min - 1 over the passes
+    double l2_bytes;      // 0 when unknown
+    int estimated;        // entries whose passes were estimated
 };
 
 static void run_free(struct run *r) {
@@ -85,32 +59,90 @@ static void run_free(struct run *r) {
     memset(r, 0, sizeof *r);
 }
 
-static int bad_entry(const char *path, size_t i, const char *why, char *err, size_t errlen) {
-    snprintf(err, errlen, "%s: benchmarks[%zu]: %s", path, i, why);
-    return -1;
+static int unusable(struct entry *e, const char *why) {
+    snprintf(e->unusable, sizeof e->unusable, "%s", why);
+    return 0;
 }
 
-static int read_entry(const char *path, size_t i, const struct json *b, struct entry *e, char *err, size_t errlen) {
+// The entry's numbers; what makes them unusable goes into e->unusable. -1
+// only when the entry cannot even be named, or memory could not be had.
+static int read_entry(const struct run *r, size_t i, const struct json *b, struct entry *e, char *err, size_t errlen) {
     e->kernel = json_string(json_get(b, "kernel"));
     e->tier = json_string(json_get(b, "tier"));
     e->size = json_string(json_get(b, "size"));
     e->status = json_string(json_get(b, "status"));
-    if (!e->kernel || !e->tier || !e->size || !e->status)
-        return bad_entry(path, i, "\"kernel\", \"tier\", \"size\" and \"status\" must be strings", err, errlen);
-    e->median_ns = json_number(json_get(b, "median_ns"), NAN);
+    if (!e->kernel || !e->tier || !e->size || !e->status) {
+        snprintf(err, errlen, "%s: benchmarks[%zu]: \"kernel\", \"tier\", \"size\" and \"status\" must be strings",
+                 r->path, i);
+        return -1;
+    }
+    const struct json *m = json_get(b, "median_ns");
+    e->median_ns = json_number(m, NAN);
+    if (strcmp(e->status, "ok") != 0) return 0; // not compared, for its status
     const struct json *s = json_get(b, "samples_ns");
-    if (!s || s->type != JSON_ARRAY) return bad_entry(path, i, "\"samples_ns\" must be an array", err, errlen);
-    e->samples = malloc((s->n ? s->n : 1) * sizeof *e->samples);
-    if (!e->samples) return bad_entry(path, i, "out of memory", err, errlen);
+    if (!s || s->type != JSON_ARRAY) return unusable(e, "no samples_ns array");
+    if (!s->n) return unusable(e, "an empty samples_ns");
+    if (!(e->samples = malloc(s->n * sizeof *e->samples))) {
+        snprintf(err, errlen, "%s: out of memory", r->path);
+        return -1;
+    }
     for (size_t k = 0; k < s->n; k++) {
-        if (s->items[k].type != JSON_NUMBER) return bad_entry(path, i, "\"samples_ns\" must hold numbers", err, errlen);
+        if (s->items[k].type != JSON_NUMBER) return unusable(e, "a sample that is not a number");
+        if (!(s->items[k].num > 0) || !isfinite(s->items[k].num)) {
+            snprintf(e->unusable, sizeof e->unusable, "samples_ns[%zu] = %g is not a positive time", k, s->items[k].num);
+            return 0;
+        }
         e->samples[e->n_samples++] = s->items[k].num;
+    }
+    if (!m || m->type != JSON_NUMBER || !(e->median_ns > 0) || !isfinite(e->median_ns))
+        return unusable(e, "median_ns is not a positive number");
+    const struct json *pp = json_get(b, "samples_per_pass");
+    if (pp && pp->type == JSON_ARRAY && pp->n <= MAX_PASSES) {
+        size_t sum = 0;
+        for (size_t p = 0; p < pp->n; p++) {
+            double v = json_number(&pp->items[p], -1);
+            if (v < 0 || v != floor(v)) return unusable(e, "samples_per_pass holds a count that is not a whole number");
+            e->per_pass[e->passes++] = (int)v;
+            sum += (size_t)v;
+        }
+        if (sum != e->n_samples) return unusable(e, "samples_per_pass does not add up to the samples");
+        e->passes_recorded = 1;
+    } else if (pp) {
+        return unusable(e, "samples_per_pass is not an array of at most 7 counts");
+    } else { // a file from before bmml recorded the passes: equal shares, as --repetitions takes them
+        e->passes = r->passes;
+        for (int p = 0; p < r->passes; p++) e->per_pass[p] = pass_share((int)e->n_samples, p, r->passes);
     }
     return 0;
 }
 
+static int same_key(const struct entry *a, const struct entry *b) {
+    return strcmp(a->kernel, b->kernel) == 0 && strcmp(a->tier, b->tier) == 0 && strcmp(a->size, b->size) == 0;
+}
+
+static void read_controls(struct run *r, const struct json *ctx) {
+    const struct json *c = json_get(ctx, "controls");
+    if (!c || c->type != JSON_OBJECT) return;
+    for (int k = 0; k < N_CONTROLS; k++) {
+        const struct json *s = json_get(json_get(c, control_names[k]), "samples_ns");
+        if (!s || s->type != JSON_ARRAY || !s->n || s->n > MAX_PASSES) continue;
+        double x[MAX_PASSES], scratch[MAX_PASSES];
+        size_t n = 0;
+        for (size_t p = 0; p < s->n; p++) {
+            double v = json_number(&s->items[p], NAN);
+            if (v > 0 && isfinite(v)) x[n++] = v;
+        }
+        if (n != s->n) continue; // a control with a bad figure is left out, as if absent
+        r->present[k] = 1;
+        r->has_controls = 1;
+        r->control[k] = stats_median(x, n, scratch);
+        r->drift[k] = stats_max(x, n) / stats_min(x, n) - 1;
+    }
+}
+
 static int run_read(const char *path, struct run *r, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
+    r->path = path;
     if (!(r->doc = json_parse_file(path, err, errlen))) return -1;
     const struct json *b = json_get(r->doc, "benchmarks");
     if (!b || b->type != JSON_ARRAY) {
@@ -120,22 +152,31 @@ static int run_read(const char *path, struct run *r, char *err, size_t errlen) {
     const struct json *ctx = json_get(r->doc, "context");
     r->cpu = json_string(json_get(ctx, "cpu_model"));
     r->date = json_string(json_get(ctx, "date"));
+    double passes = json_number(json_get(ctx, "passes"), 1);
+    r->passes = passes >= 1 && passes <= MAX_PASSES ? (int)passes : 1;
+    r->l2_bytes = json_number(json_get(ctx, "l2_bytes"), 0);
+    read_controls(r, ctx);
     if (b->n && !(r->e = calloc(b->n, sizeof *r->e))) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
     for (size_t i = 0; i < b->n; i++, r->n++) {
-        if (read_entry(path, i, &b->items[i], &r->e[i], err, errlen) < 0) return r->n++, -1;
+        struct entry *e = &r->e[i];
+        if (read_entry(r, i, &b->items[i], e, err, errlen) < 0) return r->n++, -1;
+        r->estimated += e->n_samples && !e->passes_recorded && !e->unusable[0];
+        for (size_t j = 0; j < i; j++) {
+            if (!same_key(&r->e[j], e)) continue;
+            snprintf(e->unusable, sizeof e->unusable, "benchmarks[%zu] and [%zu] name the same kernel, tier and size", j, i);
+            snprintf(r->e[j].unusable, sizeof r->e[j].unusable, "%s", e->unusable);
+            break;
+        }
     }
     return 0;
 }
 
 static struct entry *find(struct run *r, const struct entry *key) {
     for (size_t i = 0; i < r->n; i++) {
-        struct entry *e = &r->e[i];
-        if (!e->matched && strcmp(e->kernel, key->kernel) == 0 && strcmp(e->tier, key->tier) == 0 &&
-            strcmp(e->size, key->size) == 0)
-            return e;
+        if (!r->e[i].matched && same_key(&r->e[i], key)) return &r->e[i];
     }
     return NULL;
 }
@@ -143,12 +184,43 @@ static struct entry *find(struct run *r, const struct entry *key) {
 // ---------------------------------------------------------------------------
 // the comparison
 
-enum verdict { V_FASTER, V_SLOWER, V_SAME, V_TOO_FEW, V_NOT_COMPARED, N_VERDICTS };
+int compare_control_of(const char *kernel, const char *tier, const char *size, double l2_bytes) {
+    (void)kernel;
+    if (strcmp(tier, "python") == 0 || strcmp(tier, "numpy") == 0) return C_PYTHON;
+    // an element-wise kernel (its size one number) whose bytes pass the L2 moves memory above all
+    char *end;
+    double n = strtod(size, &end);
+    int memory = *size && *end == '\0' && l2_bytes > 0 && 8 * n > l2_bytes;
+    if (memory) return C_MEMORY;
+    if (strcmp(tier, "scalar") == 0) return C_SCALAR;
+    return C_SIMD;
+}
 
-static int ran(const struct entry *e) { return e && strcmp(e->status, "ok") == 0 && e->median_ns > 0; }
+// The medians of the entry's passes that have samples, into units; how many.
+static int pass_medians(const struct entry *e, double *units) {
+    double scratch[MAX_SAMPLES];
+    size_t at = 0;
+    int n = 0;
+    for (int p = 0; p < e->passes; p++) {
+        size_t k = (size_t)e->per_pass[p];
+        if (k && at + k <= e->n_samples && k <= MAX_SAMPLES) units[n++] = stats_median(e->samples + at, k, scratch);
+        at += k;
+    }
+    return n;
+}
 
-static enum verdict compare_pair(const struct entry *o, const struct entry *n, char *why, size_t size) {
-    struct mann_whitney mw;
+enum verdict { V_FASTER, V_SLOWER, V_SAME, V_MACHINE, V_TOO_FEW, V_NOT_COMPARED, V_UNUSABLE, N_VERDICTS };
+
+static int ran(const struct entry *e) { return e && strcmp(e->status, "ok") == 0 && !e->unusable[0]; }
+
+static enum verdict compare_pair(const struct run *ro, const struct run *rn, const struct entry *o,
+                                 const struct entry *n, char *why, size_t size) {
+    const char *uo_why = o ? o->unusable : "", *un_why = n ? n->unusable : "";
+    if (*uo_why || *un_why) { // named even when the other run lacks the entry
+        snprintf(why, size, "unusable: %s%s%s%s%s", *uo_why ? "in OLD, " : "", uo_why, *uo_why && *un_why ? "; " : "",
+                 *un_why ? "in NEW, " : "", un_why);
+        return V_UNUSABLE;
+    }
     if (!o || !n) {
         snprintf(why, size, "only in %s", o ? "OLD" : "NEW");
         return V_NOT_COMPARED;
@@ -157,32 +229,91 @@ static enum verdict compare_pair(const struct entry *o, const struct entry *n, c
         snprintf(why, size, "not compared: %s in OLD, %s in NEW", o->status, n->status);
         return V_NOT_COMPARED;
     }
-    if (mann_whitney(o->samples, o->n_samples, n->samples, n->n_samples, &mw) < 0) {
-        snprintf(why, size, "not compared: out of memory");
-        return V_NOT_COMPARED;
-    }
-    if (mw.too_few) {
-        snprintf(why, size, "too few samples (%zu and %zu; the test needs %d): it has little power",
-                 o->n_samples, n->n_samples, MW_MIN_SAMPLES);
+    double uo[MAX_PASSES], un[MAX_PASSES];
+    int po = pass_medians(o, uo), pn = pass_medians(n, un);
+    if (po < CMP_MIN_PASSES || pn < CMP_MIN_PASSES) {
+        snprintf(why, size, "too few passes (%d and %d; --compare needs %d a side, see --passes)", po, pn,
+                 CMP_MIN_PASSES);
         return V_TOO_FEW;
     }
-    int sig = mw.p < MW_ALPHA;
-    enum verdict v = !sig ? V_SAME : n->median_ns < o->median_ns ? V_FASTER : V_SLOWER;
-    double times = v == V_SLOWER ? n->median_ns / o->median_ns : o->median_ns / n->median_ns;
-    if (sig) snprintf(why, size, "%.2fx %s (p = %.2g)", times, v == V_FASTER ? "faster" : "slower", mw.p);
-    else snprintf(why, size, "not significant (p = %.2g)", mw.p);
-    return v;
+    double ratio = n->median_ns / o->median_ns;
+    // every pass of one run beyond every pass of the other, by CMP_FLOOR at least
+    int slower = stats_min(un, pn) > (1 + CMP_FLOOR) * stats_max(uo, po);
+    int faster = stats_max(un, pn) * (1 + CMP_FLOOR) < stats_min(uo, po);
+    double times = ratio >= 1 ? ratio : 1 / ratio;
+    const char *dir = ratio >= 1 ? "slower" : "faster";
+    if (!slower && !faster) {
+        snprintf(why, size, "same: the passes' medians overlap, or lie within %.0f%% of each other", 100 * CMP_FLOOR);
+        return V_SAME;
+    }
+    int k = compare_control_of(n->kernel, n->tier, n->size, rn->l2_bytes ? rn->l2_bytes : ro->l2_bytes);
+    int both = ro->present[k] && rn->present[k];
+    double machine = both ? rn->control[k] / ro->control[k] : 1;
+    // the floor: what its control moved between the passes of either run, CMP_FLOOR at least
+    double floor = CMP_FLOOR;
+    if (both && ro->drift[k] > floor) floor = ro->drift[k];
+    if (both && rn->drift[k] > floor) floor = rn->drift[k];
+    double allowed = fabs(log(machine)) + log(1 + floor);
+    if (fabs(log(ratio)) <= log(1 + floor)) {
+        snprintf(why, size, "same: %.2fx %s, within the noise floor (%.0f%%)", times, dir, 100 * floor);
+        return V_SAME;
+    }
+    if (fabs(log(ratio)) <= allowed) {
+        snprintf(why, size, "machine: %.2fx %s, no more than the %s control moved (%.2fx) plus %.0f%%", times, dir,
+                 control_names[k], machine, 100 * floor);
+        return V_MACHINE;
+    }
+    if (both)
+        snprintf(why, size, "%.2fx %s (%s control %.2fx, floor %.0f%%)", times, dir, control_names[k], machine,
+                 100 * floor);
+    else
+        snprintf(why, size, "%.2fx %s (no %s control to allow for; floor %.0f%%)", times, dir, control_names[k],
+                 100 * floor);
+    return ratio >= 1 ? V_SLOWER : V_FASTER;
 }
 
-static void print_pair(FILE *out, const struct entry *o, const struct entry *n, int *counts) {
+static void print_pair(FILE *out, const struct run *ro, const struct run *rn, const struct entry *o,
+                       const struct entry *n, int *counts) {
     const struct entry *k = n ? n : o;
-    char why[160], a[32] = "-", b[32] = "-", ratio[32] = "-";
-    enum verdict v = compare_pair(o, n, why, sizeof why);
+    char why[320], a[32] = "-", b[32] = "-", ratio[32] = "-";
+    enum verdict v = compare_pair(ro, rn, o, n, why, sizeof why);
     counts[v]++;
     if (ran(o)) fmt_time(o->median_ns, a, sizeof a);
     if (ran(n)) fmt_time(n->median_ns, b, sizeof b);
     if (ran(o) && ran(n)) snprintf(ratio, sizeof ratio, "%.3f", n->median_ns / o->median_ns);
     fprintf(out, "%-11s %-7s %-13s %10s %10s %8s  %s\n", k->kernel, k->tier, k->size, a, b, ratio, why);
+}
+
+// What the controls say of the two runs: how each moved between them and
+// within each, or that a run has none.
+static void print_controls(FILE *out, const struct run *o, const struct run *n) {
+    for (int side = 0; side < 2; side++) {
+        const struct run *r = side ? n : o;
+        if (!r->has_controls)
+            fprintf(out, "%s has no controls (a file from before bmml recorded them): no allowance is made for a "
+                         "change of the machine's state; a change is judged on the passes and the %.0f%% floor alone\n",
+                    side ? "NEW" : "OLD", 100 * CMP_FLOOR);
+        if (r->estimated)
+            fprintf(out, "%s does not record which pass took which sample: its passes are taken as equal shares of "
+                         "the samples\n", side ? "NEW" : "OLD");
+    }
+    if (!o->has_controls || !n->has_controls) return;
+    fprintf(out, "controls, NEW/OLD (moved within OLD, within NEW):");
+    const char *sep = " ";
+    for (int k = 0; k < N_CONTROLS; k++) {
+        if (!o->present[k] || !n->present[k]) continue;
+        fprintf(out, "%s%s %.3f (%.0f%%, %.0f%%)", sep, control_names[k], n->control[k] / o->control[k],
+                100 * o->drift[k], 100 * n->drift[k]);
+        sep = ", ";
+    }
+    fprintf(out, "\n");
+    for (int k = 0; k < N_CONTROLS; k++) {
+        if (!o->present[k] || !n->present[k]) continue;
+        double moved = n->control[k] / o->control[k];
+        if (fabs(log(moved)) > log(1 + CONTROL_STEADY))
+            fprintf(out, "the machine's state changed between the runs: the %s control is %.2fx %s in NEW\n",
+                    control_names[k], moved >= 1 ? moved : 1 / moved, moved >= 1 ? "slower" : "faster");
+    }
 }
 
 int compare_main(const char *old_path, const char *new_path, FILE *out, char *err, size_t errlen) {
@@ -199,19 +330,25 @@ int compare_main(const char *old_path, const char *new_path, FILE *out, char *er
             n.cpu ? n.cpu : "?", n.date ? n.date : "?");
     if (o.cpu && n.cpu && strcmp(o.cpu, n.cpu) != 0)
         fprintf(out, "the two runs are from different CPUs: the changes are the machines' as much as the code's\n");
+    print_controls(out, &o, &n);
     fprintf(out, "\n%-11s %-7s %-13s %10s %10s %8s  %s\n", "kernel", "tier", "size", "old median", "new median",
-            "new/old", "change (Mann-Whitney U, two-sided, alpha 0.05)");
+            "new/old", "change (pass medians apart, and beyond the control of its kind plus a floor)");
     int counts[N_VERDICTS] = {0};
     for (size_t i = 0; i < n.n; i++) {
         struct entry *match = find(&o, &n.e[i]);
         if (match) match->matched = 1;
-        print_pair(out, match, &n.e[i], counts);
+        print_pair(out, &o, &n, match, &n.e[i], counts);
     }
     for (size_t i = 0; i < o.n; i++) {
-        if (!o.e[i].matched) print_pair(out, &o.e[i], NULL, counts);
+        if (!o.e[i].matched) print_pair(out, &o, &n, &o.e[i], NULL, counts);
     }
-    fprintf(out, "\n%d faster, %d slower, %d not significant, %d with too few samples, %d not compared\n",
-            counts[V_FASTER], counts[V_SLOWER], counts[V_SAME], counts[V_TOO_FEW], counts[V_NOT_COMPARED]);
+    fprintf(out, "\n%d faster, %d slower, %d same, %d moved no more than the machine did, %d with too few passes, "
+                 "%d not compared, %d unusable\n",
+            counts[V_FASTER], counts[V_SLOWER], counts[V_SAME], counts[V_MACHINE], counts[V_TOO_FEW],
+            counts[V_NOT_COMPARED], counts[V_UNUSABLE]);
+    if (counts[V_MACHINE] && !counts[V_FASTER] && !counts[V_SLOWER])
+        fprintf(out, "OLD and NEW cannot be told apart from a change of the machine's state: every row that moved "
+                     "moved no more than the control of its kind\n");
     run_free(&o), run_free(&n);
     return 0;
 }

@@ -1,25 +1,21 @@
 // --compare OLD.json NEW.json: the change of every median between two runs
-// of bmml-host, and whether it is beyond the noise, as pyperf's compare_to.
+// of bmml-host, and whether it is beyond what the machine's state explains.
 #ifndef BMML_COMPARE_H
 #define BMML_COMPARE_H
 
-#include <stddef.h>
 #include <stdio.h>
 
-// Below this many samples on either side the normal approximation is poor
-// and the test has little power: a change is reported as "too few samples".
-#define MW_MIN_SAMPLES 8
-#define MW_ALPHA 0.05
+// The unit of --compare is a pass: with fewer a side there is nothing to
+// set a change against.
+#define CMP_MIN_PASSES 2
+// The least change called, whatever the controls say: a process's memory
+// layout alone moves a tier by a few percent from one run to the next.
+#define CMP_FLOOR 0.05
 
-struct mann_whitney {
-    double u;    // U of x: pairs (x_i, y_j) with x_i > y_j, a tie counting one half
-    double z;    // (U - mean) / sd, with continuity and tie corrections
-    double p;    // two-sided, from the normal approximation; 1 when every value is equal
-    int too_few; // either sample is smaller than MW_MIN_SAMPLES
-};
-
-// The Mann-Whitney U test of x against y. 0, or -1 when memory could not be had.
-int mann_whitney(const double *x, size_t nx, const double *y, size_t ny, struct mann_whitney *out);
+// The control (controls.h) whose kind of work a row is: python and numpy the
+// interpreter's; an element-wise kernel whose bytes (8 per element) pass the
+// L2 the memory copy's; scalar the scalar loop's; every other tier SIMD's.
+int compare_control_of(const char *kernel, const char *tier, const char *size, double l2_bytes);
 
 // Read both files, print one line per (kernel, tier, size) to out. 0, or 2
 // with the reason in err when a file cannot be read or is not bmml-host's JSON.

@@ -41,6 +41,7 @@ struct context {
     int interrupted;                 // the signal that stopped the run, or 0: results partial
     const struct roofline *roof;     // NULL: not measured
     const struct harness *harness;   // NULL: not measured
+    const struct controls *controls; // NULL: not measured (controls.h)
     const struct model_result *model; // NULL: the model did not run (model.h)
 };
 

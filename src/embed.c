@@ -171,6 +171,10 @@ int embed_start(const char *dir, char *err, size_t errlen) {
         "    labs = ctypes.CDLL(None).labs\n"
         "    for _ in range(n):\n"
         "        labs(-1)\n"
+        "def control_loop(n):\n" // the interpreter's steadiness control (controls.c): plain bytecode
+        "    s = 0\n"
+        "    for i in range(n):\n"
+        "        s += i & 7\n"
         "def join_threads(seconds):\n" // the names of the threads a script left that outlive the wait
         "    import threading, time\n"
         "    end = time.monotonic() + seconds\n"

@@ -1,7 +1,8 @@
 // The embedded interpreter: started once, it imports the twins and calls them
 // on memoryviews over C buffers. It knows nothing of timing; for the harness
-// (harness.c), which times calls, it also holds a module _bmml of empty
-// functions: noop(*args) and ctypes_loop(n).
+// (harness.c) and the controls (controls.c), which time calls, it also holds
+// a module _bmml of helpers: noop(*args), ctypes_loop(n) and control_loop(n),
+// n turns of a small bytecode loop.
 #ifndef BMML_EMBED_H
 #define BMML_EMBED_H
 

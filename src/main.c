@@ -12,6 +12,7 @@
 #include "compare.h"
 #include "config.h"
 #include "context.h"
+#include "controls.h"
 #include "cpu.h"
 #include "embed.h"
 #include "harness.h"
@@ -193,9 +194,14 @@ int main(int argc, char **argv) {
     }
     if (isatty(STDERR_FILENO) && !o.quiet) cfg.progress = progress;
 
+    static struct controls controls;
+    cfg.controls = &controls;
+    ctx.controls = &controls;
     static struct case_result results[MAX_CASES];
     int n_done;
     status = run_plan(&plan, &cfg, results, &n_done);
+    controls_warn(&controls);
+    controls_free(&controls);
     static struct model_result model;
     if (plan.model_path && !interrupt_signal() && status != 3) {
         if (model_run(plan.model_path, o.batch, &cfg, &model, err, sizeof err) < 0) {

@@ -5,6 +5,7 @@
 
 #include "atomic_file.h"
 #include "config.h"
+#include "controls.h"
 #include "report.h"
 #include "warn.h"
 
@@ -68,6 +69,24 @@ const char *roofline_str(const struct roofline *r, char *buf, size_t size) {
     return buf;
 }
 
+const char *controls_str(const struct controls *c, char *buf, size_t size) {
+    char t[32];
+    const char *sep = "";
+    size_t len = 0;
+    buf[0] = '\0';
+    if (!c || !c->passes) return buf;
+    len = snprintf(buf, size, "controls, median of %d pass%s (moved between passes):", c->passes,
+                   c->passes > 1 ? "es" : "");
+    for (int k = 0; k < N_CONTROLS && len < size; k++) {
+        if (!c->present[k]) continue;
+        double s = controls_spread(c, k);
+        len += snprintf(buf + len, size - len, "%s %s %s (%.1f%%%s)", sep, control_names[k],
+                        fmt_time(controls_median(c, k), t, sizeof t), 100 * s, s > CONTROL_STEADY ? ", UNSTEADY" : "");
+        sep = ",";
+    }
+    return buf;
+}
+
 void tier_cells(const struct case_result *cr, const struct tier_result *r, struct tier_cells *c) {
     char a[32], b[32], d[32];
     memset(c, 0, sizeof *c);
@@ -94,6 +113,7 @@ void report_table(FILE *f, const struct context *ctx, const struct case_result *
     if (ctx) {
         fprintf(f, "%s\n", context_str(ctx, line, sizeof line));
         if (roofline_str(ctx->roof, line, sizeof line)[0]) fprintf(f, "%s\n", line);
+        if (controls_str(ctx->controls, line, sizeof line)[0]) fprintf(f, "%s\n", line);
         fprintf(f, "\n");
     }
     if (n) fprintf(f, "%-11s %-7s %-15s %-11s %9s %9s %9s %5s %14s %6s %22s  %s\n", "kernel", "tier", "isa", "size",
@@ -236,6 +256,9 @@ void json_entry_close(FILE *f, const struct tier_result *r) {
         if (i) fputs(", ", f);
         json_num(f, r->samples_ns[i]);
     }
+    fputs("], \"samples_per_pass\": [", f);
+    for (int p = 0, sum = 0; ok && p < MAX_PASSES && sum < r->repetitions; sum += r->pass_samples[p++])
+        fprintf(f, "%s%d", p ? ", " : "", r->pass_samples[p]);
     fputs("]}", f);
 }
 
@@ -308,6 +331,30 @@ static void json_kv_str(FILE *f, const char *key, const char *v) {
 static void json_kv_num(FILE *f, const char *key, double v) {
     fprintf(f, ",\n    \"%s\": ", key);
     json_num(f, v);
+}
+
+// Each control's figure per pass and how much it moved; what --compare reads.
+static void json_controls(FILE *f, const struct controls *c) {
+    fputs(",\n    \"controls\": ", f);
+    if (!c || !c->passes) {
+        fputs("null", f);
+        return;
+    }
+    fputs("{\"steady_below\": ", f);
+    json_num(f, CONTROL_STEADY);
+    for (int k = 0; k < N_CONTROLS; k++) {
+        if (!c->present[k]) continue;
+        fprintf(f, ",\n      \"%s\": {\"samples_ns\": [", control_names[k]);
+        for (int p = 0; p < c->passes; p++) {
+            if (p) fputs(", ", f);
+            json_num(f, c->samples_ns[k][p]);
+        }
+        fputs("], \"spread\": ", f);
+        json_num(f, controls_spread(c, k));
+        if (c->isa[k]) fprintf(f, ", \"isa\": \"%s\"", c->isa[k]);
+        fputs("}", f);
+    }
+    fputs("}", f);
 }
 
 static void json_ctx(FILE *f, const struct context *c) {
@@ -391,6 +438,7 @@ static void json_ctx(FILE *f, const struct context *c) {
     } else {
         fputs("null", f);
     }
+    json_controls(f, c->controls);
     fputs(",\n    \"warnings\": [", f);
     for (int i = 0; i < warn_count(); i++) {
         if (i) fputs(", ", f);

@@ -27,6 +27,9 @@ const char *decomposition_str(const struct case_result *cr, char *buf, size_t si
 const char *context_str(const struct context *ctx, char *buf, size_t size);
 // "roofline, one core: ...", "" when not measured
 const char *roofline_str(const struct roofline *r, char *buf, size_t size);
+// "controls, median of 3 passes (moved between passes): python 1.02 ms (1.3%), ...", "" without
+struct controls;
+const char *controls_str(const struct controls *c, char *buf, size_t size);
 
 // JSON pieces for every writer: a string with its escapes, a number (null
 // when not finite).

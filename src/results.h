@@ -46,6 +46,8 @@ extern const char *const status_names[4];
 // 1 - 2^(1-n_a) - 2^(1-n_b), 96.9% for 7 and 7: the speedup interval of tiers
 // too slow for the 10 repetitions a bootstrap needs is still a 95% one.
 #define MIN_REPETITIONS 7
+// --passes takes 1 to MIN_REPETITIONS, so that every pass has a sample
+#define MAX_PASSES MIN_REPETITIONS
 
 struct tier_result {
     int tier;            // enum tier
@@ -60,6 +62,7 @@ struct tier_result {
     double cpu_ns;       // per call, the process's CPU time (every thread), mean over the samples
     double cv;           // standard deviation / mean of the samples
     double samples_ns[MAX_SAMPLES]; // per call, one per repetition
+    int pass_samples[MAX_PASSES];   // how many of them each pass took, in order (--compare's unit is a pass)
     double max_abs_err, max_rel_err;
     double max_ulp_err;  // in ulp of the reference rounded to float; NaN for int8
     int verified;

@@ -9,6 +9,7 @@
 
 #include "blas.h"
 #include "buffers.h"
+#include "controls.h"
 #include "embed.h"
 #include "interrupt.h"
 #include "parallel.h"
@@ -94,6 +95,7 @@ int sample_tier(timed_fn call, const struct call_guard *guard, void *what, doubl
     double cpu = (process_cpu_ns() - cpu0) / iters; // the CPU time of this pass's n samples
     r->cpu_ns = (r->cpu_ns * before + cpu) / (before + n);
     r->repetitions = before + n;
+    r->pass_samples[cfg->pass] = n;
     r->cut = r->ended && r->repetitions < MIN_REPETITIONS;
     tier_stats(r);
     r->status = ST_OK;
@@ -453,6 +455,7 @@ int run_plan(const struct plan *p, struct run_config *cfg, struct case_result *r
     *n_done = 0;
     for (int pass = 0; pass < cfg->passes && !status && !interrupt_signal(); pass++) {
         cfg->pass = pass;
+        if (cfg->controls) controls_pass(cfg->controls, cfg->cpu, cfg->python);
         if (pass && cfg->roof && cfg->roof->measured) { // the first pass has main's
             struct roofline now;
             roofline_measure(&now, cfg->cpu);

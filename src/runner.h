@@ -10,6 +10,8 @@
 #include "results.h"
 #include "roofline.h"
 
+struct controls; // controls.h
+
 struct run_config {
     uint64_t seed;
     double min_time;    // seconds of samples per tier, at least MIN_REPETITIONS samples
@@ -24,6 +26,7 @@ struct run_config {
     int numpy;          // numpy_kernels.py imported
     char numpy_note[200];
     struct roofline *roof; // NULL: not measured; else the best of every pass's measure so far
+    struct controls *controls; // NULL: none; else timed at the start of every pass (controls.h)
     int python_skip;    // leave the Python tier out of this case, for the reason in python_skip_note
     char python_skip_note[200];
     // called as work goes on (a warm-up or a repetition ended); NULL: silent

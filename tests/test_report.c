@@ -1,4 +1,4 @@
-// The reports: the JSON reader, the comparison's statistics, and a report
+// The reports: the JSON reader, --compare on synthetic runs, and a report
 // directory written from synthetic results whose files must agree.
 #include <criterion/criterion.h>
 #include <math.h>
@@ -9,6 +9,7 @@
 #include <dirent.h>
 
 #include "compare.h"
+#include "controls.h"
 #include "json_read.h"
 #include "kernels.h"
 #include "report.h"
@@ -116,52 +117,6 @@ Test(json_read, a_missing_file_is_named) {
 }
 
 // ---------------------------------------------------------------------------
-// Mann-Whitney U
-
-static struct mann_whitney mw(const double *x, size_t nx, const double *y, size_t ny) {
-    struct mann_whitney r;
-    cr_assert_eq(mann_whitney(x, nx, y, ny, &r), 0);
-    return r;
-}
-
-Test(mann_whitney, identical_samples_are_not_significant) {
-    double x[10] = {5, 3, 8, 1, 9, 2, 7, 4, 6, 10};
-    struct mann_whitney r = mw(x, 10, x, 10);
-    cr_expect_eq(r.u, 50, "half of the 100 pairs, by symmetry");
-    cr_expect_eq(r.p, 1);
-    cr_expect_not(r.too_few);
-}
-
-Test(mann_whitney, all_equal_values_carry_no_evidence) {
-    double x[9] = {4, 4, 4, 4, 4, 4, 4, 4, 4};
-    struct mann_whitney r = mw(x, 9, x, 8);
-    cr_expect_eq(r.p, 1, "zero variance must not divide by zero");
-}
-
-// x = 1..8 below y = 9..16: U = 0, mean 32, variance 8*8*17/12, so with the
-// continuity correction z = 31.5 / 9.522 = 3.308 and p = erfc(z / sqrt 2) = 0.000939.
-Test(mann_whitney, clearly_shifted_samples_are_significant) {
-    double x[8], y[8];
-    for (int i = 0; i < 8; i++) x[i] = i + 1, y[i] = i + 9;
-    struct mann_whitney r = mw(x, 8, y, 8);
-    cr_expect_eq(r.u, 0);
-    cr_expect_float_eq(r.z, -3.308162, 1e-6);
-    cr_expect_float_eq(r.p, 0.000939106, 1e-8);
-    cr_expect_lt(r.p, MW_ALPHA);
-}
-
-// Counted by hand, pair by pair: x = {1, 4} beats y = {2, 3} in (4,2) and
-// (4,3): U = 2. With ties, x = {1, 2, 2} against y = {2, 3}: the two 2s tie
-// the 2 (one half each) and lose to 3: U = 1.
-Test(mann_whitney, hand_computed_u_on_tiny_samples) {
-    struct mann_whitney r = mw((double[]){1, 4}, 2, (double[]){2, 3}, 2);
-    cr_expect_eq(r.u, 2);
-    cr_expect(r.too_few, "two samples cannot show anything");
-    r = mw((double[]){1, 2, 2}, 3, (double[]){2, 3}, 2);
-    cr_expect_eq(r.u, 1);
-}
-
-// ---------------------------------------------------------------------------
 // --compare
 
 static char tmpdir[64];
@@ -189,12 +144,27 @@ static const char *write_file(const char *name, const char *text) {
     return p;
 }
 
-// one entry of bmml-host's JSON, its samples base, base + step, ...
-static void entry(char *buf, size_t size, const char *tier, double base, double step, int n) {
-    int len = snprintf(buf, size, "{\"kernel\": \"relu\", \"tier\": \"%s\", \"size\": \"1000\", \"status\": \"ok\", "
-                       "\"median_ns\": %g, \"samples_ns\": [", tier, base + step * (n - 1) / 2);
-    for (int i = 0; i < n; i++) len += snprintf(buf + len, size - len, "%s%g", i ? ", " : "", base + step * i);
+// One entry of bmml-host's JSON: three passes of three samples each, pass p's
+// around median * scale[p] (1% either side), and the passes recorded.
+static void entry(char *buf, size_t size, const char *kernel, const char *tier, const char *sz, double median,
+                  const double *scale) {
+    int len = snprintf(buf, size, "{\"kernel\": \"%s\", \"tier\": \"%s\", \"size\": \"%s\", \"status\": \"ok\", "
+                       "\"median_ns\": %g, \"samples_per_pass\": [3, 3, 3], \"samples_ns\": [", kernel, tier, sz,
+                       median * scale[1]);
+    for (int p = 0; p < 3; p++)
+        len += snprintf(buf + len, size - len, "%s%g, %g, %g", p ? ", " : "", 0.99 * median * scale[p],
+                        median * scale[p], 1.01 * median * scale[p]);
     snprintf(buf + len, size - len, "]}");
+}
+
+// A context with every control at base ns in each pass, times scale[p].
+static void controls_ctx(char *buf, size_t size, double base, const double *scale) {
+    int len = snprintf(buf, size, "\"context\": {\"passes\": 3, \"l2_bytes\": 1048576, \"controls\": {");
+    static const char *const names[] = {"python", "scalar", "simd", "memory"};
+    for (int k = 0; k < 4; k++)
+        len += snprintf(buf + len, size - len, "%s\"%s\": {\"samples_ns\": [%g, %g, %g]}", k ? ", " : "", names[k],
+                        base * scale[0], base * scale[1], base * scale[2]);
+    snprintf(buf + len, size - len, "}}");
 }
 
 static char *run_compare(const char *old_text, const char *new_text, int *rc) {
@@ -208,35 +178,146 @@ static char *run_compare(const char *old_text, const char *new_text, int *rc) {
     return out;
 }
 
-Test(compare, names_slower_unchanged_and_underpowered_entries, .init = make_tmpdir, .fini = remove_tmpdir) {
-    char a[2][1024], b[3][1024], old_text[4096], new_text[4096];
-    entry(a[0], sizeof a[0], "scalar", 1000, 1, 20);
-    entry(a[1], sizeof a[1], "avx2", 100, 1, 20);
-    entry(b[0], sizeof b[0], "scalar", 2000, 1, 20); // twice as slow
-    entry(b[1], sizeof b[1], "avx2", 100, 1, 20);    // the same
-    entry(b[2], sizeof b[2], "python", 9e6, 1e5, 3); // only in NEW
-    snprintf(old_text, sizeof old_text, "{\"benchmarks\": [%s, %s]}", a[0], a[1]);
-    snprintf(new_text, sizeof new_text, "{\"benchmarks\": [%s, %s, %s]}", b[0], b[1], b[2]);
+static const double steady[3] = {1, 1.01, 0.99};
+
+Test(compare, a_real_change_with_steady_controls_is_called, .init = make_tmpdir, .fini = remove_tmpdir) {
+    char a[2][1024], b[3][1024], c[2][512], old_text[4096], new_text[4096];
+    static const double slower[3] = {1.5, 1.51, 1.49}; // 1.5x the work in every pass
+    entry(a[0], sizeof a[0], "relu", "python", "1000", 1e6, steady);
+    entry(a[1], sizeof a[1], "relu", "avx2", "1000", 100, steady);
+    entry(b[0], sizeof b[0], "relu", "python", "1000", 1e6, slower);
+    entry(b[1], sizeof b[1], "relu", "avx2", "1000", 100, steady);
+    entry(b[2], sizeof b[2], "gelu", "python", "1000", 1e6, steady); // only in NEW
+    controls_ctx(c[0], sizeof c[0], 1000, steady);
+    controls_ctx(c[1], sizeof c[1], 1000, steady);
+    snprintf(old_text, sizeof old_text, "{%s, \"benchmarks\": [%s, %s]}", c[0], a[0], a[1]);
+    snprintf(new_text, sizeof new_text, "{%s, \"benchmarks\": [%s, %s, %s]}", c[1], b[0], b[1], b[2]);
     int rc;
     char *out = run_compare(old_text, new_text, &rc);
     cr_expect_eq(rc, 0, "%s", err);
-    cr_expect(strstr(out, "1.99x slower"), "%s", out); // medians 2009.5 and 1009.5 ns
-    cr_expect(strstr(out, "not significant"), "%s", out);
+    cr_expect(strstr(out, "1.50x slower (python control 1.00x"), "%s", out);
     cr_expect(strstr(out, "only in NEW"), "%s", out);
-    cr_expect(strstr(out, "0 faster, 1 slower, 1 not significant, 0 with too few samples, 1 not compared"), "%s", out);
+    cr_expect(strstr(out, "0 faster, 1 slower, 1 same, 0 moved no more than the machine did, 0 with too few passes, "
+                          "1 not compared, 0 unusable"), "%s", out);
+    free(out);
+}
+
+Test(compare, a_change_of_machine_state_alone_is_not_called, .init = make_tmpdir, .fini = remove_tmpdir) {
+    char a[2][1024], b[2][1024], c[2][512], old_text[4096], new_text[4096];
+    static const double busy[3] = {1.3, 1.31, 1.29}; // the whole NEW run on a machine 1.3x slower
+    entry(a[0], sizeof a[0], "relu", "python", "1000", 1e6, steady);
+    entry(a[1], sizeof a[1], "matmul", "avx2", "64x64x64", 1e4, steady);
+    entry(b[0], sizeof b[0], "relu", "python", "1000", 1e6, busy);
+    entry(b[1], sizeof b[1], "matmul", "avx2", "64x64x64", 1e4, busy);
+    controls_ctx(c[0], sizeof c[0], 1000, steady);
+    controls_ctx(c[1], sizeof c[1], 1000, busy);
+    snprintf(old_text, sizeof old_text, "{%s, \"benchmarks\": [%s, %s]}", c[0], a[0], a[1]);
+    snprintf(new_text, sizeof new_text, "{%s, \"benchmarks\": [%s, %s]}", c[1], b[0], b[1]);
+    int rc;
+    char *out = run_compare(old_text, new_text, &rc);
+    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect(strstr(out, "0 faster, 0 slower, 0 same, 2 moved no more than the machine did"), "%s", out);
+    cr_expect(strstr(out, "machine: 1.30x slower, no more than the python control moved"), "%s", out);
+    cr_expect(strstr(out, "machine: 1.30x slower, no more than the simd control moved"), "%s", out);
+    cr_expect(strstr(out, "the machine's state changed between the runs: the python control is 1.30x slower"), "%s", out);
+    cr_expect(strstr(out, "cannot be told apart from a change of the machine's state"), "%s", out);
     free(out);
 
-    entry(a[0], sizeof a[0], "python", 9e6, 1e5, 3);
-    snprintf(old_text, sizeof old_text, "{\"benchmarks\": [%s]}", a[0]);
+    // the same change beyond the machine's: the row is called
+    static const double twice[3] = {2.6, 2.62, 2.58};
+    entry(b[0], sizeof b[0], "relu", "python", "1000", 1e6, twice);
+    snprintf(new_text, sizeof new_text, "{%s, \"benchmarks\": [%s, %s]}", c[1], b[0], b[1]);
     out = run_compare(old_text, new_text, &rc);
-    cr_expect(strstr(out, "too few samples (3 and 3"), "%s", out);
+    cr_expect(strstr(out, "2.59x slower (python control 1.30x"), "%s", out);
+    cr_expect(!strstr(out, "cannot be told apart"), "%s", out);
     free(out);
+}
+
+Test(compare, a_pass_at_the_old_speed_keeps_slow_spells_from_being_called, .init = make_tmpdir, .fini = remove_tmpdir) {
+    char a[1024], b[1024], c[512], old_text[4096], new_text[4096];
+    static const double spell[3] = {1.3, 1.3, 1.0}; // slow spells in two of NEW's passes, the third as OLD's
+    entry(a, sizeof a, "relu", "scalar", "1000", 1e4, steady);
+    entry(b, sizeof b, "relu", "scalar", "1000", 1e4, spell);
+    controls_ctx(c, sizeof c, 1000, steady);
+    snprintf(old_text, sizeof old_text, "{%s, \"benchmarks\": [%s]}", c, a);
+    snprintf(new_text, sizeof new_text, "{%s, \"benchmarks\": [%s]}", c, b);
+    int rc;
+    char *out = run_compare(old_text, new_text, &rc);
+    cr_expect(strstr(out, "same: the passes' medians overlap"), "%s", out);
+    free(out);
+}
+
+Test(compare, files_without_controls_or_passes_still_compare_with_a_note, .init = make_tmpdir, .fini = remove_tmpdir) {
+    // as bmml wrote before it recorded controls and passes: 9 samples, 3 passes in the context
+    static const char *const old_text =
+        "{\"context\": {\"passes\": 3}, \"benchmarks\": [{\"kernel\": \"relu\", \"tier\": \"python\", \"size\": "
+        "\"1000\", \"status\": \"ok\", \"median_ns\": 100, \"samples_ns\": [99, 100, 101, 100, 99, 101, 100, 101, 99]}]}";
+    static const char *const new_text =
+        "{\"context\": {\"passes\": 3}, \"benchmarks\": [{\"kernel\": \"relu\", \"tier\": \"python\", \"size\": "
+        "\"1000\", \"status\": \"ok\", \"median_ns\": 150, \"samples_ns\": [149, 150, 151, 150, 149, 151, 150, 151, 149]}]}";
+    int rc;
+    char *out = run_compare(old_text, new_text, &rc);
+    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect(strstr(out, "OLD has no controls"), "%s", out);
+    cr_expect(strstr(out, "NEW has no controls"), "%s", out);
+    cr_expect(strstr(out, "its passes are taken as equal shares"), "%s", out);
+    cr_expect(strstr(out, "1.50x slower (no python control to allow for"), "%s", out);
+    free(out);
+
+    // one pass: a single unit a side is too few
+    static const char *const one = "{\"benchmarks\": [{\"kernel\": \"relu\", \"tier\": \"python\", \"size\": \"1000\", "
+                                   "\"status\": \"ok\", \"median_ns\": 100, \"samples_ns\": [99, 100, 101]}]}";
+    out = run_compare(one, one, &rc);
+    cr_expect(strstr(out, "too few passes (1 and 1"), "%s", out);
+    free(out);
+}
+
+Test(compare, unusable_entries_are_named_with_the_reason, .init = make_tmpdir, .fini = remove_tmpdir) {
+    static const char *const head = "{\"kernel\": \"relu\", \"tier\": \"%s\", \"size\": \"1000\", \"status\": \"ok\"";
+    static const struct {
+        const char *tier, *rest, *reason;
+    } bad[] = {
+        {"python", ", \"median_ns\": 100}", "no samples_ns array"},
+        {"numpy", ", \"median_ns\": \"fast\", \"samples_ns\": [100, 100]}", "median_ns is not a positive number"},
+        {"scalar", ", \"median_ns\": 100, \"samples_ns\": []}", "an empty samples_ns"},
+        {"autovec", ", \"median_ns\": 100, \"samples_ns\": [100, -3]}", "samples_ns[1] = -3 is not a positive time"},
+        {"avx512", ", \"median_ns\": 100, \"samples_ns\": [\"x\"]}", "a sample that is not a number"},
+        {"blas", ", \"median_ns\": 100, \"samples_ns\": [100], \"samples_per_pass\": [2]}",
+         "samples_per_pass does not add up"},
+    };
+    char text[4096], one[256];
+    int len = snprintf(text, sizeof text, "{\"benchmarks\": [");
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(one, sizeof one, head, bad[i].tier);
+        len += snprintf(text + len, sizeof text - len, "%s%s%s", i ? ", " : "", one, bad[i].rest);
+    }
+    // the same kernel, tier and size twice
+    snprintf(one, sizeof one, head, "avx2");
+    len += snprintf(text + len, sizeof text - len, ", %s, \"median_ns\": 1, \"samples_ns\": [1]}, %s, "
+                    "\"median_ns\": 2, \"samples_ns\": [2]}]}", one, one);
+    int rc;
+    char *out = run_compare("{\"benchmarks\": []}", text, &rc);
+    cr_expect_eq(rc, 0, "%s", err);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) cr_expect(strstr(out, bad[i].reason), "%s: %s", bad[i].reason, out);
+    cr_expect(strstr(out, "benchmarks[6] and [7] name the same kernel, tier and size"), "%s", out);
+    cr_expect(strstr(out, "0 not compared, 8 unusable"), "%s", out);
+    free(out);
+}
+
+Test(compare, each_tier_is_judged_against_its_kind_of_control) {
+    cr_expect_eq(compare_control_of("relu", "python", "10000000", 1 << 20), C_PYTHON);
+    cr_expect_eq(compare_control_of("matmul", "numpy", "500x500x500", 1 << 20), C_PYTHON);
+    cr_expect_eq(compare_control_of("matmul", "scalar", "500x500x500", 1 << 20), C_SCALAR);
+    cr_expect_eq(compare_control_of("matmul", "blas", "500x500x500", 1 << 20), C_SIMD);
+    cr_expect_eq(compare_control_of("relu", "avx2", "1000", 1 << 20), C_SIMD);     // 8 KB: in cache
+    cr_expect_eq(compare_control_of("relu", "avx2", "10000000", 1 << 20), C_MEMORY); // 80 MB: past the L2
+    cr_expect_eq(compare_control_of("relu", "scalar", "10000000", 0), C_SCALAR);   // no L2 known
+    cr_expect_eq(compare_control_of("model", "avx2", "fp32/batch360", 1 << 20), C_SIMD);
 }
 
 Test(compare, malformed_input_exits_2_with_the_file_named, .init = make_tmpdir, .fini = remove_tmpdir) {
     static const char *const bad[] = {
         "{\"benchmarks\": [", "[]", "{\"benchmarks\": {}}", "{\"benchmarks\": [{\"kernel\": 1}]}",
-        "{\"benchmarks\": [{\"kernel\": \"relu\", \"tier\": \"avx2\", \"size\": \"1\", \"status\": \"ok\", \"samples_ns\": [\"x\"]}]}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int rc;

@@ -14,6 +14,7 @@
 #include "embed.h"
 #include "harness.h"
 #include "interrupt.h"
+#include "kernels/gemm_config.h"
 #include "kernels.h"
 #include "model.h"
 #include "plan.h"
@@ -46,6 +47,14 @@ static void print_list(const struct run_config *cfg) {
         printf(" %-8s\n", kernels[i].kind != KIND_MATMUL_F32 ? "-" : blas_available() ? "yes" : "not-built");
     }
     printf("(no-cpu: this CPU lacks the instruction set; max-isa: excluded by --max-isa)\n");
+    struct gemm_caches c = gemm_caches_here();
+    printf("GEMM blocking for this CPU's caches (L1d %ld KiB, L2 %ld KiB, L3 %ld KiB):\n", c.l1d >> 10, c.l2 >> 10,
+           c.l3 >> 10);
+    for (int g = 0; g < N_GEMMS; g++) {
+        struct gemm_blocking b = gemm_blocking(g);
+        printf("  %-17s %2dx%-2d KC %4d MC %4d NC %4d\n", gemm_geometries[g].name, gemm_geometries[g].mr,
+               gemm_geometries[g].nr, b.kc, b.mc, b.nc);
+    }
     if (!cfg->numpy) printf("numpy: %s\n", cfg->numpy_note);
 }
 

@@ -44,8 +44,9 @@ Test(gemm_rule, meets_its_constraints_on_every_cpu) {
                 cr_expect_leq(sliver, c.l2 / 8, "%s %s: the b sliver takes at most an eighth of the L2", n, gn);
                 cr_expect_leq(a_block, c.l2 / 2, "%s %s: the a block fits half the L2", n, gn);
             } else {
-                // the smallest KC (one group of k) is kept even where it overflows a tiny L1
-                if (b.kc > geo->k_unit)
+                // the smallest KC (one group of k, or the GEMM's kc_min) is kept even where it overflows the L1
+                int least = geo->kc_min > geo->k_unit ? geo->kc_min : geo->k_unit;
+                if (b.kc > least)
                     cr_expect_leq(sliver + (long)b.kc * geo->mr * e, c.l1d, "%s %s: b and a slivers fit the L1d", n, gn);
                 // and the next power of two would not have fitted
                 if (b.kc < GEMM_KC_MAX)

@@ -10,7 +10,8 @@
 //       KC x MR x e, fit the L1d together, so the sliver is reused from L1.
 //       A GEMM whose sliver is too wide for that (GEMM_B_FROM_L2) streams it
 //       from the L2 instead: the sliver takes an eighth of the L2.
-//       KC is a power of two, at most GEMM_KC_MAX: a k of up to KC is one pass.
+//       KC is a power of two, at most GEMM_KC_MAX: a k of up to KC is one pass;
+//       at least the GEMM's kc_min, where one is measured to need more k a pass.
 //   MC  the packed a block, MC x KC x e, fits a quarter of the L2 (half where the
 //       b sliver streams from L2: the a block is then the L2's main tenant);
 //       a multiple of MR.
@@ -32,6 +33,7 @@ struct gemm_geometry {
     int elem;          // bytes per packed element
     int k_unit;        // KC is a multiple of this (the packing's groups of k)
     int b_from_l2;     // the b sliver streams from the L2 (see the rule)
+    int kc_min;        // 0, or the least KC that keeps the micro-kernel fed (gemm_config.c says why)
 };
 
 enum gemm_id { GEMM_F32_AVX2, GEMM_F32_AVX512, GEMM_I8_AVX2, GEMM_I8_AVXVNNI, GEMM_I8_AVX512VNNI, N_GEMMS };

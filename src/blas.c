@@ -1,5 +1,38 @@
+#include <stddef.h>
+#include <strings.h>
+
 #include "config.h"
 #include "blas.h"
+#include "cpu.h"
+
+// OpenBLAS's x86-64 cores by the widest vectors their kernels use: 3
+// AVX-512, 2 AVX2 + FMA, 1 anything older (SSE, AVX, AMD's FMA4).
+static const struct {
+    const char *name;
+    int level;
+} cores[] = {
+    {"SapphireRapids", 3}, {"Cooperlake", 3}, {"SkylakeX", 3},
+    {"Haswell", 2}, {"Zen", 2}, {"Excavator", 2},
+    {"Sandybridge", 1}, {"Steamroller", 1}, {"Piledriver", 1}, {"Bulldozer", 1}, {"Nehalem", 1},
+    {"Dunnington", 1}, {"Penryn", 1}, {"Core2", 1}, {"Atom", 1}, {"Prescott", 1}, {"Barcelona", 1},
+    {"Opteron(SSE3)", 1}, {"Opteron", 1}, {"Bobcat", 1}, {"Nano", 1}, {"Northwood", 1}, {"Banias", 1},
+    {"Coppermine", 1}, {"Katmai", 1},
+};
+
+int blas_core_fallback(const char *core, unsigned cpu, const char **lacks, const char **matching) {
+    int level = 0, want = 1;
+    for (size_t i = 0; core && i < sizeof cores / sizeof cores[0]; i++) {
+        if (strcasecmp(core, cores[i].name) == 0) level = cores[i].level;
+    }
+    // SkylakeX runs on every AVX-512 CPU (Cooperlake adds BF16, SapphireRapids AMX)
+    unsigned avx512 = CPU_AVX512F | CPU_AVX512BW | CPU_AVX512VL, avx2 = CPU_AVX2 | CPU_FMA;
+    if ((cpu & avx512) == avx512) want = 3;
+    else if ((cpu & avx2) == avx2) want = 2;
+    if (!level || level >= want) return 0;
+    if (lacks) *lacks = want == 3 ? "AVX-512" : "AVX2";
+    if (matching) *matching = want == 3 ? "SkylakeX" : "Haswell";
+    return 1;
+}
 
 #if HAVE_OPENBLAS
 #include <cblas.h>

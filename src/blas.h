@@ -12,4 +12,11 @@ void blas_sgemm(float *c, const float *a, const float *b, int m, int n, int k);
 const char *blas_config(void);
 const char *blas_corename(void);
 
+// Whether OpenBLAS's core `core` (openblas_get_corename) lacks an instruction
+// set the CPU has (cpu: CPU_* bits, cpu.h): Haswell and older on an AVX-512
+// CPU, Sandybridge and older on an AVX2 one. Then 1, with the vector
+// extension it lacks ("AVX-512", "AVX2") and the OPENBLAS_CORETYPE that
+// matches the CPU; else 0, also for a core name it does not know.
+int blas_core_fallback(const char *core, unsigned cpu, const char **lacks, const char **matching);
+
 #endif

@@ -48,6 +48,10 @@ void cli_usage(FILE *f) {
         "                     at most R with --repetitions R)\n"
         "  --no-roofline      do not measure the machine's peaks at start (no share of\n"
         "                     the roof is reported then)\n"
+        "  --blas-core CORE   run OpenBLAS with OPENBLAS_CORETYPE=CORE (SkylakeX, Haswell,\n"
+        "                     ...), or 'auto': the core that matches this CPU when the\n"
+        "                     one OpenBLAS chose lacks a vector extension it has\n"
+        "                     (default: what the environment gives)\n"
         "  --scripts-dir DIR  where kernels.py is (default: $BMML_SCRIPTS_DIR, then the\n"
         "                     build tree when run from it, then the installed copy)\n"
         "\n"
@@ -68,7 +72,8 @@ void cli_usage(FILE *f) {
         "\n"
         "Exit status: 0 all ran and verified; 1 a tier failed or gave a wrong result;\n"
         "2 bad usage; 3 the environment (scripts, Python, memory, model file);\n"
-        "130 or 143 stopped by SIGINT or SIGTERM (what finished is still reported).\n",
+        "130 or 143 stopped by SIGINT or SIGTERM (what finished is still reported).\n"
+        "An ignored SIGINT stays ignored (a background job of a shell): use SIGTERM.\n",
         MIN_REPETITIONS, MIN_REPETITIONS);
 }
 
@@ -140,7 +145,7 @@ static int parse_tiers(struct options *o, char *list, char *err, size_t errlen) 
 
 int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen) {
     enum { O_ALL = 256, O_QUICK, O_KERNEL, O_TIERS, O_SIZE, O_SEED, O_MIN_TIME, O_MAX_TIME,
-           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS, O_QUIET, O_MODEL, O_BATCH, O_REPORT, O_SWEEP, O_COMPARE, O_CPU, O_PASSES };
+           O_MAX_ISA, O_SCRIPTS, O_JSON, O_LIST, O_HELP, O_VERSION, O_NO_ROOFLINE, O_REPETITIONS, O_THREADS, O_QUIET, O_MODEL, O_BATCH, O_REPORT, O_SWEEP, O_COMPARE, O_CPU, O_PASSES, O_BLAS_CORE };
     static const struct option longopts[] = {
         {"all", no_argument, NULL, O_ALL},
         {"quick", no_argument, NULL, O_QUICK},
@@ -152,6 +157,7 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         {"max-time", required_argument, NULL, O_MAX_TIME},
         {"max-isa", required_argument, NULL, O_MAX_ISA},
         {"scripts-dir", required_argument, NULL, O_SCRIPTS},
+        {"blas-core", required_argument, NULL, O_BLAS_CORE},
         {"json", required_argument, NULL, O_JSON},
         {"list", no_argument, NULL, O_LIST},
         {"no-roofline", no_argument, NULL, O_NO_ROOFLINE},
@@ -231,6 +237,12 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
         case O_SCRIPTS:
             if (!*arg) return usage(err, errlen, "--scripts-dir needs a directory");
             o->scripts_dir = arg;
+            break;
+        case O_BLAS_CORE:
+            // it goes into the environment: a name of letters and digits
+            if (!*arg || strlen(arg) > 32 || strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != strlen(arg))
+                return usage(err, errlen, "--blas-core takes an OpenBLAS core name (SkylakeX, Haswell, ...) or auto, not '%s'", arg);
+            o->blas_core = arg;
             break;
         case O_JSON:
             if (!*arg) return usage(err, errlen, "--json needs a file name");

@@ -28,6 +28,7 @@ struct options {
     const char *model_path; // --model FILE
     size_t batch;           // --batch B, 0: the whole test set
     const char *scripts_dir;
+    const char *blas_core;  // --blas-core: a core name, "auto", or NULL (the environment's)
     const char *json_path;
     const char *report_dir;  // --report DIR
     int sweep;               // --sweep: each kernel over a range of sizes

@@ -66,8 +66,15 @@ void context_fill(struct context *ctx, const struct options *o, const char *scri
     embed_libpython(ctx->libpython, sizeof ctx->libpython);
     ctx->blas_config = blas_config();
     ctx->blas_core = blas_corename();
+    if ((ctx->blas_fallback = blas_core_fallback(ctx->blas_core, cpu_features(CAP_AVX512), &ctx->blas_lacks,
+                                                 &ctx->blas_matching)))
+        warnf("OpenBLAS runs its %s core, without the %s this CPU has: the blas tier and the library step "
+              "measure a fallback; OPENBLAS_CORETYPE=%s (or --blas-core auto) runs the core that matches",
+              ctx->blas_core, ctx->blas_lacks, ctx->blas_matching);
     const char *threads = getenv("OPENBLAS_NUM_THREADS");
     snprintf(ctx->blas_threads, sizeof ctx->blas_threads, "%s", threads ? threads : "");
+    const char *coretype = getenv("OPENBLAS_CORETYPE");
+    snprintf(ctx->blas_coretype, sizeof ctx->blas_coretype, "%s", coretype ? coretype : "");
     ctx->scripts_dir = scripts ? scripts : "";
     time_t now = time(NULL);
     strftime(ctx->date, sizeof ctx->date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));

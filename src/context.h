@@ -28,7 +28,10 @@ struct context {
     char libpython[256];
     char numpy_version[32];  // "" when NumPy is absent
     const char *blas_config, *blas_core; // NULL when the build has no OpenBLAS
+    int blas_fallback;               // the core lacks blas_lacks, which the CPU has (blas.h)
+    const char *blas_lacks, *blas_matching; // then: the vector extension, the OPENBLAS_CORETYPE that matches
     char blas_threads[16];
+    char blas_coretype[40];          // OPENBLAS_CORETYPE as OpenBLAS found it ("" unset), --blas-core's too
     const char *scripts_dir;
     char date[32];
     unsigned long long seed;

@@ -170,7 +170,14 @@ int embed_start(const char *dir, char *err, size_t errlen) {
         "    import ctypes\n"
         "    labs = ctypes.CDLL(None).labs\n"
         "    for _ in range(n):\n"
-        "        labs(-1)\n";
+        "        labs(-1)\n"
+        "def join_threads(seconds):\n" // the names of the threads a script left that outlive the wait
+        "    import threading, time\n"
+        "    end = time.monotonic() + seconds\n"
+        "    left = lambda: [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]\n"
+        "    for t in left():\n"
+        "        t.join(max(0.0, end - time.monotonic()))\n"
+        "    return ', '.join(t.name for t in left() if t.is_alive())\n";
     PyObject *mod = PyImport_AddModule("_bmml"); /* borrowed */
     PyObject *r = mod ? PyRun_String(helpers, Py_file_input, PyModule_GetDict(mod), PyModule_GetDict(mod)) : NULL;
     if (!r) {
@@ -188,10 +195,23 @@ fail:
     return -1;
 }
 
-void embed_stop(void) {
-    if (!Py_IsInitialized()) return;
+int embed_stop(void) {
+    if (!Py_IsInitialized()) return 0;
+    // Py_FinalizeEx waits for every non-daemon thread, for ever: wait a while, then leave them
+    PyObject *mod = PyImport_AddModule("_bmml"); /* borrowed */
+    PyObject *left = mod ? PyObject_CallMethod(mod, "join_threads", "d", (double)EMBED_THREAD_WAIT_S) : NULL; /* new */
+    const char *names = left ? PyUnicode_AsUTF8(left) : NULL;
+    if (names && *names) {
+        fprintf(stderr, "bmml-host: a script's thread (%s) still runs %d s after the end: exiting without it\n", names,
+                EMBED_THREAD_WAIT_S);
+        Py_DECREF(left);
+        return -1;
+    }
+    Py_XDECREF(left);
+    PyErr_Clear();
     Py_CLEAR(exporter_type); // exporters still alive hold their own references to it
     Py_FinalizeEx();
+    return 0;
 }
 
 void embed_libpython(char *buf, size_t size) {
@@ -321,14 +341,45 @@ struct py_call *embed_call_new(const char *module, const char *name,
     return call;
 }
 
+static volatile sig_atomic_t in_call; // embed_call runs Python code
+
+// The trace embed_force_stop installs: inside a call, each new line raises
+// KeyboardInterrupt, so an `except BaseException` that swallows one raises
+// again at its first line, outside the try it ended.
+static int raise_on_each_line(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg) {
+    (void)obj, (void)frame, (void)arg;
+    if (!in_call || what != PyTrace_LINE) return 0;
+    PyErr_SetNone(PyExc_KeyboardInterrupt);
+    return -1;
+}
+
+static int install_stopper(void *unused) {
+    (void)unused;
+    PyEval_SetTrace(raise_on_each_line, NULL);
+    return 0;
+}
+
+int embed_force_stop(void) {
+    if (!in_call) return 0;
+    Py_AddPendingCall(install_stopper, NULL); // runs in the interpreter's thread, between two bytecodes
+    return 1;
+}
+
 int embed_call(struct py_call *call, char *err, size_t errlen) {
+    in_call = 1;
     PyObject *r = PyObject_Call(call->fn, call->args, NULL); /* new reference */
+    in_call = 0;
     if (!r) {
         report_exception(err, errlen);
         return -1;
     }
+    // a result returned is a result lost: the host reads only what was written
+    int returned = r != Py_None;
+    if (returned)
+        errf(err, errlen, "returned a value (%s%s) instead of None: a kernel writes its result into its first "
+             "argument (out) and returns nothing", Py_TYPE(r)->tp_name, "");
     Py_DECREF(r);
-    return 0;
+    return returned ? -1 : 0;
 }
 
 // bit i set: the memory of argument i is still exported

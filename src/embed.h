@@ -16,10 +16,18 @@ const char *embed_find_scripts(const char *opt, char *looked, size_t size);
 // Start the interpreter with dir first on sys.path. 0 on success; otherwise
 // -1 with the reason in err (and any traceback already on stderr).
 int embed_start(const char *dir, char *err, size_t errlen);
-void embed_stop(void);
+// Stop the interpreter: 0; or -1, saying so on stderr, when a thread a
+// script started (not a daemon) still runs EMBED_THREAD_WAIT_S after the
+// call, the interpreter left running: then end the process with _exit.
+#define EMBED_THREAD_WAIT_S 2
+int embed_stop(void);
 int embed_running(void);
 // From a signal handler: make the running Python code raise KeyboardInterrupt.
 void embed_interrupt(void);
+// From any thread but the interpreter's: when a call (embed_call) runs, make
+// every line of Python it runs from now on raise KeyboardInterrupt, which
+// ends a call that swallows one, and return 1; else 0.
+int embed_force_stop(void);
 
 // The interpreter's version, "3.11.2", for the report.
 const char *embed_python_version(void);
@@ -50,7 +58,8 @@ struct py_arg {
 struct py_call *embed_call_new(const char *module, const char *name,
                                const struct py_arg *args, int nargs, char *err, size_t errlen);
 // Run the call once. 0 on success; -1 when it raised, with the traceback on
-// stderr and the exception's one-line text in err. SystemExit raised by the
+// stderr and the exception's one-line text in err, or returned anything but
+// None (a kernel writes its result into out), saying so in err. SystemExit raised by the
 // script is caught like any other exception: it does not end the host.
 int embed_call(struct py_call *call, char *err, size_t errlen);
 // Release the views and free the call. 0, or the arguments whose memory a

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json_read.h"
+#include "util.h"
 
 struct parser {
     const char *s, *end, *p;
@@ -274,27 +275,9 @@ struct json *json_parse(const char *text, size_t len, char *err, size_t errlen) 
 }
 
 struct json *json_parse_file(const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0, got;
-    char *text = malloc(cap);
-    while (text && (got = fread(text + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len < cap) continue;
-        char *bigger = realloc(text, cap *= 2);
-        if (!bigger) free(text);
-        text = bigger;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!text || bad) {
-        snprintf(err, errlen, "%s: %s", path, text ? "read error" : "out of memory");
-        free(text);
-        return NULL;
-    }
+    size_t len;
+    char *text = read_file(path, JSON_MAX_FILE, &len, err, errlen);
+    if (!text) return NULL;
     char why[256];
     struct json *v = json_parse(text, len, why, sizeof why);
     free(text);

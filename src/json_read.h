@@ -21,7 +21,8 @@ struct json {
 
 // Parse text[0..len). NULL with "line L, column C: why" in err.
 struct json *json_parse(const char *text, size_t len, char *err, size_t errlen);
-// Read and parse a file. NULL with "path: why" in err.
+#define JSON_MAX_FILE (256u << 20) // a results file is a few MiB at most: a larger one is refused unread
+// Read and parse a regular file of at most JSON_MAX_FILE bytes. NULL with "path: why" in err.
 struct json *json_parse_file(const char *path, char *err, size_t errlen);
 void json_free(struct json *v);
 

@@ -2,7 +2,9 @@
 // results to the reporters, and exit with what happened.
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "blas.h"
@@ -56,6 +58,29 @@ static void print_list(const struct run_config *cfg) {
                gemm_geometries[g].nr, b.kc, b.mc, b.nc);
     }
     if (!cfg->numpy) printf("numpy: %s\n", cfg->numpy_note);
+}
+
+// --blas-core. OpenBLAS reads OPENBLAS_CORETYPE once, in the constructor
+// that runs when the library is loaded, before main: setting it now would
+// change nothing. So the host sets it and runs itself again with the same
+// arguments (execv of /proc/self/exe); that run finds it set as wanted and
+// goes on. 0, or 3 when the host could not run itself again.
+static int blas_core_apply(const struct options *o, char **argv) {
+    if (!o->blas_core || !blas_available()) return 0;
+    const char *want = o->blas_core;
+    if (strcmp(want, "auto") == 0 && !blas_core_fallback(blas_corename(), cpu_features(CAP_AVX512), NULL, &want))
+        return 0; // the core OpenBLAS chose already matches the CPU
+    const char *have = getenv("OPENBLAS_CORETYPE");
+    if (have && strcmp(have, want) == 0) {
+        if (strcasecmp(blas_corename(), want) != 0)
+            warnf("OpenBLAS runs its %s core, not the %s --blas-core asked for (a name it does not know, or "
+                  "a core this CPU cannot run)", blas_corename(), want);
+        return 0;
+    }
+    if (setenv("OPENBLAS_CORETYPE", want, 1) == 0) execv("/proc/self/exe", argv);
+    fprintf(stderr, "bmml-host: --blas-core %s: cannot run again with OPENBLAS_CORETYPE set: %s\n", want,
+            strerror(errno));
+    return 3;
 }
 
 // Start the interpreter and import the twins when a Python tier or --list
@@ -127,8 +152,10 @@ int main(int argc, char **argv) {
         if (rc) fprintf(stderr, "bmml-host: %s\n", err);
         return rc;
     }
+    int status = blas_core_apply(&o, argv);
+    if (status) return status;
     static struct plan plan;
-    int status = plan_make(&plan, &o, err, sizeof err);
+    status = plan_make(&plan, &o, err, sizeof err);
     if (status == 2) return usage_error(err);
     if (status) return fprintf(stderr, "bmml-host: %s\n", err), status;
 
@@ -142,7 +169,7 @@ int main(int argc, char **argv) {
     if ((status = start_python(&o, &cfg, &scripts))) return status;
     // after Python has put its SIGINT handler in place (it installs none over
     // another's), so that the host's handler can forward to it
-    interrupt_install(cfg.python ? embed_interrupt : NULL);
+    interrupt_install(cfg.python ? embed_interrupt : NULL, cfg.python ? embed_force_stop : NULL);
     if (o.list) {
         print_list(&cfg);
         embed_stop();
@@ -154,7 +181,8 @@ int main(int argc, char **argv) {
     struct roofline roof;
     if (!o.no_roofline) {
         roofline_measure(&roof, cfg.cpu);
-        cfg.roof = ctx.roof = &roof;
+        cfg.roof = &roof;
+        ctx.roof = &roof;
     }
     // One thread's figures move with the core it runs on (virtual CPUs of one
     // machine need not be equal), so a one-thread run stays on one CPU, after
@@ -196,6 +224,6 @@ int main(int argc, char **argv) {
         status = 128 + ctx.interrupted;
     }
     status = report(&o, &ctx, results, n_done, status);
-    embed_stop();
+    if (embed_stop() < 0) fflush(NULL), _exit(status); // a script's thread would hold exit() for ever
     return status;
 }

@@ -163,22 +163,11 @@ bad:
 
 int model_load(struct model *m, const char *path, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
-    FILE *f = fopen(path, "rb");
-    if (!f) return failf(err, errlen, "%s: %s", path, strerror(errno));
-    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-    if (size < 0 || size > MAX_FILE || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return failf(err, errlen, "%s: %s", path, size > MAX_FILE ? "larger than 1 GiB" : "cannot seek");
-    }
-    unsigned char *data = malloc(size ? (size_t)size : 1);
-    size_t got = data ? fread(data, 1, (size_t)size, f) : 0;
-    int rc = !data                ? failf(err, errlen, "%s: out of memory", path)
-             : got != (size_t)size ? failf(err, errlen, "%s: read %zu of %ld bytes", path, got, size)
-                                   : 0;
-    fclose(f);
+    size_t size;
+    char *data = read_file(path, MAX_FILE, &size, err, errlen);
+    if (!data) return -1;
     char why[256];
-    if (rc == 0 && model_parse(m, data, (size_t)size, why, sizeof why) < 0)
-        rc = failf(err, errlen, "%s: %s", path, why);
+    int rc = model_parse(m, data, size, why, sizeof why) < 0 ? failf(err, errlen, "%s: %s", path, why) : 0;
     free(data);
     return rc;
 }
@@ -354,7 +343,7 @@ static void run_tier(struct run *r, int slot, const struct run_config *cfg, stru
     char size[32];
     snprintf(size, sizeof size, "%s/batch%d", t->int8 ? "int8" : "fp32", r->batch);
     struct timed_pass tp = {r, &p};
-    if (sample_tier(timed_pass, &tp, first, cfg, "model", size, tr) < 0) goto done;
+    if (sample_tier(timed_pass, NULL, &tp, first, cfg, "model", size, tr) < 0) goto done;
     t->batch_ns = tr->median_ns / r->n_batches;
     t->inference_ns = tr->median_ns / r->m->n_test;
 done:
@@ -491,7 +480,9 @@ int model_run(const char *path, size_t batch, const struct run_config *cfg, stru
         struct model_tier *t = &out->tiers[i];
         if (t->r.status != ST_OK) continue;
         score(&r, i, out->ref, out->ref >= 0 ? tier_names[out->tiers[out->ref].r.tier] : "", t);
-        t->r.speedup = py ? py->r.median_ns / t->r.median_ns : 0;
+        t->r.verified = t->r.status == ST_OK && out->ref >= 0; // checked against the reference pass, and passed
+        if (py && t != py) speedup_interval(&py->r, &t->r, cfg->seed + i);
+        else if (py) t->r.speedup = 1;
     }
     work_free(&r);
     model_free(&m);

@@ -4,12 +4,14 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
 #include "buffers.h"
 #include "model.h"
 #include "plan.h"
+#include "util.h"
 #include "warn.h"
 
 struct shape default_shape(const struct kernel *kern, int quick) {
@@ -97,6 +99,9 @@ int plan_make(struct plan *p, const struct options *o, char *err, size_t errlen)
         warnf("the committed model is not at %s; the model is left out", p->model_path);
         p->model_path = NULL;
     }
+    struct stat st;
+    if (p->model_path && stat(p->model_path, &st) == 0 && !S_ISREG(st.st_mode))
+        return snprintf(err, errlen, "--model %s: %s, not a file", p->model_path, file_kind(st.st_mode)), 3;
     for (int i = 0; i < n_kernels_planned; i++) {
         const struct kernel *k = &kernels[o->n_kernel ? o->kernel[i] : i];
         if (o->sweep) {

@@ -37,8 +37,9 @@ const char *decomposition_str(const struct case_result *cr, char *buf, size_t si
     for (int i = 0; i < N_FACTORS && len < size; i++) {
         if (d->factor[i] <= 0) continue;
         char label[32];
-        len += snprintf(buf + len, size - len, "%s %s %sx", sep, factor_label(d, i, label, sizeof label),
-                        fmt_sig(d->factor[i], v, sizeof v));
+        len += snprintf(buf + len, size - len, "%s %s %sx%s", sep, factor_label(d, i, label, sizeof label),
+                        fmt_sig(d->factor[i], v, sizeof v),
+                        i == F_LIBRARY && d->library_fallback ? " (OpenBLAS on a fallback core)" : "");
         sep = " *";
     }
     return buf;
@@ -167,34 +168,42 @@ void json_num(FILE *f, double v) {
     else fputs("null", f);
 }
 
-static void json_tier(FILE *f, const struct case_result *cr, const struct tier_result *r) {
-    char size[64], name[128];
-    shape_str(cr->kern, cr->shape, size, sizeof size);
-    case_label(cr->kern, r->tier, cr->shape, name, sizeof name);
+// Google Benchmark's fields, which its compare.py reads, open an entry of
+// "benchmarks". A tier that did not run has no time: 0 iterations and 0 ns
+// with error_occurred, as Google Benchmark writes a run that failed (compare.py
+// cannot take a null). Then on one line what names the tier and its status.
+void json_entry_open(FILE *f, const char *name, const char *kernel, const struct tier_result *r) {
     int ok = r->status == ST_OK;
     fputs("    {\"name\": ", f);
     json_str(f, name);
     fputs(", \"run_type\": \"iteration\"", f);
     fprintf(f, ", \"iterations\": %ld", ok ? r->iterations * r->repetitions : 0L);
     fputs(", \"real_time\": ", f);
-    json_num(f, ok ? r->median_ns : NAN);
+    json_num(f, ok ? r->median_ns : 0);
     fputs(", \"cpu_time\": ", f);
-    json_num(f, ok ? r->cpu_ns : NAN);
-    fputs(", \"time_unit\": \"ns\",\n     \"kernel\": ", f);
-    json_str(f, cr->kern->name);
+    json_num(f, ok ? r->cpu_ns : 0);
+    fputs(", \"time_unit\": \"ns\"", f);
+    if (!ok) {
+        fputs(", \"error_occurred\": true, \"error_message\": ", f);
+        json_str(f, r->note[0] ? r->note : status_names[r->status]);
+    }
+    fputs(",\n     \"kernel\": ", f);
+    json_str(f, kernel);
     fputs(", \"tier\": ", f);
     json_str(f, tier_names[r->tier]);
     fputs(", \"isa\": ", f);
     if (r->isa) json_str(f, r->isa);
     else fputs("null", f);
-    if (cr->kern->kind == KIND_UNARY_F32) fprintf(f, ", \"n\": %zu", cr->shape.n);
-    else fprintf(f, ", \"n\": %zu, \"m\": %zu, \"k\": %zu", cr->shape.n, cr->shape.m, cr->shape.k);
-    fputs(", \"size\": ", f);
-    json_str(f, size);
     fputs(", \"status\": ", f);
     json_str(f, status_names[r->status]);
     fputs(", \"note\": ", f);
     json_str(f, r->note);
+}
+
+// bmml's fields of any tier, the kernels' and the model's, closing the entry
+// with the samples.
+void json_entry_close(FILE *f, const struct tier_result *r) {
+    int ok = r->status == ST_OK;
     fprintf(f, ",\n     \"repetitions\": %d, \"iterations_per_repetition\": %ld, \"cut_by_max_time\": %s",
             r->repetitions, r->iterations, r->cut ? "true" : "false");
     fputs(", \"median_ns\": ", f);
@@ -203,15 +212,9 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     json_num(f, ok ? r->min_ns : NAN);
     fputs(", \"mad_ns\": ", f);
     json_num(f, ok ? r->mad_ns : NAN);
-    fprintf(f, ", \"%s\": ", cr->kern->kind == KIND_UNARY_F32 ? "gbps" : cr->kern->kind == KIND_MATMUL_F32 ? "gflops" : "gops");
-    json_num(f, ok ? r->rate : NAN);
-    fputs(",\n     \"max_abs_err\": ", f);
-    json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_abs_err);
-    fputs(", \"max_rel_err\": ", f);
-    json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_rel_err);
-    fputs(", \"max_ulp_err\": ", f);
-    json_num(f, r->status == ST_UNAVAILABLE || cr->kern->kind == KIND_MATMUL_I8 ? NAN : r->max_ulp_err);
-    fprintf(f, ", \"verified\": %s, \"speedup_vs_python\": ", r->verified ? "true" : "false");
+    fputs(", \"cv\": ", f);
+    json_num(f, ok ? r->cv : NAN);
+    fprintf(f, ",\n     \"verified\": %s, \"speedup_vs_python\": ", r->verified ? "true" : "false");
     json_num(f, ok && r->speedup > 0 ? r->speedup : NAN);
     fputs(", \"speedup_interval_kind\": ", f);
     if (ok && r->interval) json_str(f, r->interval);
@@ -219,7 +222,7 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     fputs(", \"speedup_interval_coverage\": ", f);
     json_num(f, ok && r->interval ? r->interval_coverage : NAN);
     fputs(", \"speedup_interval\": ", f);
-    if (ok && r->speedup > 0 && isfinite(r->speedup_lo)) {
+    if (ok && r->speedup > 0 && r->interval && isfinite(r->speedup_lo)) {
         fputs("[", f);
         json_num(f, r->speedup_lo);
         fputs(", ", f);
@@ -228,23 +231,42 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     } else {
         fputs("null", f);
     }
-    fputs(",\n     \"cv\": ", f);
-    json_num(f, ok ? r->cv : NAN);
-    fputs(", \"pct_of_roof\": ", f);
-    json_num(f, ok && r->pct_of_roof > 0 ? r->pct_of_roof : NAN);
-    fputs(", \"roof\": ", f);
-    if (cr->roof_name) json_str(f, cr->roof_name);
-    else fputs("null", f);
-    if (cr->kern->kind == KIND_MATMUL_I8) {
-        fputs(", \"quant_rel_err\": ", f);
-        json_num(f, cr->quant_rel_err);
-    }
     fputs(",\n     \"samples_ns\": [", f);
     for (int i = 0; ok && i < r->repetitions; i++) {
         if (i) fputs(", ", f);
         json_num(f, r->samples_ns[i]);
     }
     fputs("]}", f);
+}
+
+static void json_tier(FILE *f, const struct case_result *cr, const struct tier_result *r) {
+    char size[64], name[128];
+    shape_str(cr->kern, cr->shape, size, sizeof size);
+    case_label(cr->kern, r->tier, cr->shape, name, sizeof name);
+    int ok = r->status == ST_OK;
+    json_entry_open(f, name, cr->kern->name, r);
+    if (cr->kern->kind == KIND_UNARY_F32) fprintf(f, ", \"n\": %zu", cr->shape.n);
+    else fprintf(f, ", \"n\": %zu, \"m\": %zu, \"k\": %zu", cr->shape.n, cr->shape.m, cr->shape.k);
+    fputs(", \"size\": ", f);
+    json_str(f, size);
+    fprintf(f, ",\n     \"%s\": ", cr->kern->kind == KIND_UNARY_F32 ? "gbps" : cr->kern->kind == KIND_MATMUL_F32 ? "gflops" : "gops");
+    json_num(f, ok ? r->rate : NAN);
+    fputs(", \"pct_of_roof\": ", f);
+    json_num(f, ok && r->pct_of_roof > 0 ? r->pct_of_roof : NAN);
+    fputs(", \"roof\": ", f);
+    if (cr->roof_name) json_str(f, cr->roof_name);
+    else fputs("null", f);
+    fputs(",\n     \"max_abs_err\": ", f);
+    json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_abs_err);
+    fputs(", \"max_rel_err\": ", f);
+    json_num(f, r->status == ST_UNAVAILABLE ? NAN : r->max_rel_err);
+    fputs(", \"max_ulp_err\": ", f);
+    json_num(f, r->status == ST_UNAVAILABLE || cr->kern->kind == KIND_MATMUL_I8 ? NAN : r->max_ulp_err);
+    if (cr->kern->kind == KIND_MATMUL_I8) {
+        fputs(", \"quant_rel_err\": ", f);
+        json_num(f, cr->quant_rel_err);
+    }
+    json_entry_close(f, r);
 }
 
 static void json_decomposition(FILE *f, const struct case_result *cr) {
@@ -270,6 +292,7 @@ static void json_decomposition(FILE *f, const struct case_result *cr) {
         fprintf(f, "%s{\"factor\": \"%s\", \"from\": \"%s\", \"to\": \"%s\", \"ratio\": ", sep, factor_names[i],
                 tier_names[d->from[i]], tier_names[d->to[i]]);
         json_num(f, d->factor[i]);
+        if (i == F_LIBRARY) fprintf(f, ", \"fallback\": %s", d->library_fallback ? "true" : "false");
         fputs("}", f);
         sep = ", ";
     }
@@ -323,6 +346,10 @@ static void json_ctx(FILE *f, const struct context *c) {
     json_kv_str(f, "numpy_version", c->numpy_version[0] ? c->numpy_version : NULL);
     json_kv_str(f, "openblas_config", c->blas_config);
     json_kv_str(f, "openblas_core", c->blas_core);
+    // the core lacks a vector extension the CPU has: the blas figures are a fallback's
+    if (c->blas_core) fprintf(f, ",\n    \"openblas_fallback\": %s", c->blas_fallback ? "true" : "false");
+    json_kv_str(f, "openblas_matching_core", c->blas_fallback ? c->blas_matching : NULL);
+    json_kv_str(f, "openblas_coretype", c->blas_coretype);
     json_kv_str(f, "openblas_num_threads", c->blas_threads);
     json_kv_str(f, "scripts_dir", c->scripts_dir);
     json_kv_str(f, "bmml_version", PACKAGE_VERSION);

@@ -32,9 +32,28 @@ const char *roofline_str(const struct roofline *r, char *buf, size_t size);
 // when not finite).
 void json_str(FILE *f, const char *s);
 void json_num(FILE *f, double v);
+// An entry of "benchmarks", the kernels' and the model's alike: open writes
+// its name, Google Benchmark's fields, then kernel, tier, isa, status and
+// note on one line; the writer adds its own; close writes bmml's fields of
+// any tier (spread, verified, speedup and its interval, samples) and the
+// closing brace.
+void json_entry_open(FILE *f, const char *name, const char *kernel, const struct tier_result *r);
+void json_entry_close(FILE *f, const struct tier_result *r);
 
-// The model's table, under the kernels' (report_model.c).
+// The model's table, under the kernels' (report_model.c), and its pieces
+// for the other human-readable reports: the title line ("model digits.bmml:
+// 64 -> 128 (GELU) -> 10 (softmax); ...") and one tier's cells.
 void model_report_table(FILE *f, const struct model_result *r);
+const char *model_title(const struct model_result *r, char *buf, size_t size);
+struct model_cells {
+    char batch[32], image[32], speedup[32], accuracy[16], agreement[16], logit_diff[16], check[300];
+};
+// 1 with every cell set; 0 when the tier has no figures, with only check set
+// ("-: why" or "FAILED: why").
+int model_cells(const struct model_tier *t, struct model_cells *c);
+// A model tier's "size" ("fp32/batch360") and entry name ("model/avx2/fp32/batch360").
+void model_entry_names(const struct model_result *r, const struct model_tier *t, char *size, size_t size_len,
+                       char *name, size_t name_len);
 // The model's tiers as entries of a "benchmarks" array, kernel "model",
 // separated by ",\n" with none before the first or after the last.
 void model_report_json(FILE *f, const struct model_result *r);
@@ -42,8 +61,9 @@ void model_report_json(FILE *f, const struct model_result *r);
 void report_table(FILE *f, const struct context *ctx, const struct case_result *cases, int n);
 // 0, or -1 when the file could not be written (errno set).
 int report_json(const char *path, const struct context *ctx, const struct case_result *cases, int n);
-// results.csv: one row per kernel x tier x size, RFC 4180. 0, or -1 with errno.
-int report_csv(const char *path, const struct case_result *cases, int n);
+// results.csv: one row per entry of the JSON's "benchmarks" (the model's
+// too), RFC 4180. 0, or -1 with errno.
+int report_csv(const char *path, const struct context *ctx, const struct case_result *cases, int n);
 // results.md: the table in GitHub-flavoured Markdown. 0, or -1 with errno.
 int report_md(const char *path, const struct context *ctx, const struct case_result *cases, int n);
 // The charts, SVG 1.1. 0, or -1 with errno.

@@ -8,11 +8,6 @@
 
 typedef int (*writer_fn)(const char *path, const struct context *ctx, const struct case_result *cases, int n);
 
-static int csv_writer(const char *path, const struct context *ctx, const struct case_result *cases, int n) {
-    (void)ctx;
-    return report_csv(path, cases, n);
-}
-
 // dir itself may be made; its parent must exist, so a typo fails rather than builds a tree
 static int ensure_dir(const char *dir, char *err, size_t errlen) {
     struct stat st;
@@ -30,7 +25,7 @@ int report_dir(const char *dir, const struct context *ctx, const struct case_res
         int needs_sweep;
     } files[] = {
         {"results.json", report_json, 0},
-        {"results.csv", csv_writer, 0},
+        {"results.csv", report_csv, 0},
         {"results.md", report_md, 0},
         {"speedup.svg", report_svg_speedup, 0},
         {"decomposition.svg", report_svg_decomposition, 0},

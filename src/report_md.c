@@ -78,6 +78,35 @@ static void md_decomposition(FILE *f, const struct case_result *cases, int n) {
     }
 }
 
+static void md_model(FILE *f, const struct model_result *m) {
+    char title[256];
+    fputs("\n## The model\n\n", f);
+    md_text(f, model_title(m, title, sizeof title));
+    fputs("\n\n| tier | path | isa | per batch | per image | speedup | accuracy | agreement | max \\|dlogit\\| | check |\n", f);
+    fputs("|---|---|---|--:|--:|--:|--:|--:|--:|---|\n", f);
+    for (int i = 0; i < m->n_tiers; i++) {
+        const struct model_tier *t = &m->tiers[i];
+        struct model_cells c;
+        fprintf(f, "| %s | %s | ", tier_names[t->r.tier], t->int8 ? "int8" : "fp32");
+        md_text(f, t->r.isa ? t->r.isa : "-");
+        fputs(" | ", f);
+        if (!model_cells(t, &c)) {
+            fputs("- | - | - | - | - | - | ", f);
+            md_text(f, c.check);
+            fputs(" |\n", f);
+            continue;
+        }
+        const char *cells[] = {c.batch, c.image, c.speedup, c.accuracy, c.agreement, c.logit_diff, c.check};
+        for (int k = 0; k < 7; k++) {
+            md_text(f, cells[k]);
+            fputs(" | ", f);
+        }
+        fputc('\n', f);
+    }
+    fprintf(f, "\nfp32 tiers must give the reference's class for every image and logits within %g of it.\n",
+            MODEL_LOGIT_TOL);
+}
+
 static void md_warnings(FILE *f) {
     if (!warn_count()) return;
     fputs("\n## Warnings\n\n", f);
@@ -99,6 +128,7 @@ int report_md(const char *path, const struct context *ctx, const struct case_res
         for (int i = 0; i < cases[c].n_tiers; i++) md_row(f, &cases[c], &cases[c].tiers[i]);
     }
     md_decomposition(f, cases, n);
+    if (ctx->model && ctx->model->n_tiers) md_model(f, ctx->model);
     md_warnings(f);
     return atomic_commit(&a);
 }

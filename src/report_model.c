@@ -7,24 +7,43 @@
 #include "model.h"
 #include "report.h"
 
-void model_report_table(FILE *f, const struct model_result *r) {
+const char *model_title(const struct model_result *r, char *buf, size_t size) {
     const char *name = strrchr(r->path, '/') ? strrchr(r->path, '/') + 1 : r->path;
-    fprintf(f, "\nmodel %s: %d -> %d (GELU) -> %d (softmax); %d test images in %d batch%s of %d\n", name,
-            r->dims[0], r->dims[1], r->dims[2], r->n_test, r->n_batches, r->n_batches > 1 ? "es" : "", r->batch);
+    snprintf(buf, size, "model %s: %d -> %d (GELU) -> %d (softmax); %d test images in %d batch%s of %d", name,
+             r->dims[0], r->dims[1], r->dims[2], r->n_test, r->n_batches, r->n_batches > 1 ? "es" : "", r->batch);
+    return buf;
+}
+
+int model_cells(const struct model_tier *t, struct model_cells *c) {
+    memset(c, 0, sizeof *c);
+    if (t->r.status == ST_UNAVAILABLE || (t->r.status == ST_FAILED && !t->r.repetitions)) {
+        snprintf(c->check, sizeof c->check, "%s: %s", t->r.status == ST_FAILED ? "FAILED" : "-", t->r.note);
+        return 0;
+    }
+    fmt_time(t->batch_ns, c->batch, sizeof c->batch);
+    fmt_time(t->inference_ns, c->image, sizeof c->image);
+    snprintf(c->speedup, sizeof c->speedup, t->r.speedup >= 100 ? "%.0fx" : t->r.speedup > 0 ? "%.3gx" : "-",
+             t->r.speedup);
+    snprintf(c->accuracy, sizeof c->accuracy, "%.4f", t->accuracy);
+    snprintf(c->agreement, sizeof c->agreement, "%.4f", t->agreement);
+    snprintf(c->logit_diff, sizeof c->logit_diff, "%.3g", t->max_logit_diff);
+    snprintf(c->check, sizeof c->check, "%s%s%s", t->r.status == ST_OK ? "ok" : "FAILED", t->r.note[0] ? ": " : "",
+             t->r.note);
+    return 1;
+}
+
+void model_report_table(FILE *f, const struct model_result *r) {
+    char title[256];
+    fprintf(f, "\n%s\n", model_title(r, title, sizeof title));
     fprintf(f, "%-8s %-5s %-15s %10s %10s %9s %9s %9s %12s  %s\n", "tier", "path", "isa", "per batch", "per image",
             "speedup", "accuracy", "agreement", "max |dlogit|", "check");
     for (int i = 0; i < r->n_tiers; i++) {
         const struct model_tier *t = &r->tiers[i];
+        struct model_cells c;
         fprintf(f, "%-8s %-5s %-15.15s ", tier_names[t->r.tier], t->int8 ? "int8" : "fp32", t->r.isa ? t->r.isa : "-");
-        if (t->r.status == ST_UNAVAILABLE || (t->r.status == ST_FAILED && !t->r.repetitions)) {
-            fprintf(f, "%s: %s\n", t->r.status == ST_FAILED ? "FAILED" : "-", t->r.note);
-            continue;
-        }
-        char a[32], b[32], sp[32];
-        snprintf(sp, sizeof sp, t->r.speedup >= 100 ? "%.0fx" : t->r.speedup > 0 ? "%.3gx" : "-", t->r.speedup);
-        fprintf(f, "%10s %10s %9s %9.4f %9.4f %12.3g  %s%s%s\n", fmt_time(t->batch_ns, a, sizeof a),
-                fmt_time(t->inference_ns, b, sizeof b), sp, t->accuracy, t->agreement, t->max_logit_diff,
-                t->r.status == ST_OK ? "ok" : "FAILED", t->r.note[0] ? ": " : "", t->r.note);
+        if (!model_cells(t, &c)) fprintf(f, "%s\n", c.check);
+        else fprintf(f, "%10s %10s %9s %9s %9s %12s  %s\n", c.batch, c.image, c.speedup, c.accuracy, c.agreement,
+                     c.logit_diff, c.check);
     }
     fprintf(f, "fp32 tiers must give the reference's class for every image and logits within %g of it\n",
             MODEL_LOGIT_TOL);
@@ -35,42 +54,33 @@ static void json_value(FILE *f, const char *key, double v) {
     json_num(f, v);
 }
 
+// size names the path and batch, so (kernel, tier, size) tells every entry apart (--compare)
+void model_entry_names(const struct model_result *r, const struct model_tier *t, char *size, size_t size_len,
+                       char *name, size_t name_len) {
+    snprintf(size, size_len, "%s/batch%d", t->int8 ? "int8" : "fp32", r->batch);
+    snprintf(name, name_len, "model/%s/%s", tier_names[t->r.tier], size);
+}
+
 void model_report_json(FILE *f, const struct model_result *r) {
     for (int i = 0; i < r->n_tiers; i++) {
         const struct model_tier *t = &r->tiers[i];
         int ok = t->r.status == ST_OK;
-        fprintf(f, "%s    {\"name\": \"model/%s/%s/batch%d\", \"run_type\": \"iteration\", \"kernel\": \"model\"",
-                i ? ",\n" : "", tier_names[t->r.tier], t->int8 ? "int8" : "fp32", r->batch);
-        // size names the path and batch, so (kernel, tier, size) tells every entry apart (--compare)
-        fprintf(f, ", \"tier\": \"%s\", \"path\": \"%s\", \"size\": \"%s/batch%d\", \"isa\": ", tier_names[t->r.tier],
-                t->int8 ? "int8" : "fp32", t->int8 ? "int8" : "fp32", r->batch);
-        json_str(f, t->r.isa ? t->r.isa : "");
-        fputs(", \"status\": ", f);
-        json_str(f, status_names[t->r.status]);
-        fputs(", \"note\": ", f);
-        json_str(f, t->r.note);
-        fprintf(f, ",\n     \"model\": ");
+        char size[32], name[64];
+        model_entry_names(r, t, size, sizeof size, name, sizeof name);
+        if (i) fputs(",\n", f);
+        json_entry_open(f, name, "model", &t->r);
+        fprintf(f, ", \"path\": \"%s\", \"size\": \"%s\",\n     \"model\": ",
+                t->int8 ? "int8" : "fp32", size);
         json_str(f, r->path);
-        fprintf(f, ", \"dims\": [%d, %d, %d], \"test_images\": %d, \"batch\": %d, \"batches\": %d, \"repetitions\": %d",
-                r->dims[0], r->dims[1], r->dims[2], r->n_test, r->batch, r->n_batches, t->r.repetitions);
-        fputs(", \"time_unit\": \"ns\"", f);
-        json_value(f, "real_time", ok ? t->r.median_ns : NAN);
-        json_value(f, "median_ns", ok ? t->r.median_ns : NAN);
-        json_value(f, "min_ns", ok ? t->r.min_ns : NAN);
-        json_value(f, "mad_ns", ok ? t->r.mad_ns : NAN);
+        fprintf(f, ", \"dims\": [%d, %d, %d], \"test_images\": %d, \"batch\": %d, \"batches\": %d", r->dims[0],
+                r->dims[1], r->dims[2], r->n_test, r->batch, r->n_batches);
         json_value(f, "ns_per_batch", ok ? t->batch_ns : NAN);
         json_value(f, "ns_per_inference", ok ? t->inference_ns : NAN);
-        json_value(f, "speedup_vs_python", ok && t->r.speedup > 0 ? t->r.speedup : NAN);
         json_value(f, "accuracy", t->r.repetitions ? t->accuracy : NAN);
         json_value(f, "agreement", t->r.repetitions ? t->agreement : NAN);
         json_value(f, "changed", t->r.repetitions && isfinite(t->agreement) ? t->changed : NAN);
         json_value(f, "max_logit_diff", t->r.repetitions ? t->max_logit_diff : NAN);
         json_value(f, "logit_tolerance", t->int8 ? NAN : MODEL_LOGIT_TOL);
-        fputs(", \"samples_ns\": [", f);
-        for (int k = 0; ok && k < t->r.repetitions; k++) {
-            if (k) fputs(", ", f);
-            json_num(f, t->r.samples_ns[k]);
-        }
-        fputs("]}", f);
+        json_entry_close(f, &t->r);
     }
 }

@@ -61,6 +61,7 @@ void decompose(struct case_result *cr) {
     const struct tier_result *blas = case_tier_ok(cr, T_BLAS);
     if (prev && blas) {
         d->factor[F_LIBRARY] = prev->median_ns / blas->median_ns;
+        d->library_fallback = blas->fallback;
         d->from[F_LIBRARY] = prev->tier, d->to[F_LIBRARY] = T_BLAS;
         prev = blas;
         d->last_tier = T_BLAS;
@@ -69,9 +70,21 @@ void decompose(struct case_result *cr) {
     d->total = py && prev ? py->median_ns / prev->median_ns : 0;
 }
 
-int above_compute_roof(const struct case_result *cr, const struct tier_result *r) {
+void roof_shares(struct case_result *cr) {
+    for (int i = 0; i < cr->n_tiers; i++) {
+        struct tier_result *r = &cr->tiers[i];
+        if (r->status != ST_OK) continue;
+        r->rate = cr->work / r->median_ns; // per ns = giga per s
+        r->pct_of_roof = cr->roof > 0 ? 100 * r->rate / cr->roof : 0;
+    }
+}
+
+int above_roof(const struct case_result *cr, const struct tier_result *r) {
     // NumPy and OpenBLAS pick their own instructions and threads, which may be
     // beyond the roof's (under --max-isa avx2 the fp32 roof is the AVX2 peak)
-    return tier_is_native(r->tier) && cr->kern->kind != KIND_UNARY_F32 && cr->roof > 0 && r->status == ST_OK &&
-           r->rate > cr->roof;
+    return tier_is_native(r->tier) && cr->roof > 0 && r->status == ST_OK && r->rate > ROOF_MARGIN * cr->roof;
+}
+
+int above_compute_roof(const struct case_result *cr, const struct tier_result *r) {
+    return cr->kern->kind != KIND_UNARY_F32 && above_roof(cr, r);
 }

@@ -69,6 +69,7 @@ struct tier_result {
     const char *interval;  // "bootstrap95" (10+ repetitions a side), "range" (fewer: min/max over max/min), NULL
     double interval_coverage; // the probability the interval holds the ratio of medians: 0.95, or range's lower bound
     double pct_of_roof;  // rate as a share of the roofline's roof for this kernel, 0 when unknown
+    int fallback;        // blas: the library ran a core without a vector extension the CPU has (note says which)
 };
 
 // The speedup over Python as a product of steps, each the ratio of two tiers' medians.
@@ -79,6 +80,7 @@ struct decomposition {
     int from[N_FACTORS], to[N_FACTORS]; // the two tiers of each factor
     double total;             // python / the last tier in the chain that ran
     int last_tier;            // that tier
+    int library_fallback;     // the library step measured a fallback core (tier_result.fallback)
 };
 
 struct case_result {
@@ -107,9 +109,19 @@ void decompose(struct case_result *cr);
 // when it joins its two usual tiers, else "from->to" ("python->avx512").
 const char *factor_label(const struct decomposition *d, int f, char *buf, size_t size);
 
-// Whether native tier r ran faster than the compute peak of its case: impossible
-// unless the peak was measured low. Memory roofs are left out: a kernel on cached
-// data may beat a copy of the same buffers.
+// How far above its roof a tier of ours may run before the roof is held to
+// have been measured low (a busy core) and is measured again: 5%, beyond
+// the run-to-run spread of the peaks.
+#define ROOF_MARGIN 1.05
+
+// Every tier's rate from its median, and its share of cr->roof (0 without one).
+void roof_shares(struct case_result *cr);
+// Whether native tier r ran more than ROOF_MARGIN above its case's roof, of
+// any kind: then the roof is measured again before the report.
+int above_roof(const struct case_result *cr, const struct tier_result *r);
+// The same against a compute peak only: impossible unless the peak was
+// measured low. Memory roofs are left out: a kernel on cached data may beat
+// a copy of the same buffers.
 int above_compute_roof(const struct case_result *cr, const struct tier_result *r);
 
 #endif

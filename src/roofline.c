@@ -11,16 +11,29 @@
 #include "roofline.h"
 #include "util.h"
 
-// Best of a few runs of a peak loop, in operations per ns. The best, not the
-// median: a peak is what the core can do, and interference only lowers it.
-static double best_rate(void (*run)(long), long iters, double ops_per_iter) {
-    double best = 0;
-    run(iters); // wake the vector units up to full clock and width
-    for (int i = 0; i < 15; i++) { // the best of many: a busy sibling core only ever lowers it
-        double t0 = now_ns() * 1e-9;
+// The best of many short runs of a peak loop, in operations per ns. The
+// best, not the median: a peak is what the core can do, and interference
+// only lowers it. Short runs (about 1 ms), so that on a core shared with
+// other work some run within one time slice of the scheduler; after a
+// warm-up of 20 ms at least, which brings the vector units up to full clock
+// and width (Intel cores run wide vectors slower for tens of microseconds,
+// and change clock in hundreds).
+static double best_rate(void (*run)(long), double ops_per_iter) {
+    long iters = 1000;
+    double dt = 0, warm = 0;
+    while (warm < 20e6 || dt < 0.5e6) { // grow the runs to 1 ms while warming up
+        double t0 = now_ns();
         run(iters);
-        double dt = now_ns() * 1e-9 - t0;
-        if (dt > 0 && ops_per_iter * iters / dt * 1e-9 > best) best = ops_per_iter * iters / dt * 1e-9;
+        dt = now_ns() - t0;
+        warm += dt;
+        if (dt < 0.5e6) iters = dt > 0 && 1e6 / dt < 10 ? (long)(iters * 1e6 / dt) + 1 : iters * 10;
+    }
+    double best = 0;
+    for (int i = 0; i < 30; i++) {
+        double t0 = now_ns();
+        run(iters);
+        dt = now_ns() - t0;
+        if (dt > 0 && ops_per_iter * iters / dt > best) best = ops_per_iter * iters / dt;
     }
     return best;
 }
@@ -62,9 +75,6 @@ double roofline_copy_gbps(float *out, const float *x, size_t n, unsigned cpu, in
     return best;
 }
 
-// 128 MiB each way: well past any last-level cache of today's x86 cores
-#define COPY_BYTES ((size_t)128 << 20)
-
 // What moving memory costs here, the best of 3 copies of each kind.
 static double copy_rate(unsigned cpu) {
     float *src = aligned_new(COPY_BYTES), *dst = aligned_new(COPY_BYTES);
@@ -83,16 +93,30 @@ static void peaks_here(struct roofline *r, unsigned cpu) {
     (void)cpu, (void)r;
 #if HAVE_AVX2
     if ((cpu & (CPU_AVX2 | CPU_FMA)) == (CPU_AVX2 | CPU_FMA))
-        r->fma_avx2_gflops = fmax(r->fma_avx2_gflops, best_rate(run_avx2, 3000000, 192));
+        r->fma_avx2_gflops = fmax(r->fma_avx2_gflops, best_rate(run_avx2, 192));
 #endif
 #if HAVE_AVX512
     if ((cpu & CPU_AVX512F))
-        r->fma_avx512_gflops = fmax(r->fma_avx512_gflops, best_rate(run_avx512, 2000000, 512));
+        r->fma_avx512_gflops = fmax(r->fma_avx512_gflops, best_rate(run_avx512, 512));
 #endif
 #if HAVE_AVX512VNNI
     if ((cpu & (CPU_AVX512F | CPU_AVX512VNNI)) == (CPU_AVX512F | CPU_AVX512VNNI))
-        r->vnni_avx512_gops = fmax(r->vnni_avx512_gops, best_rate(run_vnni, 2000000, 2048));
+        r->vnni_avx512_gops = fmax(r->vnni_avx512_gops, best_rate(run_vnni, 2048));
 #endif
+}
+
+void roofline_keep_best(struct roofline *best, const struct roofline *now) {
+    if (!now->measured) return;
+    if (!best->measured) {
+        *best = *now;
+        return;
+    }
+    best->fma_avx2_gflops = fmax(best->fma_avx2_gflops, now->fma_avx2_gflops);
+    best->fma_avx512_gflops = fmax(best->fma_avx512_gflops, now->fma_avx512_gflops);
+    best->vnni_avx512_gops = fmax(best->vnni_avx512_gops, now->vnni_avx512_gops);
+    best->copy_gbps = fmax(best->copy_gbps, now->copy_gbps);
+    best->seconds += now->seconds;
+    if (now->cores_measured > best->cores_measured) best->cores_measured = now->cores_measured;
 }
 
 void roofline_measure(struct roofline *r, unsigned cpu) {

@@ -19,6 +19,9 @@ struct roofline {
 
 // Measure what cpu (CPU_* bits) allows.
 void roofline_measure(struct roofline *r, unsigned cpu);
+// Keep in best the better of each of its roofs and now's: a roof is what the
+// machine can do, so a later measure can only raise it. The seconds add up.
+void roofline_keep_best(struct roofline *best, const struct roofline *now);
 
 // The fastest copy of n floats from x to out, in GB/s (bytes read + bytes
 // written): memcpy and, where cpu has AVX2, a copy with streaming stores

@@ -25,12 +25,20 @@ int pass_share(int count, int pass, int passes) {
     return count * (pass + 1) / passes - count * pass / passes;
 }
 
-// n calls in a row; -1 at the first that fails or after a signal
-static int call_n(timed_fn call, void *what, long n, struct tier_result *r) {
+// The nanoseconds n calls took; -1 at the first that fails (or whose guard
+// rejects it) or after a signal. With a guard each call is timed alone, so
+// the guard's work stays out of the time; the clock is read twice a call.
+static double call_n(timed_fn call, const struct call_guard *guard, void *what, long n, struct tier_result *r) {
+    double timed = 0, t0 = now_ns();
     for (long i = 0; i < n; i++) {
+        if (guard) guard->before(what), t0 = now_ns();
         if (call(what, r->note, sizeof r->note) < 0 || interrupt_signal()) return -1;
+        if (guard) {
+            timed += now_ns() - t0;
+            if (guard->after(what, r) < 0) return -1;
+        }
     }
-    return 0;
+    return guard ? timed : now_ns() - t0;
 }
 
 // median, min, MAD and CV over r's samples
@@ -55,7 +63,7 @@ static void tier_warnings(const char *kernel, const char *size, const struct tie
     if (r->min_ns * r->iterations < 100 * clock_tick_ns()) warnf("%s: a repetition lasts under 100 ticks of the clock", label);
 }
 
-int sample_tier(timed_fn call, void *what, double first_ns, const struct run_config *cfg, const char *kernel,
+int sample_tier(timed_fn call, const struct call_guard *guard, void *what, double first_ns, const struct run_config *cfg, const char *kernel,
                 const char *size, struct tier_result *r) {
     int is_py = r->tier == T_PYTHON || r->tier == T_NUMPY;
     // calibrate on warm calls in the first pass (these runs are more warm-up)
@@ -63,9 +71,7 @@ int sample_tier(timed_fn call, void *what, double first_ns, const struct run_con
     long iters = cfg->pass == 0 ? 1 : r->iterations;
     for (double dt = first_ns; cfg->pass == 0 && dt < target && iters < (1L << 30);) {
         iters = dt > 0 && target / dt < 10 ? (long)(iters * 1.2 * target / dt) + 1 : iters * 10;
-        double t0 = now_ns();
-        if (call_n(call, what, iters, r) < 0) goto failed;
-        dt = now_ns() - t0;
+        if ((dt = call_n(call, guard, what, iters, r)) < 0) goto failed;
     }
     r->iterations = iters;
     // at least MIN_REPETITIONS samples and min_time seconds in all, spread evenly over the passes
@@ -75,9 +81,8 @@ int sample_tier(timed_fn call, void *what, double first_ns, const struct run_con
     int least = pass_share(MIN_REPETITIONS, cfg->pass, cfg->passes);
     double time = cfg->min_time * 1e9 / cfg->passes;
     while (want ? n < want : before + n < MAX_SAMPLES && (n < least || total < time)) {
-        double t0 = now_ns();
-        if (call_n(call, what, iters, r) < 0) goto failed;
-        double dt = now_ns() - t0;
+        double dt = call_n(call, guard, what, iters, r);
+        if (dt < 0) goto failed;
         samples[n++] = dt / iters;
         if (cfg->progress) cfg->progress(kernel, tier_names[r->tier], size, before + n);
         total += dt;
@@ -198,12 +203,41 @@ static int invoker_for(int t, const struct run_config *cfg, struct invoker *iv, 
         if (!blas_available()) return snprintf(r->note, sizeof r->note, "not built: configure found no OpenBLAS"), -1;
         iv->blas = 1;
         r->isa = blas_corename();
+        const char *lacks, *matching;
+        if ((r->fallback = blas_core_fallback(r->isa, cpu_features(CAP_AVX512), &lacks, &matching)))
+            snprintf(r->note, sizeof r->note, "fallback: %s lacks %s; OPENBLAS_CORETYPE=%s or --blas-core auto",
+                     r->isa, lacks, matching);
         return 0;
     }
     if (!(iv->v = variant_pick(iv->kern, t, cfg->cpu, NULL, r->note, sizeof r->note))) return -1;
     r->isa = iv->v->isa;
     return 0;
 }
+
+// Verify the output of the call just made, keeping the largest errors in r
+// (the first check of a run replaces them); 0, or -1 with r failed and why.
+static int output_checked(const struct invoker *iv, int first, const char *which, struct tier_result *r) {
+    double abs_err, rel_err, ulp_err;
+    r->verified = verify_output(iv->kern, iv->s, iv->b->out, iv->b->ref, iv->b->bound, &abs_err, &rel_err, &ulp_err);
+    if (first || !(abs_err <= r->max_abs_err)) r->max_abs_err = abs_err;
+    if (first || !(rel_err <= r->max_rel_err)) r->max_rel_err = rel_err;
+    if (first || !(ulp_err <= r->max_ulp_err)) r->max_ulp_err = ulp_err;
+    if (r->verified) return 0;
+    r->status = ST_FAILED;
+    snprintf(r->note, sizeof r->note, "wrong result%s: max abs error %.3g", which, abs_err);
+    return -1;
+}
+
+// A Python tier's timed calls, each checked as its warm-up was: a script
+// that does the work once and returns at once later, or only when it is not
+// timed, cannot pass on an output an earlier call wrote.
+static void poison_before(void *what) { poison(((const struct invoker *)what)->b); }
+
+static int verify_after(void *what, struct tier_result *r) {
+    return output_checked(what, 0, " in a timed call (the warm-up's was right): the kernel skipped work", r);
+}
+
+static const struct call_guard python_guard = {poison_before, verify_after};
 
 // 1 when the inputs are as filled; else r fails with the reason
 static int inputs_checked(const struct buffers *b, struct tier_result *r) {
@@ -236,18 +270,9 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     }
     double first = now_ns() - t0;
     if (cfg->progress) cfg->progress(kern->name, tier_names[t], size, 0);
-    double abs_err, rel_err, ulp_err;
-    r->verified = verify_output(kern, s, b->out, b->ref, b->bound, &abs_err, &rel_err, &ulp_err);
-    if (cfg->pass == 0 || !(abs_err <= r->max_abs_err)) r->max_abs_err = abs_err;
-    if (cfg->pass == 0 || !(rel_err <= r->max_rel_err)) r->max_rel_err = rel_err;
-    if (cfg->pass == 0 || !(ulp_err <= r->max_ulp_err)) r->max_ulp_err = ulp_err;
-    if (!r->verified) {
-        r->status = ST_FAILED;
-        snprintf(r->note, sizeof r->note, "wrong result: max abs error %.3g", abs_err);
-        goto done;
-    }
-    if (!inputs_checked(b, r)) goto done;
-    if (sample_tier(invoke, &iv, first, cfg, kern->name, size, r) == 0) inputs_checked(b, r);
+    if (output_checked(&iv, cfg->pass == 0, "", r) < 0 || !inputs_checked(b, r)) goto done;
+    if (sample_tier(invoke, iv.py ? &python_guard : NULL, &iv, first, cfg, kern->name, size, r) == 0)
+        inputs_checked(b, r);
 done:
     finish_tier(r);
     unsigned held = embed_call_free(iv.py);
@@ -258,30 +283,102 @@ done:
 // ---------------------------------------------------------------------------
 // the case
 
-static void roof_for(struct case_result *cr, const struct roofline *roof, const struct buffers *b, unsigned cpu) {
-    if (!roof || !roof->measured) return;
+// The roof of cr's kernel as measured now, in cr->unit (0 when unknown),
+// its name in cr->roof_name. The element-wise kernels: the speed of merely
+// moving their bytes, a copy from x to out of n floats (the case's own
+// buffers, so a case that fits in cache is held to the cache's bandwidth and
+// a large one to memory's). The MatMuls: the best peak so far, one core's
+// times the threads used.
+static double roof_now(struct case_result *cr, const struct roofline *roof, float *out, const float *x,
+                       unsigned cpu, int threads) {
+    if (!roof || !roof->measured) return 0;
     switch (cr->kern->kind) {
     case KIND_UNARY_F32:
-        // the speed of merely moving the kernel's bytes: a copy from x to out, the
-        // same buffers at the same size, so a case that fits in cache is held to
-        // the cache's bandwidth and a large one to memory's
-        cr->roof = roofline_copy_gbps(b->out, b->in[0], b->out_bytes / 4, cpu, 9);
         cr->roof_name = "the fastest copy of the same buffers";
-        break;
+        return roofline_copy_gbps(out, x, cr->shape.n, cpu, 9);
     case KIND_MATMUL_F32:
-        if (roof->fma_avx512_gflops) cr->roof = roof->fma_avx512_gflops, cr->roof_name = "AVX-512 FMA peak";
-        else if (roof->fma_avx2_gflops) cr->roof = roof->fma_avx2_gflops, cr->roof_name = "AVX2 FMA peak";
-        break;
+        cr->roof_name = roof->fma_avx512_gflops ? "AVX-512 FMA peak" : "AVX2 FMA peak";
+        return threads * (roof->fma_avx512_gflops ? roof->fma_avx512_gflops : roof->fma_avx2_gflops);
     case KIND_MATMUL_I8:
-        if (roof->vnni_avx512_gops) cr->roof = roof->vnni_avx512_gops, cr->roof_name = "AVX512-VNNI peak";
-        break;
+        cr->roof_name = "AVX512-VNNI peak";
+        return threads * roof->vnni_avx512_gops;
+    }
+    return 0;
+}
+
+int roofs_recheck(struct case_result *results, int n, roof_fn measure, void *arg) {
+    int again = 0;
+    for (int i = 0; i < n; i++) {
+        struct case_result *cr = &results[i];
+        int above = 0;
+        for (int t = 0; t < cr->n_tiers; t++) above |= above_roof(cr, &cr->tiers[t]);
+        if (!above) continue;
+        double now = measure(cr, arg);
+        if (now > cr->roof) cr->roof = now;
+        roof_shares(cr);
+        again++;
+        for (int t = 0; t < cr->n_tiers; t++) {
+            const struct tier_result *r = &cr->tiers[t];
+            char label[128];
+            if (above_compute_roof(cr, r))
+                warnf("%s: %.0f%% of the %s, measured again: every share of that peak in this run reads high "
+                      "(a busy core while the peak ran)",
+                      case_label(cr->kern, r->tier, cr->shape, label, sizeof label), r->pct_of_roof, cr->roof_name);
+        }
+    }
+    return again;
+}
+
+// roofs_recheck's measure in a run: the peaks once more on this core (the
+// best kept in cfg->roof), a copy on fresh buffers of the case's size.
+struct remeasure {
+    const struct run_config *cfg;
+    int peaks_done;
+};
+
+static double roof_again(const struct case_result *cr, void *arg) {
+    struct remeasure *m = arg;
+    float *out = NULL, *x = NULL;
+    if (cr->kern->kind == KIND_UNARY_F32) {
+        size_t bytes = cr->shape.n * sizeof(float);
+        if (!(out = aligned_new(bytes)) || !(x = aligned_new(bytes))) {
+            free(out), free(x);
+            return 0;
+        }
+        memset(x, 0, bytes);
+    } else if (!m->peaks_done) {
+        struct roofline now;
+        roofline_measure(&now, m->cfg->cpu);
+        roofline_keep_best(m->cfg->roof, &now);
+        m->peaks_done = 1;
+    }
+    struct case_result scratch = *cr; // roof_now names the roof; cr keeps its own
+    double roof = roof_now(&scratch, m->cfg->roof, out, x, m->cfg->cpu, m->cfg->threads);
+    free(out), free(x);
+    return roof;
+}
+
+void speedup_interval(const struct tier_result *py, struct tier_result *r, uint64_t seed) {
+    double scratch[2 * MAX_SAMPLES];
+    r->speedup = py->median_ns / r->median_ns;
+    if (py->repetitions >= 10 && r->repetitions >= 10) {
+        stats_ratio_interval(py->samples_ns, py->repetitions, r->samples_ns, r->repetitions, 2000, seed, scratch,
+                             &r->speedup_lo, &r->speedup_hi);
+        r->interval = "bootstrap95";
+        r->interval_coverage = 0.95;
+    } else {
+        // a bootstrap of the median of a few samples covers far less than
+        // 95%: give the whole range the samples allow instead (MIN_REPETITIONS)
+        r->speedup_lo = stats_min(py->samples_ns, py->repetitions) / stats_max(r->samples_ns, r->repetitions);
+        r->speedup_hi = stats_max(py->samples_ns, py->repetitions) / stats_min(r->samples_ns, r->repetitions);
+        r->interval = "range";
+        r->interval_coverage = stats_range_coverage(py->repetitions, r->repetitions);
     }
 }
 
 // Each tier's speedup over Python and its interval, as of this pass.
 static void speedups(struct case_result *cr, const struct run_config *cfg) {
     const struct tier_result *py = case_tier_ok(cr, T_PYTHON);
-    double scratch[2 * MAX_SAMPLES];
     for (int i = 0; i < cr->n_tiers; i++) { // as of this pass: Python may have failed in it
         cr->tiers[i].speedup = cr->tiers[i].speedup_lo = cr->tiers[i].speedup_hi = 0;
         cr->tiers[i].interval = NULL;
@@ -289,27 +386,17 @@ static void speedups(struct case_result *cr, const struct run_config *cfg) {
     for (int i = 0; py && i < cr->n_tiers; i++) {
         struct tier_result *r = &cr->tiers[i];
         if (r->status != ST_OK) continue;
-        r->speedup = py->median_ns / r->median_ns;
-        if (r == py) continue; // python against itself has no interval worth printing
-        if (py->repetitions >= 10 && r->repetitions >= 10) {
-            stats_ratio_interval(py->samples_ns, py->repetitions, r->samples_ns, r->repetitions, 2000,
-                                 cfg->seed + i, scratch, &r->speedup_lo, &r->speedup_hi);
-            r->interval = "bootstrap95";
-            r->interval_coverage = 0.95;
-        } else {
-            // a bootstrap of the median of a few samples covers far less than
-            // 95%: give the whole range the samples allow instead (MIN_REPETITIONS)
-            r->speedup_lo = stats_min(py->samples_ns, py->repetitions) / stats_max(r->samples_ns, r->repetitions);
-            r->speedup_hi = stats_max(py->samples_ns, py->repetitions) / stats_min(r->samples_ns, r->repetitions);
-            r->interval = "range";
-            r->interval_coverage = stats_range_coverage(py->repetitions, r->repetitions);
-            if (r->interval_coverage < 0.95 && cfg->pass == cfg->passes - 1) {
-                char label[128];
-                warnf("%s: with %d and %d repetitions the speedup's range holds the ratio of medians "
-                      "with probability %.0f%% at least, not 95%%",
-                      case_label(cr->kern, r->tier, cr->shape, label, sizeof label), py->repetitions,
-                      r->repetitions, 100 * r->interval_coverage);
-            }
+        if (r == py) { // python against itself has no interval worth printing
+            r->speedup = 1;
+            continue;
+        }
+        speedup_interval(py, r, cfg->seed + i);
+        if (r->interval_coverage < 0.95 && cfg->pass == cfg->passes - 1) {
+            char label[128];
+            warnf("%s: with %d and %d repetitions the speedup's range holds the ratio of medians "
+                  "with probability %.0f%% at least, not 95%%",
+                  case_label(cr->kern, r->tier, cr->shape, label, sizeof label), py->repetitions, r->repetitions,
+                  100 * r->interval_coverage);
         }
     }
 }
@@ -335,11 +422,10 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
                 strerror(ENOMEM));
         return 3;
     }
-    if (first) {
-        if (kern->kind == KIND_MATMUL_I8) out->quant_rel_err = quantization_error(s, &b);
-        roof_for(out, cfg->roof, &b, cfg->cpu);
-        if (kern->kind != KIND_UNARY_F32) out->roof *= cfg->threads; // one core's peak, times the cores used
-    }
+    if (first && kern->kind == KIND_MATMUL_I8) out->quant_rel_err = quantization_error(s, &b);
+    // a roof is what the machine can do: measured in every pass, the best kept
+    double roof = roof_now(out, cfg->roof, b.out, b.in[0], cfg->cpu, cfg->threads);
+    if (roof > out->roof) out->roof = roof;
     parallel_set_threads(kern->kind == KIND_UNARY_F32 ? 1 : cfg->threads);
     blas_set_threads(cfg->threads);
     int k = 0; // the tiers in the same order every pass
@@ -349,17 +435,9 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
         if (first) out->n_tiers++;
         struct tier_result *r = &out->tiers[k++];
         run_tier(t, kern, s, &b, cfg, r);
-        if (r->status != ST_OK) continue;
-        r->rate = out->work / r->median_ns; // per ns = giga per s
-        if (out->roof > 0) r->pct_of_roof = 100 * r->rate / out->roof;
-        if (cfg->pass == cfg->passes - 1 && above_compute_roof(out, r)) {
-            char label[128];
-            warnf("%s: %.0f%% of the %s, which must have been measured low (a busy core while the roofline "
-                  "ran): every share of that peak in this run reads high",
-                  case_label(kern, r->tier, s, label, sizeof label), r->pct_of_roof, out->roof_name);
-        }
     }
     buffers_free(&b);
+    roof_shares(out);
     speedups(out, cfg);
     decompose(out);
     return 0;
@@ -375,6 +453,11 @@ int run_plan(const struct plan *p, struct run_config *cfg, struct case_result *r
     *n_done = 0;
     for (int pass = 0; pass < cfg->passes && !status && !interrupt_signal(); pass++) {
         cfg->pass = pass;
+        if (pass && cfg->roof && cfg->roof->measured) { // the first pass has main's
+            struct roofline now;
+            roofline_measure(&now, cfg->cpu);
+            roofline_keep_best(cfg->roof, &now);
+        }
         for (int i = 0; i < (pass ? *n_done : p->n) && !interrupt_signal(); i++) {
             // a later pass leaves Python out where the first did
             cfg->python_skip = pass ? 0 : plan_python_skip(p, results, *n_done, i, cfg->max_time,
@@ -382,6 +465,10 @@ int run_plan(const struct plan *p, struct run_config *cfg, struct case_result *r
             if ((status = run_case(p->kern[i], p->shape[i], cfg, &results[i]))) break;
             if (!pass) ++*n_done;
         }
+    }
+    if (cfg->roof && cfg->roof->measured && !interrupt_signal()) {
+        struct remeasure m = {cfg, 0};
+        roofs_recheck(results, *n_done, roof_again, &m);
     }
     for (int i = 0; i < *n_done && !status; i++) {
         for (int t = 0; t < results[i].n_tiers; t++) {

@@ -23,7 +23,7 @@ struct run_config {
     int python;         // kernels.py imported
     int numpy;          // numpy_kernels.py imported
     char numpy_note[200];
-    const struct roofline *roof; // NULL: not measured
+    struct roofline *roof; // NULL: not measured; else the best of every pass's measure so far
     int python_skip;    // leave the Python tier out of this case, for the reason in python_skip_note
     char python_skip_note[200];
     // called as work goes on (a warm-up or a repetition ended); NULL: silent
@@ -50,11 +50,28 @@ struct plan;
 // memory could not be had.
 int run_plan(const struct plan *p, struct run_config *cfg, struct case_result *results, int *n_done);
 
+// A case's roof as measured now, in its unit (0 when unknown).
+typedef double (*roof_fn)(const struct case_result *cr, void *arg);
+
+// Every case where a native tier ran more than ROOF_MARGIN above its roof
+// has the roof measured again by measure(cr, arg), the better of the two
+// kept and the shares computed anew; a tier still above a compute peak gets
+// a warning. How many cases were measured again.
+int roofs_recheck(struct case_result *results, int n, roof_fn measure, void *arg);
+
 // ---------------------------------------------------------------------------
 // Timing, for any work: the kernels' tiers above and the model's passes.
 
 // One call of what is timed: 0, or -1 with why it failed in err.
 typedef int (*timed_fn)(void *what, char *err, size_t errlen);
+
+// Untimed work around every timed call: before() readies it (poisons the
+// output), after() checks what it did, and returns -1 with r failed and the
+// reason in r->note when the call was wrong.
+struct call_guard {
+    void (*before)(void *what);
+    int (*after)(void *what, struct tier_result *r);
+};
 
 // Take pass cfg->pass's samples of call(what) into r, whose first call (the
 // warm-up, checked by the caller) took first_ns: in the first pass, grow
@@ -63,9 +80,15 @@ typedef int (*timed_fn)(void *what, char *err, size_t errlen);
 // of min_time is reached, or, for a Python tier, one sample passes max_time.
 // r's statistics then cover every pass's samples so far. 0; or -1 when a call
 // failed or a signal came (r->status failed, the call's reason in r->note).
-// kernel and size name the work for cfg->progress and the warnings.
-int sample_tier(timed_fn call, void *what, double first_ns, const struct run_config *cfg, const char *kernel,
+// kernel and size name the work for cfg->progress and the warnings. guard,
+// when not NULL, surrounds every call, each then timed alone.
+int sample_tier(timed_fn call, const struct call_guard *guard, void *what, double first_ns, const struct run_config *cfg, const char *kernel,
                 const char *size, struct tier_result *r);
+
+// r's speedup over py, the median of python's samples over r's, and its
+// interval: a bootstrap with 10 samples a side or more, else the whole range
+// (results.h's MIN_REPETITIONS); seed seeds the bootstrap.
+void speedup_interval(const struct tier_result *py, struct tier_result *r, uint64_t seed);
 
 // After a tier stopped early: when a signal stopped it, a tier with samples
 // from earlier passes keeps them (ok), one without is interrupted.

@@ -1,10 +1,13 @@
 // Small helpers every room shares (util.h).
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -73,4 +76,36 @@ int in_build_tree(void) {
     if (!slash) return 0;
     *slash = '\0';
     return strcmp(exe, build) == 0;
+}
+
+const char *file_kind(unsigned mode) {
+    return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+         : S_ISSOCK(mode) ? "a socket" : "not a regular file";
+}
+
+char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen) {
+    // O_NONBLOCK: opening a FIFO with no writer must not wait for one
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return failf(err, errlen, "%s: %s", path, strerror(errno)), NULL;
+    struct stat st;
+    char *text = NULL;
+    if (fstat(fd, &st) != 0) failf(err, errlen, "%s: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode)) failf(err, errlen, "%s: %s, not a file", path, file_kind(st.st_mode));
+    else if ((unsigned long long)st.st_size > max)
+        failf(err, errlen, "%s: %lld bytes, more than the %zu MiB allowed", path, (long long)st.st_size, max >> 20);
+    else if (!(text = malloc((size_t)st.st_size + 1))) failf(err, errlen, "%s: out of memory", path);
+    size_t got = 0;
+    while (text && got < (size_t)st.st_size) {
+        ssize_t n = read(fd, text + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { // an error, or the file shrank under us
+            failf(err, errlen, "%s: %s", path, n < 0 ? strerror(errno) : "it shrank while read");
+            free(text), text = NULL;
+            break;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    if (text) text[got] = '\0', *len = got;
+    return text;
 }

@@ -28,6 +28,14 @@ uint64_t splitmix64(uint64_t *state);
 // Format the message into err; returns -1, for `return failf(...)`.
 int failf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+// The whole of a regular file of at most max bytes, NUL-terminated, for
+// free(), its length in *len. NULL with "path: why" in err for anything else:
+// a directory, a FIFO or a device (refused before a read can block or never
+// end), a larger file, a read error, no memory.
+char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen);
+// "a directory", "a FIFO", "a device", "a socket", "not a regular file": what st_mode is
+const char *file_kind(unsigned mode);
+
 // 1 when this binary is the one in the build tree (so it reads the source
 // tree's pyscripts/ and models/), 0 when it is an installed copy.
 int in_build_tree(void);

@@ -7,12 +7,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
 #include "config.h"
+#include "interrupt.h"
+#include "json_read.h"
 #include "kernels.h"
 
 static struct options o;
@@ -128,17 +133,23 @@ Test(cli, repeated_parses_start_afresh) {
 // ---------------------------------------------------------------------------
 // the binary itself
 
-static int run(const char *args, char *out, size_t size) {
-    const char *host = getenv("BMML_HOST");
-    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", host, args);
+// cmd's exit code, its output in out
+static int run_shell(const char *cmd, char *out, size_t size) {
+    if (!getenv("BMML_HOST")) cr_skip_test("BMML_HOST is not set (make check sets it)");
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t n = fread(out, 1, size - 1, p);
     out[n] = '\0';
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int run(const char *args, char *out, size_t size) {
+    const char *host = getenv("BMML_HOST");
+    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", host, args);
+    return run_shell(cmd, out, size);
 }
 
 static char out[1 << 16];
@@ -190,6 +201,7 @@ Test(host, a_missing_numpy_tier_is_unavailable_not_an_error) {
 Test(host, help_and_version) {
     cr_expect_eq(run("--help", out, sizeof out), 0);
     cr_expect(strstr(out, "--max-isa") && strstr(out, "--json"), "%s", out);
+    cr_expect(strstr(out, "An ignored SIGINT stays ignored") && strstr(out, "use SIGTERM"), "%s", out);
     cr_expect_eq(run("--version", out, sizeof out), 0);
     cr_expect(strstr(out, PACKAGE_VERSION), "%s", out);
 }
@@ -298,13 +310,57 @@ Test(host, passes_split_the_repetitions_and_keep_a_python_series_ended) {
     cr_expect(strstr(json, "1 repetition: one took longer than --max-time"), "%s", json);
 }
 
+// Inputs that would block or never end are refused before anything is read,
+// each naming the file and what it is (timeout: a hang fails, and ends).
+Test(host, a_fifo_directory_device_or_huge_file_is_refused_at_once, .timeout = 60) {
+    char fifo[] = "/tmp/bmml-fifo-XXXXXX", huge[] = "/tmp/bmml-huge-XXXXXX.json", cmd[512];
+    cr_assert(mkdtemp(fifo));
+    strcat(fifo, "/in");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    int fd = mkstemps(huge, 5);
+    cr_assert(fd >= 0 && ftruncate(fd, (off_t)JSON_MAX_FILE + 1) == 0, "a sparse file one byte too large");
+    close(fd);
+    static const struct {
+        const char *args, *why;
+        int rc, file; // %s is 1: the FIFO, 2: the huge file
+    } cases[] = {
+        {"--model %s --no-roofline --quiet", "a FIFO, not a file", 3, 1},
+        {"--model /tmp --no-roofline --quiet", "/tmp: a directory, not a file", 3, 0},
+        {"--compare %s /dev/null", "a FIFO, not a file", 2, 1},
+        {"--compare /dev/zero /dev/null", "/dev/zero: a device, not a file", 2, 0},
+        {"--compare /tmp /dev/null", "/tmp: a directory, not a file", 2, 0},
+        {"--compare %s /dev/null", "more than the 256 MiB allowed", 2, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char args[256];
+        snprintf(args, sizeof args, cases[i].args, cases[i].file == 1 ? fifo : huge);
+        snprintf(cmd, sizeof cmd, "timeout 10 '%s' %s 2>&1", getenv("BMML_HOST") ? getenv("BMML_HOST") : "", args);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int rc = run_shell(cmd, out, sizeof out);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double took = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        cr_expect_eq(rc, cases[i].rc, "%s: %s", args, out);
+        cr_expect(strstr(out, cases[i].why), "%s: %s", args, out);
+        cr_expect_lt(took, 3.0, "%s took %.1f s (a second, with slack for a busy machine)", args, took);
+    }
+    remove(huge);
+    remove(fifo);
+    *strrchr(fifo, '/') = '\0';
+    rmdir(fifo);
+}
+
 // Start the host on a long run, send sig after a moment, return its exit code.
-static int interrupted_run_of(int sig, const char *kernel_list, const char *tiers, const char *passes, const char *json) {
+// signals: how many, a tenth of a second apart; scripts: under tests/scripts;
+// within: the seconds it may take to stop after the first.
+static int interrupted_run_in(const char *scripts, int sig, int signals, double within, const char *kernel_list,
+                              const char *tiers, const char *passes, const char *json) {
     const char *host = getenv("BMML_HOST");
     if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/scripts/%s", BMML_SRCDIR, scripts);
     char *argv[] = {(char *)host, "--kernel", (char *)kernel_list, "--tiers", (char *)tiers, "--size", "100",
-                    "--passes", (char *)passes, "--no-roofline", "--scripts-dir", BMML_SRCDIR "/tests/scripts/slow",
-                    "--json", (char *)json, NULL};
+                    "--passes", (char *)passes, "--no-roofline", "--scripts-dir", dir, "--json", (char *)json, NULL};
     char marker[64];
     snprintf(marker, sizeof marker, "/tmp/bmml-marker-%d-%d", (int)getpid(), sig);
     remove(marker);
@@ -334,13 +390,24 @@ static int interrupted_run_of(int sig, const char *kernel_list, const char *tier
     remove(marker);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    kill(pid, sig);
-    int st;
-    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    for (int i = 0; i < signals; i++) {
+        if (i) usleep(100 * 1000);
+        kill(pid, sig);
+    }
+    int st = 0;
+    pid_t done = 0;
+    // wait at most twice the time allowed, then end the host rather than leave it behind
+    for (int i = 0; i < 200 * within && (done = waitpid(pid, &st, WNOHANG)) == 0; i++) usleep(10 * 1000);
+    if (done != pid) kill(pid, SIGKILL), waitpid(pid, &st, 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double waited = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    cr_expect(waited < 2.0, "took %.2f s to stop (a second, with slack for a busy machine)", waited);
+    cr_expect(waited < within, "took %.2f s to stop (at most %.1f s allowed)", waited, within);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int interrupted_run_of(int sig, const char *kernel_list, const char *tiers, const char *passes, const char *json) {
+    // a second, with slack for a busy machine
+    return interrupted_run_in("slow", sig, 1, 2.0, kernel_list, tiers, passes, json);
 }
 
 // relu finishes at once; the matmul twin sleeps until it is interrupted
@@ -385,6 +452,24 @@ Test(host, a_signal_in_a_later_pass_keeps_what_the_earlier_ones_measured, .timeo
     cr_expect(strstr(gelu, "signal 2 stopped the rest"), "its row says why it has fewer: %s", gelu);
 }
 
+// The matmul twin swallows every KeyboardInterrupt: the grace after the
+// first signal, or a second signal, stops it all the same, and what finished
+// is written.
+Test(host, a_kernel_that_swallows_keyboard_interrupt_stops_after_the_grace, .timeout = 30) {
+    char path[] = "/tmp/bmml-swallow-XXXXXX.json";
+    close(mkstemps(path, 5));
+    cr_expect_eq(interrupted_run_in("swallows", SIGINT, 1, INTERRUPT_GRACE_S + 2.0, "relu,matmul", "scalar,python", "1",
+                                    path), 130);
+    check_partial_json(path);
+}
+
+Test(host, a_second_signal_stops_a_kernel_that_swallows_the_first, .timeout = 30) {
+    char path[] = "/tmp/bmml-swallow2-XXXXXX.json";
+    close(mkstemps(path, 5));
+    cr_expect_eq(interrupted_run_in("swallows", SIGTERM, 2, 2.0, "relu,matmul", "scalar,python", "1", path), 143);
+    check_partial_json(path);
+}
+
 Test(host, sigterm_exits_143, .timeout = 30) {
     char path[] = "/tmp/bmml-sigterm-XXXXXX.json";
     close(mkstemps(path, 5));
@@ -406,4 +491,17 @@ Test(host, model_runs_in_every_tier_and_a_bad_model_file_exits_3) {
     cr_expect_eq(run(cmd, out, sizeof out), 3, "%s", out);
     cr_expect(strstr(out, path), "the error names the file: %s", out);
     remove(path);
+}
+
+// --blas-core's name goes into the environment: letters and digits only.
+Test(cli, blas_core_takes_a_core_name_or_auto) {
+    cr_expect_eq(parse("--kernel", "matmul"), 0);
+    cr_expect_null(o.blas_core, "the environment's core unless asked");
+    cr_expect_eq(parse("--blas-core", "SkylakeX"), 0, "%s", err);
+    cr_expect_str_eq(o.blas_core, "SkylakeX");
+    cr_expect_eq(parse("--blas-core", "auto"), 0, "%s", err);
+    cr_expect_str_eq(o.blas_core, "auto");
+    refused("--blas-core", parse("--blas-core", ""));
+    refused("a;b", parse("--blas-core", "a;b"));
+    refused("Sky lake", parse("--blas-core", "Sky lake"));
 }

@@ -27,8 +27,9 @@ static void slurp(const char *path, char *buf, size_t size) {
 }
 
 // Run bmml-host on tests/faulty/<dir> (or the path itself when it starts
-// with '/'), with the output in out and the JSON in json. The exit code.
-static int run_case(const char *dir) {
+// with '/') with the options extra adds, the output in out and the JSON in
+// json. The exit code.
+static int run_case_with(const char *dir, const char *extra) {
     const char *host = getenv("BMML_HOST");
     if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
     char path[] = "/tmp/bmml-faulty-XXXXXX", scripts[512], cmd[2048];
@@ -37,9 +38,9 @@ static int run_case(const char *dir) {
     close(fd);
     snprintf(scripts, sizeof scripts, "%s%s%s", dir[0] == '/' ? "" : FAULTY, dir[0] == '/' ? "" : "/", dir);
     snprintf(cmd, sizeof cmd,
-             "'%s' --kernel relu,matmul --size 16 --tiers python,scalar --no-roofline --repetitions 3"
-             " --scripts-dir '%s' --json '%s' 2>&1",
-             host, scripts, path);
+             "timeout 60 '%s' --kernel relu,matmul --size 16 --tiers python,scalar --no-roofline --repetitions 3"
+             " --scripts-dir '%s' --json '%s' %s 2>&1",
+             host, scripts, path, extra);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t n = fread(out, 1, sizeof out - 1, p);
@@ -51,6 +52,8 @@ static int run_case(const char *dir) {
     cr_expect(!strstr(out, "Sanitizer") && !strstr(out, "runtime error"), "%s", out);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+static int run_case(const char *dir) { return run_case_with(dir, ""); }
 
 // The JSON line of one kernel's tier (the reporter writes each benchmark's
 // names, status and note on one line), copied into line.
@@ -122,6 +125,29 @@ Test(faulty, wrong_values_fail_verification) {
 Test(faulty, a_kernel_that_writes_nothing_fails) {
     cr_expect_eq(run_case("writes_nothing"), 1, "%s", out);
     expect_tier("relu", "python", "failed", "wrong result");
+    others_ok();
+}
+
+Test(faulty, a_kernel_that_returns_its_result_fails_saying_so) {
+    cr_expect_eq(run_case("returns_value"), 1, "%s", out);
+    expect_tier("relu", "python", "failed", "returned a value (list) instead of None");
+    others_ok();
+}
+
+// A thread that is not a daemon would make the exit wait for ever: the host
+// waits a bounded time, says so, and exits with what the run gave.
+Test(faulty, a_thread_left_running_does_not_hold_the_exit, .timeout = 90) {
+    cr_expect_eq(run_case("leaves_thread"), 0, "%s", out);
+    cr_expect(strstr(out, "thread (sleeper) still runs"), "%s", out);
+    expect_tier("relu", "python", "ok", NULL);
+    others_ok();
+}
+
+// Right at the warm-up, idle in the timed calls: caught with one pass, where
+// no later warm-up checks it again.
+Test(faulty, a_kernel_that_works_only_once_fails_in_its_timed_calls) {
+    cr_expect_eq(run_case_with("works_once", "--passes 1"), 1, "%s", out);
+    expect_tier("relu", "python", "failed", "in a timed call");
     others_ok();
 }
 

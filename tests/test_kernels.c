@@ -18,6 +18,7 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+#include "config.h"
 #include "cpu.h"
 #include "guard.h"
 #include "kernels.h"
@@ -787,4 +788,19 @@ Test(guard, faults_on_the_byte_before_the_start, .signal = SIGSEGV) {
     signal(SIGSEGV, SIG_DFL);
     volatile char *p = g.ptr;
     (void)p[-1];
+}
+
+// The VNNI peak loop does every vpdpbusd it counts, with u = 3 unsigned and
+// s = -2 signed: each of the 16 chains starts at its index and each of its 16
+// lanes gains 4 x 3 x -2 = -24 a step, exactly, in int32.
+Test(peak, vnni_avx512_does_every_vpdpbusd_it_counts) {
+#if HAVE_AVX512VNNI
+    if ((cpu_features(CAP_AVX512) & (CPU_AVX512F | CPU_AVX512VNNI)) != (CPU_AVX512F | CPU_AVX512VNNI))
+        cr_skip_test("this CPU lacks AVX512-VNNI");
+    static const long iters[] = {0, 1, 7, 1000};
+    for (int i = 0; i < 4; i++)
+        cr_expect_eq(peak_vnni_avx512(iters[i]), 16 * 120 - 16 * 16 * 24 * iters[i], "%ld iterations", iters[i]);
+#else
+    cr_skip_test("not built (this build lacks AVX512-VNNI)");
+#endif
 }

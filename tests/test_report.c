@@ -284,8 +284,9 @@ static void derive(struct case_result *cr) {
         r->rate = cr->work / r->median_ns;
         r->pct_of_roof = 100 * r->rate / cr->roof;
         r->speedup = py->median_ns / r->median_ns;
-        r->speedup_lo = 0.9 * r->speedup, r->speedup_hi = 1.1 * r->speedup;
         if (r->tier == T_PYTHON) continue;
+        r->speedup_lo = 0.9 * r->speedup, r->speedup_hi = 1.1 * r->speedup;
+        r->interval = "bootstrap95", r->interval_coverage = 0.95;
         int f = r->tier == T_SCALAR ? F_INTERPRETER : r->tier == T_AVX2 ? F_HAND_SIMD : F_LIBRARY;
         cr->decomp.factor[f] = prev / r->median_ns;
         prev = r->median_ns;
@@ -320,6 +321,33 @@ static void matmul_case(struct case_result *cr, size_t n) {
     derive(cr);
 }
 
+// The model's tiers as model_run leaves them: the reference, one faster,
+// one that failed its check, one unavailable.
+static struct model_result model;
+
+static void model_results(struct model_result *m) {
+    memset(m, 0, sizeof *m);
+    snprintf(m->path, sizeof m->path, "models/digits.bmml");
+    m->dims[0] = 64, m->dims[1] = 128, m->dims[2] = 10;
+    m->n_test = m->batch = 360, m->n_batches = 1;
+    fill_tier(&m->tiers[0].r, T_PYTHON, 2e7);
+    fill_tier(&m->tiers[1].r, T_SCALAR, 4e5);
+    fill_tier(&m->tiers[2].r, T_AVX2, 1e5);
+    m->tiers[2].r.status = ST_FAILED, m->tiers[2].r.verified = 0;
+    snprintf(m->tiers[2].r.note, sizeof m->tiers[2].r.note, "3 classes differ from the reference");
+    not_ok(&m->tiers[3].r, T_AVX512, ST_UNAVAILABLE, "not available on this CPU");
+    m->tiers[3].int8 = 1;
+    m->n_tiers = 4;
+    for (int i = 0; i < 3; i++) {
+        struct model_tier *t = &m->tiers[i];
+        t->batch_ns = t->r.median_ns, t->inference_ns = t->r.median_ns / 360;
+        t->accuracy = 0.98, t->agreement = 1, t->max_logit_diff = i ? 2e-6 : 0;
+        t->r.speedup = 2e7 / t->r.median_ns;
+        if (i) t->r.speedup_lo = 0.9 * t->r.speedup, t->r.speedup_hi = 1.1 * t->r.speedup;
+        if (i) t->r.interval = "range", t->r.interval_coverage = 0.998;
+    }
+}
+
 static char dir[128];
 
 static void write_reports(void) {
@@ -335,6 +363,8 @@ static void write_reports(void) {
     ctx.compiler = "gcc";
     ctx.build = "optimized";
     snprintf(ctx.date, sizeof ctx.date, "2024-01-02T03:04:05Z");
+    model_results(&model);
+    ctx.model = &model;
     snprintf(dir, sizeof dir, "%s/report", tmpdir);
     cr_assert_eq(report_dir(dir, &ctx, cases, 4, err, sizeof err), 0, "%s", err);
 }
@@ -367,6 +397,51 @@ Test(report_dir, writes_every_file_whole, .init = write_reports, .fini = remove_
     struct dirent *e;
     while ((e = readdir(d))) cr_expect_null(strstr(e->d_name, ".tmp"), "a temporary was left: %s", e->d_name);
     closedir(d);
+}
+
+// Google Benchmark's compare.py reads real_time, cpu_time and time_unit of
+// every entry and takes no null; bmml's own fields are in every entry too,
+// the model's included.
+Test(report_dir, every_json_entry_has_google_benchmarks_fields_and_bmmls, .init = write_reports,
+     .fini = remove_tmpdir) {
+    struct json *doc = json_parse_file(in_dir("results.json"), err, sizeof err);
+    cr_assert(doc, "%s", err);
+    const struct json *b = json_get(doc, "benchmarks");
+    cr_assert(b && b->type == JSON_ARRAY);
+    static const char *const fields[] = {"name", "run_type", "iterations", "real_time", "cpu_time", "time_unit",
+                                         "kernel", "tier", "isa", "size", "status", "note", "repetitions",
+                                         "median_ns", "min_ns", "mad_ns", "cv", "verified", "speedup_vs_python",
+                                         "speedup_interval_kind", "speedup_interval_coverage", "speedup_interval",
+                                         "samples_ns"};
+    int models = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct json *e = &b->items[i];
+        const char *name = json_string(json_get(e, "name"));
+        for (size_t k = 0; k < sizeof fields / sizeof *fields; k++)
+            cr_expect(json_get(e, fields[k]), "%s lacks %s", name, fields[k]);
+        static const char *const gbench[] = {"iterations", "real_time", "cpu_time"};
+        for (size_t k = 0; k < 3; k++)
+            cr_expect_eq(json_get(e, gbench[k]) ? json_get(e, gbench[k])->type : JSON_NULL, JSON_NUMBER,
+                         "%s: %s must be a number", name, gbench[k]);
+        cr_expect_str_eq(json_string(json_get(e, "time_unit")), "ns");
+        const struct json *v = json_get(e, "verified");
+        cr_expect(v && (v->type == JSON_TRUE || v->type == JSON_FALSE), "%s: verified is a boolean", name);
+        int ok = strcmp(json_string(json_get(e, "status")), "ok") == 0;
+        if (ok) {
+            cr_expect_eq(json_number(json_get(e, "real_time"), NAN), json_number(json_get(e, "median_ns"), 0), "%s", name);
+            cr_expect_gt(json_number(json_get(e, "iterations"), 0), 0, "%s", name);
+        } else {
+            cr_expect_eq(json_get(e, "error_occurred") ? json_get(e, "error_occurred")->type : JSON_NULL, JSON_TRUE,
+                         "%s: a tier that did not run says so as Google Benchmark does", name);
+        }
+        models += strcmp(json_string(json_get(e, "kernel")), "model") == 0;
+    }
+    cr_expect_eq(models, 4, "the model's four tiers");
+    const struct json *m = &b->items[b->n - 3]; // the model's scalar tier
+    cr_expect_str_eq(json_string(json_get(m, "name")), "model/scalar/fp32/batch360");
+    cr_expect_str_eq(json_string(json_get(m, "speedup_interval_kind")), "range");
+    cr_expect_eq(json_number(json_get(m, "speedup_vs_python"), 0), 50);
+    json_free(doc);
 }
 
 Test(report_dir, svgs_are_well_formed_xml, .init = write_reports, .fini = remove_tmpdir) {
@@ -438,6 +513,11 @@ static const struct tier_result *find_tier(const char *name) {
             if (strcmp(want, name) == 0) return r;
         }
     }
+    for (int i = 0; i < model.n_tiers; i++) {
+        char want[64], size[32];
+        model_entry_names(&model, &model.tiers[i], size, sizeof size, want, sizeof want);
+        if (strcmp(want, name) == 0) return &model.tiers[i].r;
+    }
     return NULL;
 }
 
@@ -445,7 +525,8 @@ Test(report_dir, csv_and_json_agree_with_the_results, .init = write_reports, .fi
     struct json *doc = json_parse_file(in_dir("results.json"), err, sizeof err);
     cr_assert(doc, "the JSON must read back: %s", err);
     const struct json *b = json_get(doc, "benchmarks");
-    cr_assert(b && b->n == 16);
+    cr_assert(b && b->n == 20, "16 kernel entries and the model's 4");
+    int models = 0;
     char *text = slurp(in_dir("results.csv")), *p = text;
     static char f[32][300];
     cr_assert_eq(csv_fields(&p, f, 32), 23, "the header's columns");
@@ -456,6 +537,7 @@ Test(report_dir, csv_and_json_agree_with_the_results, .init = write_reports, .fi
         cr_assert_eq(csv_fields(&p, f, 32), 23, "row %d", rows);
         const struct tier_result *r = find_tier(f[0]);
         cr_assert(r, "unknown row %s", f[0]);
+        models += strcmp(f[1], "model") == 0;
         const struct json *e = &b->items[rows];
         cr_expect_str_eq(json_string(json_get(e, "name")), f[0], "the same order");
         cr_expect_str_eq(f[8], status_names[r->status]);
@@ -472,7 +554,8 @@ Test(report_dir, csv_and_json_agree_with_the_results, .init = write_reports, .fi
         cr_expect_eq(json_number(json_get(e, "speedup_vs_python"), NAN), r->speedup, "%s", f[0]);
         cr_expect_eq(json_get(e, "samples_ns")->n, 10);
     }
-    cr_expect_eq(rows, 16);
+    cr_expect_eq(rows, b->n, "one CSV row per JSON entry");
+    cr_expect_eq(models, 4, "the model's rows");
     free(text);
     json_free(doc);
 }
@@ -489,6 +572,16 @@ static double parse_time(const char *s) {
 Test(report_dir, markdown_agrees_to_its_three_digits, .init = write_reports, .fini = remove_tmpdir) {
     char *text = slurp(in_dir("results.md"));
     cr_expect(strstr(text, "Test CPU \\<R&D\\> \"8 cores\""), "the CPU, escaped for Markdown");
+    char *model_part = strstr(text, "\n## The model\n");
+    cr_assert(model_part, "the model's table is missing");
+    cr_expect(strstr(model_part, "model digits.bmml: 64 -\\> 128 (GELU) -\\> 10 (softmax); 360 test images"), "%s", model_part);
+    cr_expect(strstr(model_part, "| scalar | fp32 | x86-64 | 400 us | 1.11 us | 50x | 0.9800 | 1.0000 | 2e-06 | ok |"),
+              "%s", model_part);
+    cr_expect(strstr(model_part, "| avx2 | fp32 | x86-64 | 100 us | 278 ns | 200x | 0.9800 | 1.0000 | 2e-06 | FAILED: 3 "
+                                 "classes differ from the reference |"), "%s", model_part);
+    cr_expect(strstr(model_part, "| avx512 | int8 | - | - | - | - | - | - | - | -: not available on this CPU |"),
+              "%s", model_part);
+    *model_part = '\0'; // the kernels' table above it
     int rows = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         char cell[13][320];

@@ -2,10 +2,12 @@
 // interval, and the decomposition of a speedup into steps.
 #include <criterion/criterion.h>
 #include <math.h>
+#include <string.h>
 
 #include "kernels.h"
 #include "runner.h"
 #include "stats.h"
+#include "warn.h"
 
 Test(stats, median_mad_min_max_on_known_samples) {
     double odd[] = {5, 1, 4, 2, 3}, even[] = {10, 40, 20, 30}, scratch[8];
@@ -105,6 +107,90 @@ Test(roof, only_a_compute_peak_cannot_be_beaten) {
     cr_expect_not(above_compute_roof(&cr, &r), "so may NumPy");
     r.tier = T_AVX512, cr.kern = kernel_find("relu"), cr.roof = 40, r.rate = 48;
     cr_expect_not(above_compute_roof(&cr, &r), "a unary kernel on cached data may beat a copy");
+}
+
+Test(roof, a_tier_must_beat_its_roof_by_the_margin_to_count) {
+    struct case_result cr = {.kern = kernel_find("matmul"), .roof = 200};
+    struct tier_result r = {.tier = T_AVX2, .status = ST_OK, .rate = 200 * ROOF_MARGIN * 0.99};
+    cr_expect_not(above_roof(&cr, &r), "within the margin: the spread of the peaks");
+    r.rate = 200 * ROOF_MARGIN * 1.01;
+    cr_expect(above_roof(&cr, &r));
+    cr.kern = kernel_find("relu");
+    cr_expect(above_roof(&cr, &r), "a copy roof is measured again too");
+}
+
+// Each roof is the best of every pass's measure, whichever pass had it; a
+// peak a pass could not measure (0) never lowers one.
+Test(roof, the_best_of_every_pass_is_kept) {
+    struct roofline best = {0};
+    struct roofline pass[3] = {
+        {.measured = 1, .fma_avx2_gflops = 90, .fma_avx512_gflops = 150, .vnni_avx512_gops = 400, .copy_gbps = 20,
+         .seconds = 1, .cores_measured = 2},
+        {.measured = 1, .fma_avx2_gflops = 110, .fma_avx512_gflops = 170, .vnni_avx512_gops = 600, .copy_gbps = 25,
+         .seconds = 0.5, .cores_measured = 1},
+        {.measured = 1, .fma_avx2_gflops = 100, .fma_avx512_gflops = 160, .vnni_avx512_gops = 0, .copy_gbps = 15,
+         .seconds = 0.5, .cores_measured = 1},
+    };
+    for (int p = 0; p < 3; p++) roofline_keep_best(&best, &pass[p]);
+    cr_expect(best.measured);
+    cr_expect_eq(best.fma_avx2_gflops, 110);
+    cr_expect_eq(best.fma_avx512_gflops, 170);
+    cr_expect_eq(best.vnni_avx512_gops, 600);
+    cr_expect_eq(best.copy_gbps, 25);
+    cr_expect_eq(best.seconds, 2);
+    cr_expect_eq(best.cores_measured, 2, "the peaks are still the best of 2 cores");
+    struct roofline none = {0};
+    roofline_keep_best(&best, &none);
+    cr_expect_eq(best.fma_avx512_gflops, 170, "a pass that measured nothing changes nothing");
+}
+
+// A fake measure for roofs_recheck: the roof each case measures again, by
+// its index, and how often it was asked.
+struct fake_roofs {
+    const struct case_result *first;
+    double again[4];
+    int calls[4];
+};
+
+static double fake_measure(const struct case_result *cr, void *arg) {
+    struct fake_roofs *f = arg;
+    f->calls[cr - f->first]++;
+    return f->again[cr - f->first];
+}
+
+static void one_tier(struct case_result *cr, const char *kernel, double roof, int t, double rate) {
+    memset(cr, 0, sizeof *cr);
+    cr->kern = kernel_find(kernel), cr->roof = roof, cr->roof_name = "a roof", cr->work = rate * 1000;
+    cr->n_tiers = 1;
+    cr->tiers[0] = (struct tier_result){.tier = t, .status = ST_OK, .median_ns = 1000};
+    roof_shares(cr);
+}
+
+// Only a tier of ours beyond the margin has its roof measured again; the
+// better roof is kept and the shares follow it; a compute peak still beaten
+// after that is warned about, a copy roof is not.
+Test(roof, a_roof_beaten_by_more_than_the_margin_is_measured_again) {
+    struct case_result cr[4];
+    one_tier(&cr[0], "relu", 40, T_AVX512, 48);           // 120%: measured again, 50 holds it
+    one_tier(&cr[1], "matmul_int8", 800, T_AVX512, 880);  // 110%: measured again, 820 still beaten
+    one_tier(&cr[2], "matmul", 200, T_AVX2, 205);         // 102.5%: within the margin
+    one_tier(&cr[3], "matmul", 200, T_NUMPY, 300);        // NumPy picks its own instructions
+    struct fake_roofs f = {cr, {50, 820, 400, 400}, {0}};
+    int warned = warn_count();
+    cr_expect_eq(roofs_recheck(cr, 4, fake_measure, &f), 2);
+    cr_expect(f.calls[0] == 1 && f.calls[1] == 1 && f.calls[2] == 0 && f.calls[3] == 0);
+    cr_expect_eq(cr[0].roof, 50);
+    cr_expect(fabs(cr[0].tiers[0].pct_of_roof - 96) < 1e-9, "%g", cr[0].tiers[0].pct_of_roof);
+    cr_expect_eq(cr[1].roof, 820);
+    cr_expect_eq(cr[2].roof, 200);
+    cr_expect_eq(warn_count(), warned + 1, "one warning: the int8 peak still beaten");
+    cr_expect(strstr(warn_text(warned), "matmul_int8/avx512") != NULL, "%s", warn_text(warned));
+
+    // a measure lower than the first keeps the first
+    one_tier(&cr[0], "matmul_int8", 800, T_AVX512, 880);
+    f = (struct fake_roofs){cr, {700}, {0}};
+    roofs_recheck(cr, 1, fake_measure, &f);
+    cr_expect_eq(cr[0].roof, 800);
 }
 
 static void tier(struct case_result *cr, int t, double median) {

@@ -28,6 +28,7 @@ struct context {
     char libpython[256];
     char numpy_version[32];  // "" when NumPy is absent
     const char *blas_config, *blas_core; // NULL when the build has no OpenBLAS
+    const char *onednn_version, *onednn_isa; // NULL when the build has no oneDNN
     int blas_fallback;               // the core lacks blas_lacks, which the CPU has (blas.h)
     const char *blas_lacks, *blas_matching; // then: the vector extension, the OPENBLAS_CORETYPE that matches
     char blas_threads[16];

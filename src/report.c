@@ -344,6 +344,8 @@ static void json_ctx(FILE *f, const struct context *c) {
     json_kv_str(f, "python_version", c->python_version);
     json_kv_str(f, "libpython", c->libpython[0] ? c->libpython : NULL);
     json_kv_str(f, "numpy_version", c->numpy_version[0] ? c->numpy_version : NULL);
+    json_kv_str(f, "onednn_version", c->onednn_version);
+    json_kv_str(f, "onednn_isa", c->onednn_isa);
     json_kv_str(f, "openblas_config", c->blas_config);
     json_kv_str(f, "openblas_core", c->blas_core);
     // the core lacks a vector extension the CPU has: the blas figures are a fallback's

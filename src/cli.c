@@ -22,10 +22,11 @@ void cli_usage(FILE *f) {
         "                     softmax and gelu 1000000, matmul and matmul_int8 500x500x500\n"
         "  --quick            every selected kernel at a small size, with --min-time 0.02\n"
         "  --kernel LIST      comma-separated: relu,softmax,gelu,matmul,matmul_int8\n"
-        "  --tiers LIST       comma-separated: python,numpy,scalar,autovec,avx2,avx512,blas\n"
+        "  --tiers LIST       comma-separated: python,numpy,scalar,autovec,avx2,avx512,blas,\n"
+        "                     onednn\n"
         "  --size N           element-wise kernels: N elements; matmuls: NxNxN\n"
         "  --size MxNxK       matmuls only: a (M,K) @ b (K,N)\n"
-        "  --threads N        threads for the native matmul tiers and blas (default 1;\n"
+        "  --threads N        threads for the native matmul tiers and the libraries (default 1;\n"
         "                     Python has one core, so 1 is the fair comparison)\n"
         "  --model FILE       run a trained model's forward pass over its test set in every\n"
         "                     tier (with no --kernel, only the model); --all runs the\n"
@@ -136,7 +137,7 @@ static int parse_tiers(struct options *o, char *list, char *err, size_t errlen) 
     o->tiers = 0;
     for (char *save, *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
         int t = tier_find(name);
-        if (t < 0) return usage(err, errlen, "unknown tier '%s' (tiers: python, numpy, scalar, autovec, avx2, avx512, blas)", name);
+        if (t < 0) return usage(err, errlen, "unknown tier '%s' (tiers: python, numpy, scalar, autovec, avx2, avx512, blas, onednn)", name);
         o->tiers |= 1u << t;
     }
     if (!o->tiers) return usage(err, errlen, "--tiers needs at least one tier name");

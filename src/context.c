@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "blas.h"
+#include "onednn.h"
 #include "config.h"
 #include "context.h"
 #include "cpu.h"
@@ -28,6 +29,7 @@ void context_fill(struct context *ctx, const struct options *o, const char *scri
     ctx->l1d_bytes = sysconf(_SC_LEVEL1_DCACHE_SIZE) > 0 ? sysconf(_SC_LEVEL1_DCACHE_SIZE) : 0;
     ctx->l2_bytes = sysconf(_SC_LEVEL2_CACHE_SIZE) > 0 ? sysconf(_SC_LEVEL2_CACHE_SIZE) : 0;
     ctx->l3_bytes = sysconf(_SC_LEVEL3_CACHE_SIZE) > 0 ? sysconf(_SC_LEVEL3_CACHE_SIZE) : 0;
+    for (int g = 0; g < N_GEMMS; g++) ctx->gemm[g] = gemm_blocking(g);
     cpu_feature_names(cpu_features(CAP_AVX512), ctx->cpu_flags, sizeof ctx->cpu_flags);
     size_t len = 0;
     for (int t = T_SCALAR; t <= T_AVX512; t++) {
@@ -36,7 +38,10 @@ void context_fill(struct context *ctx, const struct options *o, const char *scri
         if (built) len += snprintf(ctx->tiers_built + len, sizeof ctx->tiers_built - len, "%s%s",
                                    len ? " " : "", tier_names[t]);
     }
-    if (blas_available()) snprintf(ctx->tiers_built + len, sizeof ctx->tiers_built - len, " blas");
+    if (blas_available()) len += snprintf(ctx->tiers_built + len, sizeof ctx->tiers_built - len, " blas");
+    if (onednn_available()) snprintf(ctx->tiers_built + len, sizeof ctx->tiers_built - len, " onednn");
+    ctx->onednn_version = onednn_version();
+    ctx->onednn_isa = onednn_isa();
     snprintf(ctx->max_isa, sizeof ctx->max_isa, "%s",
              o->max_isa == CAP_SCALAR ? "scalar" : o->max_isa == CAP_AVX2 ? "avx2" : "avx512");
     read_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", ctx->governor, sizeof ctx->governor, "unknown");

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "harness.h"
+#include "kernels/gemm_config.h"
 #include "roofline.h"
 
 struct model_result;
@@ -14,6 +15,7 @@ struct context {
     char cpu_model[128];
     int cores;
     long l1d_bytes, l2_bytes, l3_bytes;   // 0 where the system does not say
+    struct gemm_blocking gemm[N_GEMMS];   // each GEMM's blocks on these caches (gemm_config.h)
     char cpu_flags[256];     // what the CPU and OS support
     char tiers_built[128];   // the native tiers this build has
     char max_isa[16];
@@ -26,6 +28,7 @@ struct context {
     char libpython[256];
     char numpy_version[32];  // "" when NumPy is absent
     const char *blas_config, *blas_core; // NULL when the build has no OpenBLAS
+    const char *onednn_version, *onednn_isa; // NULL when the build has no oneDNN
     int blas_fallback;               // the core lacks blas_lacks, which the CPU has (blas.h)
     const char *blas_lacks, *blas_matching; // then: the vector extension, the OPENBLAS_CORETYPE that matches
     char blas_threads[16];

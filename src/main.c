@@ -17,8 +17,10 @@
 #include "embed.h"
 #include "harness.h"
 #include "interrupt.h"
+#include "kernels/gemm_config.h"
 #include "kernels.h"
 #include "model.h"
+#include "onednn.h"
 #include "plan.h"
 #include "report.h"
 #include "roofline.h"
@@ -46,9 +48,22 @@ static void print_list(const struct run_config *cfg) {
             variant_pick(&kernels[i], t, cfg->cpu, &why, NULL, 0);
             printf(" %-8s", marks[why]);
         }
-        printf(" %-8s\n", kernels[i].kind != KIND_MATMUL_F32 ? "-" : blas_available() ? "yes" : "not-built");
+        printf(" %-8s", kernels[i].kind != KIND_MATMUL_F32 ? "-" : blas_available() ? "yes" : "not-built");
+        char why[160];
+        printf(" %-8s\n", kernels[i].kind == KIND_UNARY_F32 ? "-" : !onednn_available() ? "not-built"
+                          : kernels[i].kind == KIND_MATMUL_I8 && !onednn_int8_exact(cfg->cpu, why, sizeof why) ? "inexact"
+                          : "yes");
     }
-    printf("(no-cpu: this CPU lacks the instruction set; max-isa: excluded by --max-isa)\n");
+    printf("(no-cpu: this CPU lacks the instruction set; max-isa: excluded by --max-isa; inexact: oneDNN's int8\n"
+           " GEMM may saturate without VNNI)\n");
+    struct gemm_caches c = gemm_caches_here();
+    printf("GEMM blocking for this CPU's caches (L1d %ld KiB, L2 %ld KiB, L3 %ld KiB):\n", c.l1d >> 10, c.l2 >> 10,
+           c.l3 >> 10);
+    for (int g = 0; g < N_GEMMS; g++) {
+        struct gemm_blocking b = gemm_blocking(g);
+        printf("  %-17s %2dx%-2d KC %4d MC %4d NC %4d\n", gemm_geometries[g].name, gemm_geometries[g].mr,
+               gemm_geometries[g].nr, b.kc, b.mc, b.nc);
+    }
     if (!cfg->numpy) printf("numpy: %s\n", cfg->numpy_note);
 }
 
@@ -154,9 +169,11 @@ int main(int argc, char **argv) {
     // OpenBLAS (which NumPy's BLAS calls also reach on Debian) on as many
     // threads as the native tiers: one unless --threads says more
     blas_set_threads(o.threads);
+    onednn_set_threads(o.threads);
     struct run_config cfg = {.seed = o.seed, .min_time = o.min_time, .max_time = o.max_time,
                              .repetitions = o.repetitions, .threads = o.threads, .cpu = cpu_features(o.max_isa),
                              .tiers = o.tiers, .passes = cli_passes(&o)};
+    onednn_limit_isa(cfg.cpu); // as --max-isa caps our own tiers
     const char *scripts = NULL;
     if ((status = start_python(&o, &cfg, &scripts))) return status;
     // after Python has put its SIGINT handler in place (it installs none over

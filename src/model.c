@@ -458,7 +458,7 @@ int model_run(const char *path, size_t batch, const struct run_config *cfg, stru
     // python and numpy, the native tiers in fp32, then the native tiers in int8
     for (int int8 = 0; int8 < 2; int8++) {
         for (int tier = 0; tier < N_TIERS; tier++) {
-            if (tier == T_BLAS || (int8 && !tier_is_native(tier)) || !(cfg->tiers & (1u << tier))) continue;
+            if (tier_is_library(tier) || (int8 && !tier_is_native(tier)) || !(cfg->tiers & (1u << tier))) continue;
             struct model_tier *t = &out->tiers[out->n_tiers];
             t->r.tier = tier;
             t->int8 = int8;

@@ -59,7 +59,7 @@ struct model_tier {
 };
 
 // python, numpy, the native tiers in fp32, the native tiers in int8
-#define MODEL_TIERS (N_TIERS - 1 + T_AVX512 - T_SCALAR + 1)
+#define MODEL_TIERS (2 * (T_AVX512 - T_SCALAR + 1) + 2)
 
 struct model_result {
     char path[512];

@@ -364,6 +364,15 @@ static void json_ctx(FILE *f, const struct context *c) {
     json_kv_num(f, "l1d_bytes", c->l1d_bytes ? c->l1d_bytes : NAN);
     json_kv_num(f, "l2_bytes", c->l2_bytes ? c->l2_bytes : NAN);
     json_kv_num(f, "l3_bytes", c->l3_bytes ? c->l3_bytes : NAN);
+    fputs(",\n    \"gemm_blocking\": {", f);
+    for (int g = 0; g < N_GEMMS; g++) {
+        const struct gemm_geometry *geo = &gemm_geometries[g];
+        fputs(g ? ", " : "", f);
+        json_str(f, geo->name);
+        fprintf(f, ": {\"mr\": %d, \"nr\": %d, \"kc\": %d, \"mc\": %d, \"nc\": %d}", geo->mr, geo->nr, c->gemm[g].kc,
+                c->gemm[g].mc, c->gemm[g].nc);
+    }
+    fputs("}", f);
     json_kv_str(f, "cpu_isa", c->cpu_flags);
     json_kv_str(f, "tiers_built", c->tiers_built);
     json_kv_str(f, "max_isa", c->max_isa);
@@ -382,6 +391,8 @@ static void json_ctx(FILE *f, const struct context *c) {
     json_kv_str(f, "python_version", c->python_version);
     json_kv_str(f, "libpython", c->libpython[0] ? c->libpython : NULL);
     json_kv_str(f, "numpy_version", c->numpy_version[0] ? c->numpy_version : NULL);
+    json_kv_str(f, "onednn_version", c->onednn_version);
+    json_kv_str(f, "onednn_isa", c->onednn_isa);
     json_kv_str(f, "openblas_config", c->blas_config);
     json_kv_str(f, "openblas_core", c->blas_core);
     // the core lacks a vector extension the CPU has: the blas figures are a fallback's

@@ -27,6 +27,7 @@ static const struct tier_style tier_styles[N_TIERS] = {
     [T_AVX2] = {"#2166ac", "", MK_OPEN_SQUARE},
     [T_AVX512] = {"#1b7837", "5 2", MK_TRIANGLE_DOWN},
     [T_BLAS] = {"#8a8a8a", "12 4", MK_CROSS},
+    [T_ONEDNN] = {"#c51b7d", "3 2 8 2", MK_CROSS},
 };
 
 // the steps, darkest first, so a greyscale print still orders them

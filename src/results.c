@@ -6,7 +6,7 @@
 #include "kernels.h"
 #include "results.h"
 
-const char *const tier_names[N_TIERS] = {"python", "numpy", "scalar", "autovec", "avx2", "avx512", "blas"};
+const char *const tier_names[N_TIERS] = {"python", "numpy", "scalar", "autovec", "avx2", "avx512", "blas", "onednn"};
 const char *const factor_names[N_FACTORS] = {"interpreter", "compiler", "hand SIMD", "wider vectors", "library"};
 const char *const status_names[4] = {"ok", "unavailable", "failed", "interrupted"};
 
@@ -39,7 +39,8 @@ const struct tier_result *case_tier_ok(const struct case_result *cr, int tier) {
 const char *factor_label(const struct decomposition *d, int f, char *buf, size_t size) {
     static const int usual[N_FACTORS][2] = {{T_PYTHON, T_SCALAR}, {T_SCALAR, T_AUTOVEC}, {T_AUTOVEC, T_AVX2},
                                             {T_AVX2, T_AVX512}, {T_AVX512, T_BLAS}};
-    if (d->from[f] == usual[f][0] && d->to[f] == usual[f][1]) snprintf(buf, size, "%s", factor_names[f]);
+    int usual_to = d->to[f] == usual[f][1] || (f == F_LIBRARY && tier_is_library(d->to[f]));
+    if (d->from[f] == usual[f][0] && usual_to) snprintf(buf, size, "%s", factor_names[f]);
     else snprintf(buf, size, "%s->%s", tier_names[d->from[f]], tier_names[d->to[f]]);
     return buf;
 }
@@ -58,13 +59,15 @@ void decompose(struct case_result *cr) {
         prev = next;
         d->last_tier = next->tier;
     }
-    const struct tier_result *blas = case_tier_ok(cr, T_BLAS);
-    if (prev && blas) {
-        d->factor[F_LIBRARY] = prev->median_ns / blas->median_ns;
-        d->library_fallback = blas->fallback;
-        d->from[F_LIBRARY] = prev->tier, d->to[F_LIBRARY] = T_BLAS;
-        prev = blas;
-        d->last_tier = T_BLAS;
+    // the faster library that ran
+    const struct tier_result *lib = case_tier_ok(cr, T_BLAS), *onednn = case_tier_ok(cr, T_ONEDNN);
+    if (!lib || (onednn && onednn->median_ns < lib->median_ns)) lib = onednn;
+    if (prev && lib) {
+        d->factor[F_LIBRARY] = prev->median_ns / lib->median_ns;
+        d->library_fallback = lib->fallback;
+        d->from[F_LIBRARY] = prev->tier, d->to[F_LIBRARY] = lib->tier;
+        prev = lib;
+        d->last_tier = lib->tier;
     }
     const struct tier_result *py = case_tier_ok(cr, T_PYTHON);
     d->total = py && prev ? py->median_ns / prev->median_ns : 0;

@@ -20,12 +20,15 @@ enum tier {
     T_AVX2,    // AVX2 + FMA intrinsics (AVX-VNNI for int8)
     T_AVX512,  // AVX-512 intrinsics (AVX512-VNNI for int8)
     T_BLAS,    // OpenBLAS's cblas_sgemm
+    T_ONEDNN,  // oneDNN's dnnl_sgemm and its exact int8 GEMM (matmuls only)
     N_TIERS
 };
 extern const char *const tier_names[N_TIERS];
 int tier_find(const char *name); // -1 when unknown
 // 1 for the tiers the kernel table holds variants of (scalar to avx512)
 static inline int tier_is_native(int t) { return t >= T_SCALAR && t <= T_AVX512; }
+// 1 for the libraries' tiers, whose step in the decomposition is "library"
+static inline int tier_is_library(int t) { return t == T_BLAS || t == T_ONEDNN; }
 
 struct shape {
     size_t m, n, k; // element-wise kernels: n elements, m = k = 0
@@ -104,7 +107,7 @@ const struct tier_result *case_tier_ok(const struct case_result *cr, int tier);
 
 // Fill cr->decomp from the tiers' medians: interpreter (python -> scalar),
 // compiler (scalar -> autovec), hand SIMD (autovec -> avx2), wider vectors
-// (avx2 -> avx512), library (our best native tier -> blas). A tier that did
+// (avx2 -> avx512), library (our best native tier -> the faster of blas and onednn). A tier that did
 // not run folds into the next step, so the factors multiply back to
 // python / the last tier that ran.
 void decompose(struct case_result *cr);

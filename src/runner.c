@@ -12,6 +12,7 @@
 #include "controls.h"
 #include "embed.h"
 #include "interrupt.h"
+#include "onednn.h"
 #include "parallel.h"
 #include "plan.h"
 #include "runner.h"
@@ -132,6 +133,7 @@ struct invoker {
     const struct variant *v;  // native tiers
     struct py_call *py;       // Python tiers
     int blas;                 // the blas tier
+    int onednn;               // the onednn tier
 };
 
 static int invoke(void *what, char *err, size_t errlen) {
@@ -142,6 +144,9 @@ static int invoke(void *what, char *err, size_t errlen) {
         blas_sgemm(b->out, b->in[0], b->in[1], iv->s.m, iv->s.n, iv->s.k);
         return 0;
     }
+    if (iv->onednn && iv->kern->kind == KIND_MATMUL_F32)
+        return onednn_sgemm(b->out, b->in[0], b->in[1], iv->s.m, iv->s.n, iv->s.k, err, errlen);
+    if (iv->onednn) return onednn_gemm_s8(b->out, b->in[0], b->in[1], iv->s.m, iv->s.n, iv->s.k, err, errlen);
     switch (iv->kern->kind) {
     case KIND_UNARY_F32: iv->v->fn.unary(b->out, b->in[0], iv->s.n); break;
     case KIND_MATMUL_F32: iv->v->fn.matmul_f32(b->out, b->in[0], b->in[1], iv->s.m, iv->s.n, iv->s.k); break;
@@ -211,6 +216,13 @@ static int invoker_for(int t, const struct run_config *cfg, struct invoker *iv, 
                      r->isa, lacks, matching);
         return 0;
     }
+    if (t == T_ONEDNN) {
+        if (!onednn_available()) return snprintf(r->note, sizeof r->note, "not built: configure found no oneDNN"), -1;
+        if (iv->kern->kind == KIND_MATMUL_I8 && !onednn_int8_exact(cfg->cpu, r->note, sizeof r->note)) return -1;
+        iv->onednn = 1;
+        r->isa = onednn_isa();
+        return 0;
+    }
     if (!(iv->v = variant_pick(iv->kern, t, cfg->cpu, NULL, r->note, sizeof r->note))) return -1;
     r->isa = iv->v->isa;
     return 0;
@@ -258,7 +270,7 @@ static void run_tier(int t, const struct kernel *kern, struct shape s, struct bu
     } else if (r->status != ST_OK || r->ended) {
         return; // as an earlier pass left it
     }
-    struct invoker iv = {kern, s, b, NULL, NULL, 0};
+    struct invoker iv = {kern, s, b, NULL, NULL, 0, 0};
     if (invoker_for(t, cfg, &iv, r) < 0) return;
 
     // warm-up, then verify that one call before any timing counts
@@ -430,10 +442,12 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
     if (roof > out->roof) out->roof = roof;
     parallel_set_threads(kern->kind == KIND_UNARY_F32 ? 1 : cfg->threads);
     blas_set_threads(cfg->threads);
+    onednn_set_threads(cfg->threads);
     int k = 0; // the tiers in the same order every pass
     for (int t = 0; t < N_TIERS && !interrupt_signal(); t++) {
         if (!(cfg->tiers & (1u << t))) continue;
         if (t == T_BLAS && kern->kind != KIND_MATMUL_F32) continue; // BLAS has only this one
+        if (t == T_ONEDNN && kern->kind == KIND_UNARY_F32) continue; // its GEMMs only
         if (first) out->n_tiers++;
         struct tier_result *r = &out->tiers[k++];
         run_tier(t, kern, s, &b, cfg, r);

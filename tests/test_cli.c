@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "cpu.h"
 #include "config.h"
 #include "interrupt.h"
 #include "json_read.h"
@@ -281,6 +282,32 @@ Test(host, the_blas_tier_runs_or_is_unavailable_not_an_error) {
     cr_expect_eq(entries_have_status(json, blas, 1, "\"status\": \"unavailable\""), 1, "blas unavailable: %s", json);
     cr_expect(strstr(out, "configure found no OpenBLAS"), "the row says why: %s", out);
 #endif
+}
+
+// oneDNN's GEMMs on an odd shape that crosses its blocks: verified as every tier
+// (int8 exact), or unavailable with the reason: never an error.
+Test(host, the_onednn_tier_runs_or_is_unavailable_not_an_error) {
+    char path[] = "/tmp/bmml-onednn-XXXXXX.json", cmd[256];
+    close(mkstemps(path, 5));
+    snprintf(cmd, sizeof cmd,
+             "--quiet --no-roofline --kernel matmul,matmul_int8 --size 37x29x1100 --tiers scalar,onednn --json %s", path);
+    const char *json = run_for_json(cmd, path);
+    static const char *const onednn[] = {"onednn"};
+    cr_expect_eq(count(json, "\"tier\": \"onednn\""), 2, "%s", json);
+#if HAVE_ONEDNN
+    if (cpu_features(CAP_AVX512) & (CPU_AVX512VNNI | CPU_AVXVNNI)) {
+        cr_expect_eq(entries_have_status(json, onednn, 1, "\"status\": \"ok\""), 2, "both ran, verified: %s", json);
+    } else {
+        cr_expect(strstr(out, "may saturate"), "int8 left out where it may saturate: %s", out);
+    }
+    cr_expect(!strstr(json, "\"onednn_version\": null"), "the context names oneDNN: %s", json);
+#else
+    cr_expect_eq(entries_have_status(json, onednn, 1, "\"status\": \"unavailable\""), 2, "%s", json);
+    cr_expect(strstr(out, "configure found no oneDNN"), "the row says why: %s", out);
+#endif
+    snprintf(cmd, sizeof cmd, "--quiet --no-roofline --kernel relu --size 100 --tiers scalar,onednn --json %s", path);
+    json = run_for_json(cmd, path);
+    cr_expect_eq(count(json, "\"tier\": \"onednn\""), 0, "its GEMMs only: %s", json);
 }
 
 // The repetitions of each case are split over the passes and add up: 7 in 3

@@ -113,9 +113,9 @@ static const struct shape shapes[] = {
     {2, 1000, 1100}, // likewise, with many column slivers, k beyond the largest KC
     {2, 600, 20000}, // likewise, many whole KC blocks to drift apart in before the short last one,
                      // whose slivers lie where another part's were: it must wait for them
-    {500, 40, 120},  // m beyond the largest MC (480)
-    {40, 60, 1100},  // k beyond the largest KC (1024): c is added to
-    {20, 4200, 30},  // n beyond the largest NC (4096), columns shared
+    {510, 40, 120},  // m beyond the largest MC (GEMM_MC_MAX, 504)
+    {40, 60, 1100},  // k beyond the largest KC (GEMM_KC_MAX, 1024): c is added to
+    {20, 4200, 30},  // n beyond the largest NC (GEMM_NC_MAX, 4096), columns shared
     {490, 4110, 40}, // m and n beyond a block at once, rows shared
     {130, 70, 1100}, // rows shared, each of two parts packing its own b, k beyond KC
     {20, 4200, 60},  // n beyond NC with k past the fused tile's prefetch distance

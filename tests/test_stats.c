@@ -200,6 +200,24 @@ static void tier(struct case_result *cr, int t, double median) {
     r->median_ns = median;
 }
 
+// The library step goes to the faster library, and keeps its name.
+Test(decomposition, library_step_takes_the_faster_library) {
+    struct case_result cr = {0};
+    tier(&cr, T_PYTHON, 1e9);
+    tier(&cr, T_AVX512, 6e5);
+    tier(&cr, T_BLAS, 8e5);
+    tier(&cr, T_ONEDNN, 5e5);
+    decompose(&cr);
+    cr_expect_eq(cr.decomp.to[F_LIBRARY], T_ONEDNN);
+    cr_expect(fabs(cr.decomp.factor[F_LIBRARY] - 1.2) < 1e-12, "%g", cr.decomp.factor[F_LIBRARY]);
+    char label[32];
+    cr_expect_str_eq(factor_label(&cr.decomp, F_LIBRARY, label, sizeof label), "library");
+    cr.tiers[3].median_ns = 9e5; // now blas is the faster
+    decompose(&cr);
+    cr_expect_eq(cr.decomp.to[F_LIBRARY], T_BLAS);
+    cr_expect_eq(cr.decomp.last_tier, T_BLAS);
+}
+
 Test(decomposition, factors_multiply_to_the_total) {
     struct case_result cr = {0};
     tier(&cr, T_PYTHON, 1e9);

@@ -1,83 +1,73 @@
 // Every GEMM's blocking, in one place: as in BLIS, the block sizes are
 // configuration, apart from the micro-kernels (matmul_<isa>.c) and the loop
-// nest (gemm_driver.h). Each matmul_<isa>.c takes its MR, NR, KC, MC, NC from here.
+// nest (gemm_driver.h). The micro-tile MR x NR is fixed by each micro-kernel's
+// registers (its file says why); KC, MC and NC are chosen at run time from the
+// CPU's caches by one rule (gemm_config.c), within the capacities below.
 //
-// MR x NR, the micro-tile, is fixed by the micro-kernel's registers (its file
-// says why). KC, MC and NC follow BLIS's analytical rule (Low et al., "Analytical
-// Modeling Is Enough for High-Performance BLIS"), e bytes a packed element:
-//   KC  the b sliver, KC x NR x e, and the a sliver streaming past it, KC x MR x e,
-//       fit the L1d together, so the b sliver is reused from L1; or, where a GEMM
-//       below says so, the b sliver is too big for the L1d and streams from L2
-//       beside the a block. A k of up to KC is one pass: c is written once.
-//   MC  the packed a block, MC x KC x e, fits half the L2; MC is a multiple of MR.
-//   NC  the packed b block, KC x NC x e, lives in L3, a quarter of it at most (two
-//       threads may each pack their own, gemm_driver.h); NC is a multiple of NR.
-// The cache sizes below are what the rule assumes, not read from the CPU. With a
-// 32 KiB L1d, the b slivers of the fp32 AVX2 and int8 AVX512-VNNI GEMMs fill it alone.
+// The rule (Low, Igual, Smith, Quintana-Orti, "Analytical Modeling Is Enough for
+// High-Performance BLIS", ACM TOMS 2016), e bytes a packed element:
+//   KC  the b sliver, KC x NR x e, and the a sliver streaming past it,
+//       KC x MR x e, fit the L1d together, so the sliver is reused from L1.
+//       A GEMM whose sliver is too wide for that (GEMM_B_FROM_L2) streams it
+//       from the L2 instead: the sliver takes an eighth of the L2.
+//       KC is a power of two, at most GEMM_KC_MAX: a k of up to KC is one pass;
+//       at least the GEMM's kc_min, where one is measured to need more k a pass.
+//   MC  the packed a block, MC x KC x e, fits a quarter of the L2 (half where the
+//       b sliver streams from L2: the a block is then the L2's main tenant);
+//       a multiple of MR.
+//   NC  the packed b block, KC x NC x e, fits an eighth of the L3 (two threads may
+//       each pack their own, gemm_driver.h) and four L2s at most (a virtual
+//       machine may report its host's whole L3); a multiple of NR.
 #ifndef BMML_GEMM_CONFIG_H
 #define BMML_GEMM_CONFIG_H
 
-#define GEMM_L1D_BYTES (48 << 10) // assumed: a 48 KiB L1d
-#define GEMM_L2_BYTES (1 << 20)   // assumed: a 1 MiB L2
-#define GEMM_L3_BYTES (16 << 20)  // assumed: an L3 of 16 MiB or more
+// The packing buffers' capacities: the largest blocks the rule may choose
+#define GEMM_KC_MAX 1024
+#define GEMM_MC_MAX 504  // a multiple of every MR below (6, 14)
+#define GEMM_NC_MAX 4096 // a multiple of every NR below (16, 32, 64)
 
-// fp32, AVX2 + FMA; e = 4. b sliver 32 KiB + a sliver 12 KiB in L1d; a block 240 KiB; b block 4 MiB
+// What the rule needs to know of one GEMM.
+struct gemm_geometry {
+    const char *name;  // "fp32 avx2", as in --list and the JSON context
+    int mr, nr;        // the micro-tile
+    int elem;          // bytes per packed element
+    int k_unit;        // KC is a multiple of this (the packing's groups of k)
+    int b_from_l2;     // the b sliver streams from the L2 (see the rule)
+    int kc_min;        // 0, or the least KC that keeps the micro-kernel fed (gemm_config.c says why)
+};
+
+enum gemm_id { GEMM_F32_AVX2, GEMM_F32_AVX512, GEMM_I8_AVX2, GEMM_I8_AVXVNNI, GEMM_I8_AVX512VNNI, N_GEMMS };
+extern const struct gemm_geometry gemm_geometries[N_GEMMS];
+
+// The micro-tiles, for the micro-kernels' own checks
 #define GEMM_F32_AVX2_MR 6
 #define GEMM_F32_AVX2_NR 16
-#define GEMM_F32_AVX2_KC 512
-#define GEMM_F32_AVX2_MC 120
-#define GEMM_F32_AVX2_NC 2048
-
-// fp32, AVX-512; e = 4. b sliver 128 KiB, from L2 beside the 448 KiB a block; b block 4 MiB
 #define GEMM_F32_AVX512_MR 14
 #define GEMM_F32_AVX512_NR 32
-#define GEMM_F32_AVX512_KC 1024
-#define GEMM_F32_AVX512_MC 112
-#define GEMM_F32_AVX512_NC 1024
-
-// int8, AVX2 (packed as int16); e = 2. b sliver 16 KiB + a sliver 6 KiB in L1d; a block 240 KiB; b block 4 MiB
 #define GEMM_I8_AVX2_MR 6
 #define GEMM_I8_AVX2_NR 16
-#define GEMM_I8_AVX2_KC 512
-#define GEMM_I8_AVX2_MC 240
-#define GEMM_I8_AVX2_NC 4096
-
-// int8, AVX-VNNI; e = 1. b sliver 16 KiB + a sliver 6 KiB in L1d; a block 240 KiB; b block 4 MiB
 #define GEMM_I8_AVXVNNI_MR 6
 #define GEMM_I8_AVXVNNI_NR 16
-#define GEMM_I8_AVXVNNI_KC 1024
-#define GEMM_I8_AVXVNNI_MC 240
-#define GEMM_I8_AVXVNNI_NC 4096
-
-// int8, AVX512-VNNI; e = 1. b sliver 32 KiB + a sliver 3 KiB in L1d; a block 240 KiB; b block 2 MiB
 #define GEMM_I8_AVX512VNNI_MR 6
 #define GEMM_I8_AVX512VNNI_NR 64
-#define GEMM_I8_AVX512VNNI_KC 512
-#define GEMM_I8_AVX512VNNI_MC 480
-#define GEMM_I8_AVX512VNNI_NC 4096
 
-// The rule, checked for GEMM g with e-byte packed elements.
-#define GEMM_BLOCKS_OK(g, e)                                                                   \
-    _Static_assert(g##_MC % g##_MR == 0 && g##_NC % g##_NR == 0, #g ": blocks hold whole slivers"); \
-    _Static_assert(g##_MC * g##_KC * (e) <= GEMM_L2_BYTES / 2, #g ": the a block fits half the L2"); \
-    _Static_assert(g##_KC * g##_NC * (e) <= GEMM_L3_BYTES / 4, #g ": the b block fits a quarter of the L3")
-#define GEMM_SLIVER_IN_L1(g, e)                                         \
-    _Static_assert((g##_NR + g##_MR) * g##_KC * (e) <= GEMM_L1D_BYTES, \
-                   #g ": the b sliver and an a sliver fit the L1d")
-#define GEMM_SLIVER_IN_L2(g, e)                                                           \
-    _Static_assert(g##_NR * g##_KC * (e) > GEMM_L1D_BYTES &&                              \
-                       (g##_NR + g##_MC) * g##_KC * (e) <= GEMM_L2_BYTES,                 \
-                   #g ": the b sliver streams from L2, beside the a block")
+struct gemm_caches {
+    long l1d, l2, l3; // bytes; l3 0 when there is none
+};
+struct gemm_blocking {
+    int kc, mc, nc;
+};
 
-GEMM_BLOCKS_OK(GEMM_F32_AVX2, 4);
-GEMM_SLIVER_IN_L1(GEMM_F32_AVX2, 4);
-GEMM_BLOCKS_OK(GEMM_F32_AVX512, 4);
-GEMM_SLIVER_IN_L2(GEMM_F32_AVX512, 4);
-GEMM_BLOCKS_OK(GEMM_I8_AVX2, 2);
-GEMM_SLIVER_IN_L1(GEMM_I8_AVX2, 2);
-GEMM_BLOCKS_OK(GEMM_I8_AVXVNNI, 1);
-GEMM_SLIVER_IN_L1(GEMM_I8_AVXVNNI, 1);
-GEMM_BLOCKS_OK(GEMM_I8_AVX512VNNI, 1);
-GEMM_SLIVER_IN_L1(GEMM_I8_AVX512VNNI, 1);
+// The rule above, for geometry g on caches c.
+struct gemm_blocking gemm_rule(const struct gemm_geometry *g, struct gemm_caches c);
+// This CPU's caches: what the OS says (glibc reads cpuid), and where it says
+// nothing, a small core's (32 KiB L1d, 256 KiB L2, no L3).
+struct gemm_caches gemm_caches_here(void);
+// The blocking GEMM id uses in this process: the rule on this CPU's caches,
+// unless gemm_blocking_force set another.
+struct gemm_blocking gemm_blocking(enum gemm_id id);
+// Make GEMM id use b (within the capacities), or the rule again when b is
+// NULL: for the tests, which run every GEMM under other CPUs' blockings.
+void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b);
 
 #endif

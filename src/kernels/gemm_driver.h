@@ -5,8 +5,9 @@
 // The ISA file defines, before including this:
 //   gemm_in, gemm_out        element types of a and b, and of c
 //   MR, NR                   the micro-tile: MR rows by NR columns of c
-//   KC, MC, NC               the blocks: KC of k, MC rows of a, NC columns of b
-//                            (all five from gemm_config.h, which says which cache each fits)
+//   GEMM_ID                  its entry in gemm_config.h, whose rule picks the blocks at
+//                            run time: kc of k, mc rows of a, nc columns of b
+//   KC, MC, NC               the largest blocks the rule may pick (GEMM_KC_MAX, ...)
 //   struct packed_a          one MC x KC block of a, in the layout its tile() reads
 //   struct packed_b          one KC x NC block of b, likewise
 // and after it the three functions declared below, and its entry point, which calls gemm().
@@ -16,18 +17,19 @@
 // that reads it (see gemm_part).
 //
 // The loop nest, outermost first:
-//   jc: NC columns of b and c      (a block of b, from L3)
-//   pc: KC of k                    pack that block of b, shared by the threads (two: one each;
+//   jc: nc columns of b and c      (a block of b, from L3)
+//   pc: kc of k                    pack that block of b, shared by the threads (two: one each;
 //                                  with GEMM_FUSED_TILE, one or two pack it in their first ic)
-//   ic: MC rows of a and c         pack them, per thread (into this core's L2)
+//   ic: mc rows of a and c         pack them, per thread (into this core's L2)
 //   jr: NR columns                 a sliver of b, reused from L1 (or streamed from L2 where
 //                                  gemm_config.h says so) by ...
 //   ir: MR rows                    ... every sliver of a: the micro-kernel
-// Each c element sums its k products in order within a KC block and adds the
+// Each c element sums its k products in order within a kc block and adds the
 // blocks in order, whatever the number of threads, so results do not depend on it.
 #include <string.h>
 
 #include "../parallel.h"
+#include "gemm_config.h"
 
 // a (mc,kc), row stride lda -> pa; mc <= MC, kc <= KC; rows of the last sliver past mc zero
 static void pack_a(struct packed_a *pa, const gemm_in *a, int lda, int mc, int kc);
@@ -86,6 +88,7 @@ struct gemm_job {
     gemm_out *c;
     const gemm_in *a, *b;
     int m, n, k;
+    struct gemm_blocking blk; // this call's blocks, read once by the caller
 };
 
 static inline int min_int(int x, int y) { return x < y ? x : y; }
@@ -170,12 +173,12 @@ static void gemm_part(void *arg, int t, int parts) {
         else r1 = m;
     }
     struct packed_a *pa = &gemm_pa[t < used ? t : 0];
-    for (int jc = 0; jc < n; jc += NC) {
-        int nc = min_int(NC, n - jc), s0 = 0, s1 = nc, j0 = 0, j1 = nc;
+    for (int jc = 0; jc < n; jc += g->blk.nc) {
+        int nc = min_int(g->blk.nc, n - jc), s0 = 0, s1 = nc, j0 = 0, j1 = nc;
         if (!by_rows) share((nc + NR - 1) / NR, NR, nc, t, used, &j0, &j1);
         if (!own_b) share((nc + NR - 1) / NR, NR, nc, t, used, &s0, &s1);
-        for (int pc = 0; pc < k; pc += KC) {
-            int kc = min_int(KC, k - pc);
+        for (int pc = 0; pc < k; pc += g->blk.kc) {
+            int kc = min_int(g->blk.kc, k - pc);
             const gemm_in *bp = g->b + (size_t)pc * n + jc;
 #ifdef GEMM_FUSED_TILE
             // a part alone with its block of b (s0 = j0 = 0, s1 = j1 = nc) whose first row
@@ -187,8 +190,8 @@ static void gemm_part(void *arg, int t, int parts) {
             int nfull = fuse ? nc / NR * NR : s0;
             if (t < used && nfull < s1) pack_b(pb, nfull, bp + nfull, n, kc, s1 - nfull);
             if (read_all) parallel_barrier(parts); // the block of b is whole
-            for (int ic = r0; ic < r1 && j0 < j1; ic += MC) {
-                int mc = min_int(MC, r1 - ic);
+            for (int ic = r0; ic < r1 && j0 < j1; ic += g->blk.mc) {
+                int mc = min_int(g->blk.mc, r1 - ic);
                 gemm_out *c = g->c + (size_t)ic * n + jc;
                 pack_a(pa, g->a + (size_t)ic * k + pc, k, mc, kc);
 #ifdef GEMM_FUSED_TILE
@@ -211,7 +214,7 @@ static void gemm(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, 
         memset(c, 0, (size_t)m * n * sizeof *c);
         return;
     }
-    struct gemm_job job = {c, a, b, m, n, k};
+    struct gemm_job job = {c, a, b, m, n, k, gemm_blocking(GEMM_ID)};
     if ((long)m * n * k < GEMM_MIN_PARALLEL || parallel_threads() == 1) gemm_part(&job, 0, 1);
     else parallel_run(gemm_part, &job);
 }

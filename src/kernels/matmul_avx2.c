@@ -13,9 +13,10 @@
 // each k step loads 2 vectors and 6 scalars for 12 FMAs.
 #define MR GEMM_F32_AVX2_MR
 #define NR GEMM_F32_AVX2_NR
-#define KC GEMM_F32_AVX2_KC
-#define MC GEMM_F32_AVX2_MC
-#define NC GEMM_F32_AVX2_NC
+#define GEMM_ID GEMM_F32_AVX2 // its blocking: gemm_blocking(GEMM_ID), at most the capacities below
+#define KC GEMM_KC_MAX
+#define MC GEMM_MC_MAX
+#define NC GEMM_NC_MAX
 _Static_assert(MR == 6 && NR == 16, "kernel() holds a 6x16 tile in 12 ymm; pack_a transposes 6 rows");
 
 typedef float gemm_in, gemm_out;

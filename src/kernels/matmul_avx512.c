@@ -16,9 +16,10 @@
 // The b sliver streams from L2 (gemm_config.h): 128 B a k step, one step per 14 cycles.
 #define MR GEMM_F32_AVX512_MR
 #define NR GEMM_F32_AVX512_NR
-#define KC GEMM_F32_AVX512_KC
-#define MC GEMM_F32_AVX512_MC
-#define NC GEMM_F32_AVX512_NC
+#define GEMM_ID GEMM_F32_AVX512 // its blocking: gemm_blocking(GEMM_ID), at most the capacities below
+#define KC GEMM_KC_MAX
+#define MC GEMM_MC_MAX
+#define NC GEMM_NC_MAX
 _Static_assert(MR == 14 && NR == 32, "kernel_rows() holds a 14x32 tile in 28 zmm; pack_a transposes 14 rows");
 
 #define GEMM_SHORT_TILE

@@ -15,11 +15,12 @@
 // 6x64 micro-tile: 6 x 4 = 24 zmm accumulators, 4 for B, 1 for A, of 32
 #define MR GEMM_I8_AVX512VNNI_MR
 #define NR GEMM_I8_AVX512VNNI_NR
-#define KC GEMM_I8_AVX512VNNI_KC
-#define MC GEMM_I8_AVX512VNNI_MC
-#define NC GEMM_I8_AVX512VNNI_NC
+#define GEMM_ID GEMM_I8_AVX512VNNI // its blocking: gemm_blocking(GEMM_ID), at most the capacities below
+#define KC GEMM_KC_MAX
+#define MC GEMM_MC_MAX
+#define NC GEMM_NC_MAX
 _Static_assert(MR == 6 && NR == 64, "the assembly below computes a 6x64 tile");
-_Static_assert(KC % 64 == 0, "packed rows of a are whole 64-byte lines");
+_Static_assert(KC % 64 == 0, "packed rows of a are whole 64-byte lines; the k_unit of gemm_geometries keeps every chosen KC so");
 
 typedef int8_t gemm_in;
 typedef int32_t gemm_out;

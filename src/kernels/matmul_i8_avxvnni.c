@@ -16,11 +16,12 @@
 // 6x16 micro-tile: 6 x 2 = 12 ymm accumulators, 2 for B, 2 for A, of 16
 #define MR GEMM_I8_AVXVNNI_MR
 #define NR GEMM_I8_AVXVNNI_NR
-#define KC GEMM_I8_AVXVNNI_KC
-#define MC GEMM_I8_AVXVNNI_MC
-#define NC GEMM_I8_AVXVNNI_NC
+#define GEMM_ID GEMM_I8_AVXVNNI // its blocking: gemm_blocking(GEMM_ID), at most the capacities below
+#define KC GEMM_KC_MAX
+#define MC GEMM_MC_MAX
+#define NC GEMM_NC_MAX
 _Static_assert(MR == 6 && NR == 16, "the assembly below computes a 6x16 tile");
-_Static_assert(KC % 4 == 0, "blocks hold whole groups of 4 k");
+_Static_assert(KC % 4 == 0, "blocks hold whole groups of 4 k; the k_unit of gemm_geometries keeps every chosen KC so");
 
 typedef int8_t gemm_in;
 typedef int32_t gemm_out;

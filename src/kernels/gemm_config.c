@@ -1,0 +1,69 @@
+// The GEMMs' blocking from the CPU's caches (gemm_config.h says the rule).
+// Baseline C: the ISA files ask it, so it runs on any CPU.
+#include <stddef.h>
+#include <unistd.h>
+
+#include "gemm_config.h"
+
+const struct gemm_geometry gemm_geometries[N_GEMMS] = {
+    [GEMM_F32_AVX2] = {"fp32 avx2", GEMM_F32_AVX2_MR, GEMM_F32_AVX2_NR, 4, 1, 0},
+    // 32 floats a k step: 128 bytes a k, too wide a sliver for an L1d's share
+    [GEMM_F32_AVX512] = {"fp32 avx512", GEMM_F32_AVX512_MR, GEMM_F32_AVX512_NR, 4, 1, 1},
+    [GEMM_I8_AVX2] = {"int8 avx2", GEMM_I8_AVX2_MR, GEMM_I8_AVX2_NR, 2, 2, 0},               // int16 pairs of k
+    [GEMM_I8_AVXVNNI] = {"int8 avx-vnni", GEMM_I8_AVXVNNI_MR, GEMM_I8_AVXVNNI_NR, 1, 4, 0},   // groups of 4 k
+    // 64-byte rows of a. 384 multiply-adds a cycle leave each pass over c little
+    // time to hide it: KC 512, though its 32 KiB sliver crowds a 32 KiB L1d, beats
+    // 256 (and 384) on both AMD cores measured
+    [GEMM_I8_AVX512VNNI] = {"int8 avx512-vnni", GEMM_I8_AVX512VNNI_MR, GEMM_I8_AVX512VNNI_NR, 1, 64, 0, 512},
+};
+
+static long round_down(long v, long unit) { return v / unit * unit; }
+
+static long pow2_at_most(long v) {
+    long p = 1;
+    while (p * 2 <= v) p *= 2;
+    return p;
+}
+
+static long clamp(long v, long lo, long hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+struct gemm_blocking gemm_rule(const struct gemm_geometry *g, struct gemm_caches c) {
+    long e = g->elem;
+    long kc = g->b_from_l2 ? c.l2 / 8 / (g->nr * e) : c.l1d / ((g->mr + g->nr) * e);
+    kc = clamp(pow2_at_most(kc), g->kc_min > g->k_unit ? g->kc_min : g->k_unit, GEMM_KC_MAX);
+    long mc = round_down((g->b_from_l2 ? c.l2 / 2 : c.l2 / 4) / (kc * e), g->mr);
+    mc = clamp(mc, g->mr, round_down(GEMM_MC_MAX, g->mr));
+    // no L3: the b block takes half the L2, beside nothing else worth keeping
+    long b_block = c.l3 <= 0 ? c.l2 / 2 : c.l3 / 8 < 4 * c.l2 ? c.l3 / 8 : 4 * c.l2;
+    long nc = round_down(b_block / (kc * e), g->nr);
+    nc = clamp(nc, g->nr, GEMM_NC_MAX);
+    return (struct gemm_blocking){(int)kc, (int)mc, (int)nc};
+}
+
+struct gemm_caches gemm_caches_here(void) {
+    long l1d = sysconf(_SC_LEVEL1_DCACHE_SIZE), l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    return (struct gemm_caches){l1d > 0 ? l1d : 32 << 10, l2 > 0 ? l2 : 256 << 10, l3 > 0 ? l3 : 0};
+}
+
+static struct gemm_blocking forced[N_GEMMS];
+
+struct gemm_blocking gemm_blocking(enum gemm_id id) {
+    static struct gemm_blocking rule[N_GEMMS];
+    if (forced[id].kc) return forced[id];
+    if (!rule[id].kc) rule[id] = gemm_rule(&gemm_geometries[id], gemm_caches_here());
+    return rule[id];
+}
+
+void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b) {
+    const struct gemm_geometry *g = &gemm_geometries[id];
+    if (!b) {
+        forced[id] = (struct gemm_blocking){0, 0, 0};
+        return;
+    }
+    forced[id] = (struct gemm_blocking){
+        (int)clamp(round_down(b->kc, g->k_unit), g->k_unit, GEMM_KC_MAX),
+        (int)clamp(round_down(b->mc, g->mr), g->mr, round_down(GEMM_MC_MAX, g->mr)),
+        (int)clamp(round_down(b->nc, g->nr), g->nr, GEMM_NC_MAX),
+    };
+}

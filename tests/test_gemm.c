@@ -1,0 +1,138 @@
+// The GEMMs' blocking (src/kernels/gemm_config.c): the rule on the caches of
+// several CPUs, and every GEMM against the reference under each blocking the
+// rule gives them.
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffers.h"
+#include "cpu.h"
+#include "kernels.h"
+#include "kernels/gemm_config.h"
+#include "parallel.h"
+#include "util.h"
+
+static const struct {
+    const char *name;
+    struct gemm_caches c;
+} cpus[] = {
+    {"this CPU", {0, 0, 0}}, // filled from gemm_caches_here()
+    {"Zen 5", {48 << 10, 1 << 20, 32 << 20}},
+    {"Skylake-X", {32 << 10, 1 << 20, 11 << 20}},
+    {"an AVX2 laptop core", {32 << 10, 256 << 10, 6 << 20}},
+    {"no L3", {32 << 10, 512 << 10, 0}},
+};
+#define N_CPUS (int)(sizeof cpus / sizeof cpus[0])
+
+static struct gemm_caches caches_of(int i) { return i == 0 ? gemm_caches_here() : cpus[i].c; }
+
+static int is_pow2(long v) { return v > 0 && (v & (v - 1)) == 0; }
+
+Test(gemm_rule, meets_its_constraints_on_every_cpu) {
+    for (int i = 0; i < N_CPUS; i++) {
+        struct gemm_caches c = caches_of(i);
+        for (int g = 0; g < N_GEMMS; g++) {
+            const struct gemm_geometry *geo = &gemm_geometries[g];
+            struct gemm_blocking b = gemm_rule(geo, c);
+            long e = geo->elem, sliver = (long)b.kc * geo->nr * e, a_block = (long)b.mc * b.kc * e;
+            const char *n = cpus[i].name, *gn = geo->name;
+            cr_expect(is_pow2(b.kc) && b.kc % geo->k_unit == 0 && b.kc <= GEMM_KC_MAX, "%s %s: KC %d", n, gn, b.kc);
+            cr_expect(b.mc % geo->mr == 0 && b.mc > 0 && b.mc <= GEMM_MC_MAX, "%s %s: MC %d", n, gn, b.mc);
+            cr_expect(b.nc % geo->nr == 0 && b.nc > 0 && b.nc <= GEMM_NC_MAX, "%s %s: NC %d", n, gn, b.nc);
+            if (geo->b_from_l2) {
+                cr_expect_leq(sliver, c.l2 / 8, "%s %s: the b sliver takes at most an eighth of the L2", n, gn);
+                cr_expect_leq(a_block, c.l2 / 2, "%s %s: the a block fits half the L2", n, gn);
+            } else {
+                // the smallest KC (one group of k, or the GEMM's kc_min) is kept even where it overflows the L1
+                int least = geo->kc_min > geo->k_unit ? geo->kc_min : geo->k_unit;
+                if (b.kc > least)
+                    cr_expect_leq(sliver + (long)b.kc * geo->mr * e, c.l1d, "%s %s: b and a slivers fit the L1d", n, gn);
+                // and the next power of two would not have fitted
+                if (b.kc < GEMM_KC_MAX)
+                    cr_expect_gt(2 * (sliver + (long)b.kc * geo->mr * e), c.l1d, "%s %s: KC %d is the largest", n, gn, b.kc);
+                cr_expect_leq(a_block, c.l2 / 4, "%s %s: the a block fits a quarter of the L2", n, gn);
+            }
+            long b_block = (long)b.kc * b.nc * e, room = c.l3 > 0 ? c.l3 / 8 : c.l2 / 2;
+            if (c.l3 > 0 && room > 4 * c.l2) room = 4 * c.l2;
+            if (b.nc > geo->nr) cr_expect_leq(b_block, room, "%s %s: the b block fits its share of the L3", n, gn);
+        }
+    }
+}
+
+// Zen 5's fp32 AVX-512 GEMM was tuned by measurement to KC 1024, MC 112, NC 1024,
+// with MC 112 and 140 alike (commit 25e700f): the rule must land there.
+Test(gemm_rule, gives_zen5_the_avx512_blocking_measured_best_there) {
+    struct gemm_blocking b = gemm_rule(&gemm_geometries[GEMM_F32_AVX512], cpus[1].c);
+    cr_expect_eq(b.kc, 1024);
+    cr_expect_eq(b.nc, 1024);
+    cr_expect(b.mc >= 112 && b.mc <= 140, "MC %d", b.mc);
+}
+
+Test(gemm_rule, forced_blocks_are_kept_within_the_capacities_and_units) {
+    struct gemm_blocking odd = {1000, 500, 5000};
+    gemm_blocking_force(GEMM_I8_AVX512VNNI, &odd);
+    struct gemm_blocking b = gemm_blocking(GEMM_I8_AVX512VNNI);
+    cr_expect_eq(b.kc, 960, "KC rounded down to whole 64-byte rows: %d", b.kc);
+    cr_expect_eq(b.mc, 498, "MC rounded down to whole slivers of 6: %d", b.mc);
+    cr_expect_eq(b.nc, GEMM_NC_MAX, "NC capped: %d", b.nc);
+    gemm_blocking_force(GEMM_I8_AVX512VNNI, NULL);
+    struct gemm_blocking r = gemm_rule(&gemm_geometries[GEMM_I8_AVX512VNNI], gemm_caches_here());
+    b = gemm_blocking(GEMM_I8_AVX512VNNI);
+    cr_expect(b.kc == r.kc && b.mc == r.mc && b.nc == r.nc, "the rule again once the force is lifted");
+}
+
+// ---------------------------------------------------------------------------
+// every GEMM under every CPU's blocking
+
+static const struct shape shapes[] = {
+    {7, 13, 5}, {100, 37, 250}, {13, 31, 513}, {130, 131, 129}, {70, 800, 300}, {260, 70, 1100}, {2, 1000, 1100},
+};
+
+static const struct {
+    const char *kernel;
+    int tier, slot;
+    enum gemm_id id;
+} gemms[] = {
+    {"matmul", T_AVX2, 0, GEMM_F32_AVX2},         {"matmul", T_AVX512, 0, GEMM_F32_AVX512},
+    {"matmul_int8", T_AVX2, 0, GEMM_I8_AVXVNNI},  {"matmul_int8", T_AVX2, 1, GEMM_I8_AVX2},
+    {"matmul_int8", T_AVX512, 0, GEMM_I8_AVX512VNNI},
+};
+
+static void under_every_blocking(int which) {
+    const struct kernel *kern = kernel_find(gemms[which].kernel);
+    const struct variant *v = &kern->tier[gemms[which].tier][gemms[which].slot];
+    enum gemm_id id = gemms[which].id;
+    if (!v->fn.matmul_f32) cr_skip_test("%s: not built here", gemm_geometries[id].name);
+    if (v->needs & ~cpu_features(CAP_AVX512)) cr_skip_test("%s: this CPU lacks it", gemm_geometries[id].name);
+    int f32 = kern->kind == KIND_MATMUL_F32;
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        struct buffers buf;
+        cr_assert_eq(buffers_new(&buf, kern, shapes[i], 42 + i), 0);
+        int m = (int)shapes[i].m, n = (int)shapes[i].n, k = (int)shapes[i].k;
+        for (int c = 0; c < N_CPUS; c++) {
+            struct gemm_blocking b = gemm_rule(&gemm_geometries[id], caches_of(c));
+            gemm_blocking_force(id, &b);
+            for (int threads = 1; threads <= 2; threads++) {
+                parallel_set_threads(threads);
+                poison(&buf);
+                if (f32) v->fn.matmul_f32(buf.out, buf.in[0], buf.in[1], m, n, k);
+                else v->fn.matmul_i8(buf.out, buf.in[0], buf.in[1], m, n, k);
+                double err;
+                // fp32 within the matmul's bound (kernels.c), int8 exact
+                cr_expect(verify_output(kern, shapes[i], buf.out, buf.ref, buf.bound, &err, NULL, NULL),
+                          "%s, %dx%dx%d, %s's blocking (KC %d MC %d NC %d), %d threads: max error %g",
+                          gemm_geometries[id].name, m, n, k, cpus[c].name, b.kc, b.mc, b.nc, threads, err);
+            }
+        }
+        gemm_blocking_force(id, NULL);
+        parallel_set_threads(1);
+        buffers_free(&buf);
+    }
+}
+
+Test(gemm, f32_avx2_matches_the_reference_under_every_blocking) { under_every_blocking(0); }
+Test(gemm, f32_avx512_matches_the_reference_under_every_blocking) { under_every_blocking(1); }
+Test(gemm, i8_avxvnni_is_exact_under_every_blocking) { under_every_blocking(2); }
+Test(gemm, i8_avx2_is_exact_under_every_blocking) { under_every_blocking(3); }
+Test(gemm, i8_avx512vnni_is_exact_under_every_blocking) { under_every_blocking(4); }

@@ -1,7 +1,7 @@
 """The pure-Python twins of bmml's kernels: the readable spec.
 
-bmml-host calls these on its own memory: every argument named out, x, a, b
-or c is a flat, row-major memoryview over a C buffer (format 'f' for float32,
+bmml-host calls these on its own memory: every argument named out, x, a, b,
+c, gamma or beta is a flat, row-major memoryview over a C buffer (format 'f' for float32,
 'b' for int8, 'i' for int32), followed by the sizes. Output first, then
 inputs, then sizes. A kernel writes only its output and leaves its inputs
 untouched, so every repetition does the same work.
@@ -71,3 +71,22 @@ def matmul_int8(c, a, b, m, n, k):
     for i in range(m):
         arow = a[i * k:(i + 1) * k].tolist()
         c[i * n:(i + 1) * n] = array('i', [sum(map(mul, arow, col)) for col in cols])
+
+
+def layernorm(out, x, gamma, beta, rows, cols):
+    """x (rows, cols) -> out: per row, (x - mean) / sqrt(var + 1e-5) * gamma + beta.
+
+    var is the biased (population) variance, taken in a second pass as the
+    mean of (x - mean)^2, which cannot cancel as E[x^2] - mean^2 can.
+    """
+    if cols == 0:
+        return
+    sqrt = math.sqrt
+    g = gamma[:cols].tolist()
+    b = beta[:cols].tolist()
+    for i in range(rows):
+        row = x[i * cols:(i + 1) * cols].tolist()
+        mean = sum(row) / cols
+        d = [v - mean for v in row]
+        rstd = 1.0 / sqrt(sum(map(mul, d, d)) / cols + 1e-5)
+        out[i * cols:(i + 1) * cols] = array('f', [t * rstd * gg + bb for t, gg, bb in zip(d, g, b)])

@@ -52,6 +52,20 @@ def matmul_int8(c, a, b, m, n, k):
     np.matmul(a32, b32, out=np.frombuffer(c, dtype=np.int32, count=m * n).reshape(m, n))
 
 
+def layernorm(out, x, gamma, beta, rows, cols):
+    # as a NumPy user writes it, in float32: the mean, the variance of the
+    # deviations (two passes, no cancellation), then the scale and shift
+    if cols == 0:
+        return
+    xs = _f32(x, rows * cols).reshape(rows, cols)
+    y = _f32(out, rows * cols).reshape(rows, cols)
+    np.subtract(xs, xs.mean(axis=1, keepdims=True), out=y)
+    var = np.square(y).mean(axis=1, keepdims=True)
+    y *= np.float32(1.0) / np.sqrt(var + np.float32(1e-5))
+    y *= _f32(gamma, cols)
+    y += _f32(beta, cols)
+
+
 def forward(probs, logits, hidden, x, w1, b1, w2, b2):
     """The digits perceptron, as model.forward: GELU(x @ w1 + b1) @ w2 + b2, softmax per row.
 

@@ -17,20 +17,38 @@ static int mul_ok(size_t a, size_t b, size_t *out) {
     return 0;
 }
 
+int case_elems(const struct kernel *kern, struct shape s, size_t in[3], size_t *out) {
+    size_t mn, mk, kn;
+    if (mul_ok(s.m, s.n, &mn) || mul_ok(s.m, s.k, &mk) || mul_ok(s.k, s.n, &kn)) return -1;
+    switch (kern->kind) {
+    case KIND_UNARY_F32: in[0] = *out = s.n; break;
+    case KIND_MATMUL_F32:
+    case KIND_MATMUL_I8: in[0] = mk, in[1] = kn, *out = mn; break;
+    case KIND_LAYERNORM: in[0] = *out = mn, in[1] = in[2] = s.n; break;
+    default: return -1;
+    }
+    return kinds[kern->kind].n_in;
+}
+
+// bytes of one element of an input
+static size_t in_size(const struct kernel *kern) { return kern->kind == KIND_MATMUL_I8 ? 1 : 4; }
+
+// bytes of the reference per output element: value and bound, value, or int32
+static size_t ref_size(const struct kernel *kern) {
+    return kern->kind == KIND_MATMUL_I8 ? 4 : kern->kind == KIND_UNARY_F32 ? 8 : 16;
+}
+
 // inputs, their copies (to check nobody wrote them), the output and the reference
 int buffers_bytes(const struct kernel *kern, struct shape s, size_t *bytes) {
-    size_t mk, kn, mn, t[6];
-    if (kern->kind == KIND_UNARY_F32) {
-        // x, copy of x, out: 4 bytes each; reference: 8
-        return mul_ok(s.n, 20, bytes);
+    size_t in[3], out, t, sum = 0;
+    int n_in = case_elems(kern, s, in, &out);
+    if (n_in < 0) return -1;
+    for (int i = 0; i < n_in; i++) {
+        if (mul_ok(in[i], 2 * in_size(kern), &t) || sum + t < sum) return -1;
+        sum += t;
     }
-    if (mul_ok(s.m, s.k, &mk) || mul_ok(s.k, s.n, &kn) || mul_ok(s.m, s.n, &mn)) return -1;
-    size_t in = kern->kind == KIND_MATMUL_F32 ? 4 : 1;
-    size_t ref = kern->kind == KIND_MATMUL_F32 ? 16 : 4; // value and error bound, or int32
-    if (mul_ok(mk, 2 * in, &t[0]) || mul_ok(kn, 2 * in, &t[1]) || mul_ok(mn, 4 + ref, &t[2])) return -1;
-    t[3] = t[0] + t[1];
-    if (t[3] < t[0] || t[3] + t[2] < t[3]) return -1;
-    *bytes = t[3] + t[2];
+    if (mul_ok(out, 4 + ref_size(kern), &t) || sum + t < sum) return -1;
+    *bytes = sum + t;
     return 0;
 }
 
@@ -57,7 +75,7 @@ static void free_unless_held(void *p, int held) {
 }
 
 void buffers_free(struct buffers *b) {
-    for (int i = 0; i < 2; i++) free_unless_held(b->in[i], b->python_holds >> (1 + i) & 1), free(b->copy[i]);
+    for (int i = 0; i < 3; i++) free_unless_held(b->in[i], b->python_holds >> (1 + i) & 1), free(b->copy[i]);
     free_unless_held(b->out, b->python_holds & 1);
     free(b->ref);
     free(b->bound);
@@ -69,24 +87,17 @@ static void reference(const struct kernel *kern, struct shape s, struct buffers 
     case KIND_UNARY_F32: kern->ref(b->ref, b->in[0], s.n); break;
     case KIND_MATMUL_F32: matmul_f32_ref(b->ref, b->bound, b->in[0], b->in[1], s.m, s.n, s.k); break;
     case KIND_MATMUL_I8: matmul_i8_ref(b->ref, b->in[0], b->in[1], s.m, s.n, s.k); break;
+    case KIND_LAYERNORM: layernorm_ref(b->ref, b->bound, b->in[0], b->in[1], b->in[2], s.m, s.n); break;
+    case N_KINDS: break;
     }
 }
 
 int buffers_new(struct buffers *b, const struct kernel *kern, struct shape s, uint64_t seed) {
     memset(b, 0, sizeof *b);
     uint64_t state = seed;
-    size_t elems_out;
-    if (kern->kind == KIND_UNARY_F32) {
-        b->n_in = 1;
-        b->in_bytes[0] = s.n * 4;
-        elems_out = s.n;
-    } else {
-        size_t in = kern->kind == KIND_MATMUL_F32 ? 4 : 1;
-        b->n_in = 2;
-        b->in_bytes[0] = s.m * s.k * in;
-        b->in_bytes[1] = s.k * s.n * in;
-        elems_out = s.m * s.n;
-    }
+    size_t elems_in[3], elems_out;
+    if ((b->n_in = case_elems(kern, s, elems_in, &elems_out)) < 0) return -1;
+    for (int i = 0; i < b->n_in; i++) b->in_bytes[i] = elems_in[i] * in_size(kern);
     b->out_bytes = elems_out * 4;
     for (int i = 0; i < b->n_in; i++) {
         b->in[i] = aligned_new(b->in_bytes[i]);
@@ -107,7 +118,7 @@ int buffers_new(struct buffers *b, const struct kernel *kern, struct shape s, ui
     b->out = aligned_new(b->out_bytes);
     b->ref = aligned_new(elems_out * (kern->kind == KIND_MATMUL_I8 ? 4 : 8));
     if (!b->out || !b->ref) goto nomem;
-    if (kern->kind == KIND_MATMUL_F32 && !(b->bound = aligned_new(elems_out * 8))) goto nomem;
+    if (ref_size(kern) == 16 && !(b->bound = aligned_new(elems_out * 8))) goto nomem;
     reference(kern, s, b);
     return 0;
 nomem:
@@ -171,7 +182,8 @@ double ulp_error(float y, double r) {
 
 int verify_output(const struct kernel *kern, struct shape s, const void *out, const void *ref,
                   const double *bound, double *abs_err, double *rel_err, double *ulp_err) {
-    size_t count = kern->kind == KIND_UNARY_F32 ? s.n : s.m * s.n;
+    size_t in[3], count;
+    if (case_elems(kern, s, in, &count) < 0) count = 0;
     double max_abs = 0, max_rel = 0, max_ulp = kern->kind == KIND_MATMUL_I8 ? NAN : 0;
     int ok = 1;
     if (kern->kind == KIND_MATMUL_I8) {
@@ -187,7 +199,8 @@ int verify_output(const struct kernel *kern, struct shape s, const void *out, co
         // without underflow; with gradual underflow each of the k products
         // may also be off by up to half the least subnormal, 2^-150 (Higham,
         // 2.1), an absolute error no relative bound covers.
-        double gamma = 0, underflow = 0;
+        // The other kernels with a bound: btol of it, as kernels.c derives.
+        double gamma = kern->btol, underflow = 0;
         if (kern->kind == KIND_MATMUL_F32) {
             gamma = s.k * 0x1p-24 / (1 - s.k * 0x1p-24);
             underflow = s.k * 0x1p-150 * (1 + gamma);

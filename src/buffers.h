@@ -10,17 +10,21 @@
 #include "kernels.h"
 
 struct buffers {
-    void *in[2], *copy[2]; // inputs and their pristine copies
-    size_t in_bytes[2];
+    void *in[3], *copy[3]; // inputs and their pristine copies
+    size_t in_bytes[3];
     int n_in;
     void *out;
     size_t out_bytes;
     void *ref;   // double (float kernels) or int32 (int8)
-    double *bound; // matmul: sum_p |a_ip b_pj|
+    double *bound; // each element's scale of rounding (kernels.h: btol), the fp32 matmul's sum_p |a_ip b_pj|
     // int8 matmul: the float matrices that were quantized, and their scales
     float *fa, *fb, *scale_a, *scale_b;
     unsigned python_holds; // bit 0: out, bit 1 + i: in[i], as a Python call's arguments are
 };
+
+// The elements of each input (in) and of the output (out) of kernel at shape
+// s: how many inputs (kinds[kind].n_in), or -1 when a count overflows.
+int case_elems(const struct kernel *kern, struct shape s, size_t in[3], size_t *out);
 
 // The bytes a case of kernel at shape s needs (inputs, their copies, the
 // output, the reference): 0, or -1 when the count overflows.

@@ -19,13 +19,15 @@ void cli_usage(FILE *f) {
         "\n"
         "What to run (with no selection: every kernel at the --all sizes):\n"
         "  --all              every kernel at its standard size: relu 10000000,\n"
-        "                     softmax and gelu 1000000, matmul and matmul_int8 500x500x500\n"
+        "                     softmax and gelu 1000000, matmul and matmul_int8 500x500x500,\n"
+        "                     layernorm 4096x1024\n"
         "  --quick            every selected kernel at a small size, with --min-time 0.02\n"
-        "  --kernel LIST      comma-separated: relu,softmax,gelu,matmul,matmul_int8\n"
+        "  --kernel LIST      comma-separated: relu,softmax,gelu,matmul,matmul_int8,layernorm\n"
         "  --tiers LIST       comma-separated: python,numpy,scalar,autovec,avx2,avx512,blas,\n"
         "                     onednn\n"
-        "  --size N           element-wise kernels: N elements; matmuls: NxNxN\n"
+        "  --size N           element-wise kernels: N elements; the others N for every size\n"
         "  --size MxNxK       matmuls only: a (M,K) @ b (K,N)\n"
+        "  --size RxC         layernorm only: R rows of C columns\n"
         "  --threads N        threads for the native matmul tiers and the libraries (default 1;\n"
         "                     Python has one core, so 1 is the fair comparison)\n"
         "  --model FILE       run a trained model's forward pass over its test set in every\n"
@@ -61,7 +63,8 @@ void cli_usage(FILE *f) {
         "  --report DIR       write results.json, .csv and .md and SVG charts (speedup,\n"
         "                     decomposition; scaling after --sweep) into DIR\n"
         "  --sweep            run each selected kernel over a range of sizes (element-wise\n"
-        "                     1e3..1e7, matmuls 16..1024); Python stops where a repetition\n"
+        "                     1e3..1e7, matmuls 16..1024, layernorm 1..16384 rows of 1024);\n"
+        "                     Python stops where a repetition\n"
         "                     would pass --max-time\n"
         "  --compare OLD NEW  compare two JSON results: NEW/OLD per kernel, tier and size,\n"
         "                     with a rank test on the repetitions; runs nothing\n"
@@ -92,7 +95,9 @@ static int parse_count(const char *s, unsigned long long max, unsigned long long
     return (int)(end - s);
 }
 
-int cli_parse_size(const char *s, int matmul, struct shape *out) {
+// "N", or "AxB" (dims 2) or "AxBxC" (dims 3) into m, n and k, as
+// struct shape gives each kind's sizes
+static int parse_size_dims(const char *s, int dims, struct shape *out) {
     unsigned long long v[3];
     int used = 0, n = 0;
     for (;;) {
@@ -104,10 +109,14 @@ int cli_parse_size(const char *s, int matmul, struct shape *out) {
         if (s[used] != 'x' || n == 3) return -1;
         used++;
     }
-    if (n == 2 || (n == 3 && !matmul)) return -1;
-    if (n == 1) v[1] = v[2] = v[0];
-    *out = matmul ? (struct shape){v[0], v[1], v[2]} : (struct shape){0, v[0], 0};
+    if (n > 1 && n != dims) return -1;
+    if (n == 1) *out = dims == 3 ? (struct shape){v[0], v[0], v[0]} : (struct shape){0, v[0], 0};
+    else *out = (struct shape){v[0], v[1], n == 3 ? v[2] : 0};
     return 0;
+}
+
+int cli_parse_size(const char *s, int matmul, struct shape *out) {
+    return parse_size_dims(s, matmul ? 3 : 1, out);
 }
 
 static int parse_seconds(const char *s, double *out) {
@@ -316,11 +325,14 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
     }
     if (optind < argc) return usage(err, errlen, "unexpected argument '%s'", argv[optind]);
     if (size_arg) {
-        // one size for every selected kernel: MxNxK only makes sense for matmuls
-        int any_unary = o->n_kernel == 0;
-        for (int i = 0; i < o->n_kernel; i++) any_unary |= kernels[o->kernel[i]].kind == KIND_UNARY_F32;
-        if (cli_parse_size(size_arg, !any_unary, &o->size))
-            return usage(err, errlen, any_unary && strchr(size_arg, 'x')
+        // one size for every selected kernel: AxB or AxBxC only where they all take as many sizes
+        int dims = o->n_kernel ? kinds[kernels[o->kernel[0]].kind].dims : 0;
+        for (int i = 1; i < o->n_kernel; i++)
+            if (kinds[kernels[o->kernel[i]].kind].dims != dims) dims = 0;
+        if (parse_size_dims(size_arg, dims, &o->size))
+            return usage(err, errlen, dims != 3 && strchr(size_arg, 'x') && !strchr(strchr(size_arg, 'x') + 1, 'x')
+                        ? "--size RxC applies to layernorm only; select it with --kernel"
+                        : dims != 3 && strchr(size_arg, 'x')
                         ? "--size MxNxK applies to matmul and matmul_int8 only; select them with --kernel"
                         : "--size takes a whole number >= 1 (or MxNxK for the matmuls), not '%s'", size_arg);
         o->have_size = 1;

@@ -41,7 +41,8 @@ void cli_usage(FILE *f);
 // --passes, but no more passes than --repetitions gives samples
 int cli_passes(const struct options *o);
 
-// Parse a size: "N" or, where matmul is true, "MxNxK". 0 on success, -1 otherwise.
+// Parse a size: "N" or, where matmul is true, "MxNxK" (N alone: NxNxN). 0 on
+// success, -1 otherwise. (--size also takes layernorm's "RxC".)
 int cli_parse_size(const char *s, int matmul, struct shape *out);
 
 #endif

@@ -41,6 +41,13 @@
         [T_AVX512] = {IF_AVX512({{.unary = op##_f32_avx512}, AVX512, "avx512f"})},    \
     }
 
+const struct kind_desc kinds[N_KINDS] = {
+    [KIND_UNARY_F32] = {1, {"out", "x"}, 1, 1},
+    [KIND_MATMUL_F32] = {2, {"c", "a", "b"}, 3, 0},
+    [KIND_MATMUL_I8] = {2, {"c", "a", "b"}, 3, 0},
+    [KIND_LAYERNORM] = {3, {"out", "x", "gamma", "beta"}, 2, 1},
+};
+
 const struct kernel kernels[] = {
     {
         .name = "relu", .kind = KIND_UNARY_F32, .in_lo = -1, .in_hi = 1,
@@ -92,6 +99,25 @@ const struct kernel kernels[] = {
                            IF_AVX2({{.matmul_i8 = matmul_i8_avx2}, AVX2_FMA, "avx2 (vpmaddwd)"})},
             [T_AVX512] = {IF_AVX512VNNI({{.matmul_i8 = matmul_i8_avx512vnni},
                                             AVX512 | CPU_AVX512VNNI, "avx512-vnni"})},
+        },
+    },
+    {
+        .name = "layernorm", .kind = KIND_LAYERNORM, .in_lo = -1, .in_hi = 1,
+        // u = 2^-24. y = d rstd gamma + beta with d = x - mean. The statistics
+        // may be summed in float (NumPy sums pairwise, at most about 32 deep for
+        // any row bmml runs): the mean is then off by up to 32 u mean|x|, which
+        // d carries and rstd |gamma| scales; the variance's relative error, about
+        // as large, is halved by the square root; d, rstd and the two products
+        // add 4 u of |d rstd gamma|. Both fit 64 u of the reference's bound,
+        // |gamma| rstd (|d| + mean|x|) (ref.c); rtol is the rounding of y itself
+        // and of beta's share, 2 u. The native tiers sum in double and take d
+        // against a mean split in two floats: they make a few u of the bound.
+        .rtol = 0x1p-23, .atol = 0, .btol = 0x1p-18,
+        .tier = {
+            [T_SCALAR] = {{{.layernorm = layernorm_f32_scalar}, 0, "x86-64"}},
+            [T_AUTOVEC] = {IF_AVX2({{.layernorm = layernorm_f32_autovec}, AVX2_FMA, "avx2+fma"})},
+            [T_AVX2] = {IF_AVX2({{.layernorm = layernorm_f32_avx2}, AVX2_FMA, "avx2+fma"})},
+            [T_AVX512] = {IF_AVX512({{.layernorm = layernorm_f32_avx512}, AVX512, "avx512f"})},
         },
     },
 };

@@ -13,11 +13,23 @@ enum kind {
     KIND_UNARY_F32,  // out[i] = f(x[0..n)), float32
     KIND_MATMUL_F32, // a (m,k) @ b (k,n) -> c (m,n), float32
     KIND_MATMUL_I8,  // a (m,k) @ b (k,n) -> c (m,n), int8 in, int32 out, exact
+    KIND_LAYERNORM,  // x (m,n), gamma (n), beta (n) -> out (m,n), float32: m rows of n columns
+    N_KINDS
 };
+
+// What the kernels of one kind share: their arguments and how they are rated.
+struct kind_desc {
+    int n_in;           // inputs, after the output
+    const char *arg[4]; // the output's and the inputs' names, as in pyscripts/kernels.py
+    int dims;           // the sizes after them: 1 (n), 2 (m, n) or 3 (m, n, k) of struct shape
+    int streaming;      // 1: rated in GB/s against a copy of its bytes; 0: against a compute peak
+};
+extern const struct kind_desc kinds[N_KINDS];
 
 typedef void (*unary_f32_fn)(float *out, const float *x, size_t n);
 typedef void (*matmul_f32_fn)(float *c, const float *a, const float *b, int m, int n, int k);
 typedef void (*matmul_i8_fn)(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+typedef void (*layernorm_fn)(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
 
 // References in double precision (exact for int8), computed once per case.
 typedef void (*unary_ref_fn)(double *out, const float *x, size_t n);
@@ -29,6 +41,7 @@ struct variant {
         unary_f32_fn unary;
         matmul_f32_fn matmul_f32;
         matmul_i8_fn matmul_i8;
+        layernorm_fn layernorm;
     } fn;            // all NULL: the build lacks this tier
     unsigned needs;  // CPU_* bits
     const char *isa; // "avx2+fma", "avx-vnni", ...
@@ -41,6 +54,9 @@ struct kernel {
     // A float output y passes against the reference r when |y - r| <= atol + rtol * |r|;
     // the fp32 matmul adds its error bound (buffers.c), int8 must be exact. Why each value: kernels.c.
     double rtol, atol;
+    // layernorm and attention: their reference also gives each element's scale
+    // of rounding, bound[i] (ref.c); btol * bound[i] joins the tolerance
+    double btol;
     unary_ref_fn ref;   // KIND_UNARY_F32 only; the matmuls have their own references
     // per native tier (enum tier, T_SCALAR to T_AVX512; the other slots stay
     // empty): the first variant this CPU can run is used, so a second one is a
@@ -72,6 +88,9 @@ void gelu_ref(double *out, const float *x, size_t n);
 // c = a @ b in double; bound[i] = sum_k |a_ik * b_kj|, the scale of the rounding error
 void matmul_f32_ref(double *c, double *bound, const float *a, const float *b, int m, int n, int k);
 void matmul_i8_ref(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+// out per row; bound[i] = |gamma_j| / sqrt(var + eps) * (|x_ij - mean| + mean_j |x_ij|)
+void layernorm_ref(double *out, double *bound, const float *x, const float *gamma, const float *beta, int rows,
+                   int cols);
 
 // plain C, compiled twice: as *_scalar and as *_autovec (see src/kernels/plain.h)
 void relu_f32_scalar(float *out, const float *x, size_t n);
@@ -84,6 +103,8 @@ void softmax_f32_autovec(float *out, const float *x, size_t n);
 void gelu_f32_autovec(float *out, const float *x, size_t n);
 void matmul_f32_autovec(float *c, const float *a, const float *b, int m, int n, int k);
 void matmul_i8_autovec(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+void layernorm_f32_scalar(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
+void layernorm_f32_autovec(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
 
 // AVX2 + FMA (int8: AVX-VNNI, or AVX2's vpmaddwd on a CPU without it)
 void relu_f32_avx2(float *out, const float *x, size_t n);
@@ -92,6 +113,7 @@ void gelu_f32_avx2(float *out, const float *x, size_t n);
 void matmul_f32_avx2(float *c, const float *a, const float *b, int m, int n, int k);
 void matmul_i8_avxvnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
 void matmul_i8_avx2(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+void layernorm_f32_avx2(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
 
 // AVX-512 F/BW/VL (int8: AVX512-VNNI)
 void relu_f32_avx512(float *out, const float *x, size_t n);
@@ -99,6 +121,7 @@ void softmax_f32_avx512(float *out, const float *x, size_t n);
 void gelu_f32_avx512(float *out, const float *x, size_t n);
 void matmul_f32_avx512(float *c, const float *a, const float *b, int m, int n, int k);
 void matmul_i8_avx512vnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+void layernorm_f32_avx512(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
 
 // vector math, for the accuracy tests: the exp and tanh the kernels inline
 // (vmath_avx2.h, vmath_avx512.h), over arrays; out = f(x) element by element

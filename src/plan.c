@@ -19,6 +19,10 @@ struct shape default_shape(const struct kernel *kern, int quick) {
     if (kern->kind == KIND_UNARY_F32) {
         // relu is memory-bound: 10M floats (40 MB each way) go well past the last-level cache
         s.n = quick ? 100000 : strcmp(kern->name, "relu") == 0 ? 10000000 : 1000000;
+    } else if (kern->kind == KIND_LAYERNORM) {
+        // a transformer's activations: 4096 tokens of width 1024, 16 MB each way
+        s.m = quick ? 64 : 4096;
+        s.n = quick ? 256 : 1024;
     } else {
         s.m = s.n = s.k = quick ? 64 : 500;
     }
@@ -29,11 +33,16 @@ int sweep_shapes(const struct kernel *k, struct shape *out, int max) {
     // 1-3-10 steps: about half a decade apart, so each cache level gets a point or two
     static const size_t elements[] = {1000, 3000, 10000, 30000, 100000, 300000, 1000000, 3000000, 10000000};
     static const size_t sides[] = {16, 32, 64, 128, 256, 512, 1024};
-    int unary = k->kind == KIND_UNARY_F32;
-    int n = unary ? (int)(sizeof elements / sizeof *elements) : (int)(sizeof sides / sizeof *sides);
+    // layernorm: rows of 1024, from 4 KB to 64 MB each way
+    static const size_t rows[] = {1, 4, 16, 64, 256, 1024, 4096, 16384};
+    int unary = k->kind == KIND_UNARY_F32, ln = k->kind == KIND_LAYERNORM;
+    int n = unary ? (int)(sizeof elements / sizeof *elements)
+            : ln  ? (int)(sizeof rows / sizeof *rows)
+                  : (int)(sizeof sides / sizeof *sides);
     if (n > max) n = max;
     for (int i = 0; i < n; i++) {
         if (unary) out[i] = (struct shape){0, elements[i], 0};
+        else if (ln) out[i] = (struct shape){rows[i], 1024, 0};
         else out[i] = (struct shape){sides[i], sides[i], sides[i]};
     }
     return n;
@@ -44,7 +53,8 @@ int shape_check(const struct kernel *kern, struct shape s, char *err, size_t err
         if (s.n == 0) return snprintf(err, errlen, "%s needs a size of at least 1", kern->name), -1;
         if (s.n > LONG_MAX / 8) return snprintf(err, errlen, "size %zu is too large", s.n), -1;
     } else {
-        if (!s.m || !s.n || !s.k) return snprintf(err, errlen, "%s needs sizes of at least 1", kern->name), -1;
+        if (!s.m || !s.n || (!s.k && kinds[kern->kind].dims == 3))
+            return snprintf(err, errlen, "%s needs sizes of at least 1", kern->name), -1;
         if (s.m > INT_MAX || s.n > INT_MAX || s.k > INT_MAX)
             return snprintf(err, errlen, "%s sizes must be at most %d", kern->name, INT_MAX), -1;
         // |c| <= k * 128 * 128 must fit int32
@@ -113,7 +123,9 @@ int plan_make(struct plan *p, const struct options *o, char *err, size_t errlen)
         p->shape[p->n] = default_shape(k, o->quick);
         if (o->have_size) {
             p->shape[p->n] = o->size;
-            if (k->kind != KIND_UNARY_F32 && !o->size.m) p->shape[p->n].m = p->shape[p->n].k = o->size.n;
+            // N alone: every size N, as many as the kind takes
+            if (kinds[k->kind].dims > 1 && !o->size.m) p->shape[p->n].m = o->size.n;
+            if (kinds[k->kind].dims > 2 && !o->size.k) p->shape[p->n].k = o->size.n;
         }
         p->n++;
     }
@@ -125,7 +137,11 @@ int plan_make(struct plan *p, const struct options *o, char *err, size_t errlen)
 
 // the multiply-adds or elements of kernel k at shape s
 static double work_of(const struct kernel *k, struct shape s) {
-    return k->kind == KIND_UNARY_F32 ? (double)s.n : (double)s.m * s.n * s.k;
+    switch (kinds[k->kind].dims) {
+    case 1: return (double)s.n;
+    case 2: return (double)s.m * s.n;
+    default: return (double)s.m * s.n * s.k;
+    }
 }
 
 int plan_python_skip(const struct plan *p, const struct case_result *done, int n_done, int i, double max_time,

@@ -272,7 +272,7 @@ static void json_tier(FILE *f, const struct case_result *cr, const struct tier_r
     else fprintf(f, ", \"n\": %zu, \"m\": %zu, \"k\": %zu", cr->shape.n, cr->shape.m, cr->shape.k);
     fputs(", \"size\": ", f);
     json_str(f, size);
-    fprintf(f, ",\n     \"%s\": ", cr->kern->kind == KIND_UNARY_F32 ? "gbps" : cr->kern->kind == KIND_MATMUL_F32 ? "gflops" : "gops");
+    fprintf(f, ",\n     \"%s\": ", kinds[cr->kern->kind].streaming ? "gbps" : cr->kern->kind == KIND_MATMUL_I8 ? "gops" : "gflops");
     json_num(f, ok ? r->rate : NAN);
     fputs(", \"pct_of_roof\": ", f);
     json_num(f, ok && r->pct_of_roof > 0 ? r->pct_of_roof : NAN);

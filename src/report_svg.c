@@ -72,6 +72,8 @@ static void group_head(FILE *f, const struct case_result *cr, double y) {
             size[o++] = digits[i];
         }
         snprintf(size + o, sizeof size - o, " elements");
+    } else if (kinds[cr->kern->kind].dims == 2) {
+        snprintf(size, sizeof size, "%zu\xc3\x97%zu", cr->shape.m, cr->shape.n);
     } else {
         snprintf(size, sizeof size, "%zu\xc3\x97%zu\xc3\x97%zu", cr->shape.m, cr->shape.n, cr->shape.k);
     }
@@ -301,22 +303,27 @@ static void decomposition_svg(FILE *f, const struct context *ctx, const struct c
 
 enum { PANEL_W = 440, PANEL_H = 300, PANEL_TOP = 80 };
 
+// the elements a streaming kernel writes (element-wise: n; layernorm: m rows of n)
+static double elements(const struct case_result *cr) {
+    return kinds[cr->kern->kind].dims == 1 ? (double)cr->shape.n : (double)cr->shape.m * cr->shape.n;
+}
+
 // the x of a case: elements, or the side of a cube with the matmul's volume
 static double case_x(const struct case_result *cr) {
-    if (cr->kern->kind == KIND_UNARY_F32) return (double)cr->shape.n;
+    if (kinds[cr->kern->kind].streaming) return elements(cr);
     return cbrt((double)cr->shape.m * cr->shape.n * cr->shape.k);
 }
 
-// ns per element for the element-wise kernels (lower is better), the rate for the matmuls
+// ns per element for the streaming kernels (lower is better), the rate for the others
 static double tier_y(const struct case_result *cr, const struct tier_result *r) {
     if (r->status != ST_OK || r->median_ns <= 0) return NAN;
-    return cr->kern->kind == KIND_UNARY_F32 ? r->median_ns / cr->shape.n : r->rate;
+    return kinds[cr->kern->kind].streaming ? r->median_ns / elements(cr) : r->rate;
 }
 
 // the roof in the same terms: the least ns per element a copy of the bytes allows, or the peak
 static double roof_y(const struct case_result *cr) {
     if (cr->roof <= 0) return NAN;
-    return cr->kern->kind == KIND_UNARY_F32 ? (cr->work / cr->shape.n) / cr->roof : cr->roof;
+    return kinds[cr->kern->kind].streaming ? (cr->work / elements(cr)) / cr->roof : cr->roof;
 }
 
 static int by_x(const void *a, const void *b) {
@@ -357,7 +364,7 @@ static void polyline(FILE *f, const double *px, const double *py, int n, const c
 
 static void scaling_panel(FILE *f, const struct case_result **cs, int m, double ox, double oy) {
     const struct case_result *first = cs[0];
-    int unary = first->kern->kind == KIND_UNARY_F32;
+    int unary = kinds[first->kern->kind].streaming;
     double left = ox + 62, right = ox + PANEL_W - 94, top = oy + 30, bottom = oy + PANEL_H - 46;
     double ylo = INFINITY, yhi = 0;
     for (int c = 0; c < m; c++) {

@@ -18,8 +18,11 @@ int tier_find(const char *name) {
 }
 
 const char *shape_str(const struct kernel *kern, struct shape s, char *buf, size_t size) {
-    if (kern->kind == KIND_UNARY_F32) snprintf(buf, size, "%zu", s.n);
-    else snprintf(buf, size, "%zux%zux%zu", s.m, s.n, s.k);
+    switch (kinds[kern->kind].dims) {
+    case 1: snprintf(buf, size, "%zu", s.n); break;
+    case 2: snprintf(buf, size, "%zux%zu", s.m, s.n); break;
+    default: snprintf(buf, size, "%zux%zux%zu", s.m, s.n, s.k);
+    }
     return buf;
 }
 
@@ -89,5 +92,5 @@ int above_roof(const struct case_result *cr, const struct tier_result *r) {
 }
 
 int above_compute_roof(const struct case_result *cr, const struct tier_result *r) {
-    return cr->kern->kind != KIND_UNARY_F32 && above_roof(cr, r);
+    return !kinds[cr->kern->kind].streaming && above_roof(cr, r);
 }

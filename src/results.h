@@ -31,9 +31,11 @@ static inline int tier_is_native(int t) { return t >= T_SCALAR && t <= T_AVX512;
 static inline int tier_is_library(int t) { return t == T_BLAS || t == T_ONEDNN; }
 
 struct shape {
-    size_t m, n, k; // element-wise kernels: n elements, m = k = 0
+    // element-wise kernels: n elements, m = k = 0; matmuls: a (m,k) @ b (k,n);
+    // layernorm: m rows of n columns, k = 0
+    size_t m, n, k;
 };
-// "10000000" or "500x500x500", into buf.
+// "10000000", "4096x1024" or "500x500x500", into buf.
 const char *shape_str(const struct kernel *kern, struct shape s, char *buf, size_t size);
 // "relu/avx2/1000": what names a kernel's tier at a size, in warnings and reports.
 const char *case_label(const struct kernel *kern, int tier, struct shape s, char *buf, size_t size);

@@ -151,6 +151,8 @@ static int invoke(void *what, char *err, size_t errlen) {
     case KIND_UNARY_F32: iv->v->fn.unary(b->out, b->in[0], iv->s.n); break;
     case KIND_MATMUL_F32: iv->v->fn.matmul_f32(b->out, b->in[0], b->in[1], iv->s.m, iv->s.n, iv->s.k); break;
     case KIND_MATMUL_I8: iv->v->fn.matmul_i8(b->out, b->in[0], b->in[1], iv->s.m, iv->s.n, iv->s.k); break;
+    case KIND_LAYERNORM: iv->v->fn.layernorm(b->out, b->in[0], b->in[1], b->in[2], iv->s.m, iv->s.n); break;
+    case N_KINDS: break;
     }
     return 0;
 }
@@ -164,28 +166,24 @@ static struct py_call *py_call_new(int tier, const struct kernel *kern, struct s
                                    const struct buffers *b, char *err, size_t errlen) {
     char fmt_in = kern->kind == KIND_MATMUL_I8 ? 'b' : 'f';
     char fmt_out = kern->kind == KIND_MATMUL_I8 ? 'i' : 'f';
-    struct py_arg args[6];
+    struct py_arg args[7];
     int n = 0;
     args[n++] = (struct py_arg){ARG_VIEW, b->out, b->out_bytes / 4, fmt_out, 0};
     for (int i = 0; i < b->n_in; i++)
         args[n++] = (struct py_arg){ARG_VIEW, b->in[i], b->in_bytes[i] / (fmt_in == 'f' ? 4 : 1), fmt_in, 0};
-    if (kern->kind == KIND_UNARY_F32) {
-        args[n++] = (struct py_arg){ARG_INT, NULL, 0, 0, (long)s.n};
-    } else {
-        args[n++] = (struct py_arg){ARG_INT, NULL, 0, 0, (long)s.m};
-        args[n++] = (struct py_arg){ARG_INT, NULL, 0, 0, (long)s.n};
-        args[n++] = (struct py_arg){ARG_INT, NULL, 0, 0, (long)s.k};
-    }
+    // the sizes the kind takes, in the order m, n, k (element-wise: n alone)
+    const size_t sizes[3][3] = {{s.n}, {s.m, s.n}, {s.m, s.n, s.k}};
+    int dims = kinds[kern->kind].dims;
+    for (int i = 0; i < dims; i++) args[n++] = (struct py_arg){ARG_INT, NULL, 0, 0, (long)sizes[dims - 1][i]};
     return embed_call_new(py_modules[tier], kern->name, args, n, err, errlen);
 }
 
 // A script kept a view's memory past its call: the tier fails, and the
 // buffers it reaches are left to Python.
 static void python_kept(unsigned held, const struct kernel *kern, struct buffers *b, struct tier_result *r) {
-    static const char *const names[2][3] = {{"out", "x", ""}, {"c", "a", "b"}};
-    const char *const *name = names[kern->kind != KIND_UNARY_F32];
-    char which[32] = "";
-    for (int i = 0; i < 3; i++) {
+    const char *const *name = kinds[kern->kind].arg;
+    char which[48] = "";
+    for (int i = 0; i < 1 + kinds[kern->kind].n_in; i++) {
         if (held >> i & 1) snprintf(which + strlen(which), sizeof which - strlen(which), "%s%s", *which ? ", " : "", name[i]);
     }
     b->python_holds |= held;
@@ -298,26 +296,29 @@ done:
 // the case
 
 // The roof of cr's kernel as measured now, in cr->unit (0 when unknown),
-// its name in cr->roof_name. The element-wise kernels: the speed of merely
-// moving their bytes, a copy from x to out of n floats (the case's own
+// its name in cr->roof_name. The streaming kernels (element-wise, layernorm):
+// the speed of merely moving their bytes, a copy from x to out of as many
+// floats as out holds (the case's own
 // buffers, so a case that fits in cache is held to the cache's bandwidth and
 // a large one to memory's). The MatMuls: the best peak so far, one core's
 // times the threads used.
 static double roof_now(struct case_result *cr, const struct roofline *roof, float *out, const float *x,
                        unsigned cpu, int threads) {
     if (!roof || !roof->measured) return 0;
-    switch (cr->kern->kind) {
-    case KIND_UNARY_F32:
+    size_t in[3], elems;
+    if (kinds[cr->kern->kind].streaming && case_elems(cr->kern, cr->shape, in, &elems) >= 0) {
         cr->roof_name = "the fastest copy of the same buffers";
-        return roofline_copy_gbps(out, x, cr->shape.n, cpu, 9);
+        return roofline_copy_gbps(out, x, elems, cpu, 9);
+    }
+    switch (cr->kern->kind) {
     case KIND_MATMUL_F32:
         cr->roof_name = roof->fma_avx512_gflops ? "AVX-512 FMA peak" : "AVX2 FMA peak";
         return threads * (roof->fma_avx512_gflops ? roof->fma_avx512_gflops : roof->fma_avx2_gflops);
     case KIND_MATMUL_I8:
         cr->roof_name = "AVX512-VNNI peak";
         return threads * roof->vnni_avx512_gops;
+    default: return 0;
     }
-    return 0;
 }
 
 int roofs_recheck(struct case_result *results, int n, roof_fn measure, void *arg) {
@@ -353,8 +354,9 @@ struct remeasure {
 static double roof_again(const struct case_result *cr, void *arg) {
     struct remeasure *m = arg;
     float *out = NULL, *x = NULL;
-    if (cr->kern->kind == KIND_UNARY_F32) {
-        size_t bytes = cr->shape.n * sizeof(float);
+    size_t in[3], elems;
+    if (kinds[cr->kern->kind].streaming && case_elems(cr->kern, cr->shape, in, &elems) >= 0) {
+        size_t bytes = elems * sizeof(float);
         if (!(out = aligned_new(bytes)) || !(x = aligned_new(bytes))) {
             free(out), free(x);
             return 0;
@@ -425,6 +427,9 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
         if (kern->kind == KIND_UNARY_F32) {
             out->work = 8.0 * s.n; // the least traffic: read x once, write out once
             out->unit = "GB/s";
+        } else if (kern->kind == KIND_LAYERNORM) {
+            out->work = 8.0 * s.m * s.n + 8.0 * s.n; // x and out once, gamma and beta once
+            out->unit = "GB/s";
         } else {
             out->work = 2.0 * s.m * s.n * s.k;
             out->unit = kern->kind == KIND_MATMUL_F32 ? "GFLOP/s" : "GOP/s";
@@ -440,7 +445,7 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
     // a roof is what the machine can do: measured in every pass, the best kept
     double roof = roof_now(out, cfg->roof, b.out, b.in[0], cfg->cpu, cfg->threads);
     if (roof > out->roof) out->roof = roof;
-    parallel_set_threads(kern->kind == KIND_UNARY_F32 ? 1 : cfg->threads);
+    parallel_set_threads(kinds[kern->kind].streaming ? 1 : cfg->threads);
     blas_set_threads(cfg->threads);
     onednn_set_threads(cfg->threads);
     int k = 0; // the tiers in the same order every pass

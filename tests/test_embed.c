@@ -193,6 +193,34 @@ Test(twins, matmul_matches_the_reference) {
     embed_stop();
 }
 
+// Both Python forms, kernels.py's and numpy_kernels.py's, on 3 rows of 37:
+// whole NumPy blocks and a tail; the same tolerance as the native tiers.
+Test(twins, layernorm_matches_the_reference) {
+    start(PYSCRIPTS);
+    const struct kernel *k = kernel_find("layernorm");
+    cr_assert_not_null(k);
+    enum { R = 3, C = 37 };
+    float x[R * C], g[C], b[C], out[R * C];
+    double ref[R * C], bound[R * C], abs_err;
+    fill(x, R * C, 1, 3); // off 0, so the mean matters
+    fill(g, C, -1, 1);
+    fill(b, C, -1, 1);
+    layernorm_ref(ref, bound, x, g, b, R, C);
+    static const char *const modules[] = {"kernels", "numpy_kernels"};
+    for (int mod = 0; mod < 2; mod++) {
+        memset(out, 0xff, sizeof out);
+        struct py_arg args[6] = {{ARG_VIEW, out, R * C, 'f', 0}, {ARG_VIEW, x, R * C, 'f', 0}, {ARG_VIEW, g, C, 'f', 0},
+                                 {ARG_VIEW, b, C, 'f', 0},       {ARG_INT, NULL, 0, 0, R},    {ARG_INT, NULL, 0, 0, C}};
+        struct py_call *call = embed_call_new(modules[mod], "layernorm", args, 6, err, sizeof err);
+        cr_assert_not_null(call, "%s", err);
+        cr_assert_eq(embed_call(call, err, sizeof err), 0, "%s", err);
+        cr_expect(verify_output(k, (struct shape){R, C, 0}, out, ref, bound, &abs_err, NULL, NULL),
+                  "%s.layernorm: max abs error %g", modules[mod], abs_err);
+        embed_call_free(call);
+    }
+    embed_stop();
+}
+
 Test(twins, matmul_int8_is_exact) {
     start(PYSCRIPTS);
     const struct kernel *k = kernel_find("matmul_int8");

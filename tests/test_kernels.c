@@ -168,9 +168,12 @@ __attribute__((format(printf, 2, 3))) static void fail(struct run *r, const char
 // message: verify_output itself reports only the largest errors.
 static size_t first_bad(const struct kernel *kern, struct shape s, const void *out, const void *ref,
                         const double *bound) {
-    size_t count = kern->kind == KIND_UNARY_F32 ? s.n : s.m * s.n;
+    size_t in[3], count;
+    cr_assert(case_elems(kern, s, in, &count) >= 0);
     size_t ref_size = kern->kind == KIND_MATMUL_I8 ? sizeof(int32_t) : sizeof(double);
-    struct shape one = kern->kind == KIND_UNARY_F32 ? (struct shape){0, 1, 0} : (struct shape){1, 1, s.k};
+    struct shape one = kern->kind == KIND_UNARY_F32   ? (struct shape){0, 1, 0}
+                       : kern->kind == KIND_LAYERNORM ? (struct shape){1, 1, 0}
+                                                      : (struct shape){1, 1, s.k};
     for (size_t i = 0; i < count; i++) {
         if (!verify_output(kern, one, (const char *)out + 4 * i, (const char *)ref + ref_size * i,
                            bound ? bound + i : NULL, NULL, NULL, NULL))
@@ -184,6 +187,8 @@ static int built(const struct kernel *kern, const struct variant *v) {
     case KIND_UNARY_F32: return v->fn.unary != NULL;
     case KIND_MATMUL_F32: return v->fn.matmul_f32 != NULL;
     case KIND_MATMUL_I8: return v->fn.matmul_i8 != NULL;
+    case KIND_LAYERNORM: return v->fn.layernorm != NULL;
+    case N_KINDS: break;
     }
     return 0;
 }
@@ -611,6 +616,131 @@ static void matmul_empty(struct run *r) {
 }
 
 // ---------------------------------------------------------------------------
+// layernorm
+
+// x, gamma, beta and out: aligned, each a different number of floats off
+// (so none hides behind another's alignment), against guard pages on either
+// side, and mixed
+static const struct place ln_places[][4] = {
+    {{OFFSET, 0}, {OFFSET, 0}, {OFFSET, 0}, {OFFSET, 0}},
+    {{OFFSET, 1}, {OFFSET, 2}, {OFFSET, 3}, {OFFSET, 1}},
+    {{OFFSET, 3}, {OFFSET, 1}, {OFFSET, 2}, {OFFSET, 2}},
+    {{END_AT_GUARD, 0}, {END_AT_GUARD, 0}, {END_AT_GUARD, 0}, {END_AT_GUARD, 0}},
+    {{START_AT_GUARD, 0}, {START_AT_GUARD, 0}, {START_AT_GUARD, 0}, {START_AT_GUARD, 0}},
+    {{OFFSET, 1}, {END_AT_GUARD, 0}, {START_AT_GUARD, 0}, {END_AT_GUARD, 0}},
+};
+
+// As unary_call: the inputs copied where p says, out prefilled with NaN bytes.
+static void layernorm_call(struct run *r, float *result, const float *x0, const float *g0, const float *b0, int rows,
+                           int cols, const struct place p[4], const char *where) {
+    size_t xb = (size_t)rows * cols * 4, vb = (size_t)cols * 4;
+    struct buf bx, bg, bb, bo;
+    float *x = buf_new(&bx, p[0], xb, 4), *g = buf_new(&bg, p[1], vb, 4), *b = buf_new(&bb, p[2], vb, 4);
+    float *out = buf_new(&bo, p[3], xb, 4);
+    cr_assert(x && g && b && out, "no memory for %s", where);
+    memcpy(x, x0, xb), memcpy(g, g0, vb), memcpy(b, b0, vb);
+    memset(out, 0xff, xb);
+    set_current_case(r, where);
+    r->v->fn.layernorm(out, x, g, b, rows, cols);
+    if (memcmp(x, x0, xb) || memcmp(g, g0, vb) || memcmp(b, b0, vb)) fail(r, "%s: the kernel wrote to its input", where);
+    memcpy(result, out, xb);
+    buf_free(&bx), buf_free(&bg), buf_free(&bb), buf_free(&bo);
+}
+
+static void layernorm_where(char *where, size_t size, int rows, int cols, const struct place p[4]) {
+    char s[4][16];
+    snprintf(where, size, "%dx%d, x %s, gamma %s, beta %s, out %s", rows, cols, place_str(p[0], s[0], 16),
+             place_str(p[1], s[1], 16), place_str(p[2], s[2], 16), place_str(p[3], s[3], 16));
+}
+
+// cols as unary_sizes, whose every tail the row's three loops meet (the
+// passes over the row step by 8 doubles or 16 floats); rows of 1 and 3, so a
+// row's start is not always a vector's. 0 rows or 0 columns touch nothing.
+static const int ln_cols[] = {1, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 1000, 4099};
+
+static void layernorm_tails(struct run *r) {
+    for (size_t ci = 0; ci < sizeof ln_cols / sizeof ln_cols[0]; ci++) {
+        static const int ln_rows[] = {0, 1, 3};
+        for (size_t ri = 0; ri < 3; ri++) {
+            int rows = ln_rows[ri], cols = ln_cols[ci];
+            size_t n = (size_t)rows * cols;
+            float *x = xmalloc(n * 4), *g = xmalloc(cols * 4), *b = xmalloc(cols * 4), *out = xmalloc(n * 4);
+            double *ref = xmalloc(n * 8), *bound = xmalloc(n * 8);
+            uint64_t seed = 0x1a000000ull + (uint64_t)rows * 100003 + (uint64_t)cols;
+            fill_f32(x, n, r->kern->in_lo, r->kern->in_hi, seed);
+            fill_f32(g, cols, r->kern->in_lo, r->kern->in_hi, ~seed);
+            fill_f32(b, cols, r->kern->in_lo, r->kern->in_hi, seed ^ 0xb);
+            layernorm_ref(ref, bound, x, g, b, rows, cols);
+            struct shape s = {(size_t)rows, (size_t)cols, 0};
+            for (size_t p = 0; p < sizeof ln_places / sizeof ln_places[0]; p++) {
+                char where[160];
+                layernorm_where(where, sizeof where, rows, cols, ln_places[p]);
+                layernorm_call(r, out, x, g, b, rows, cols, ln_places[p], where);
+                double abs_err, rel_err;
+                if (verify_output(r->kern, s, out, ref, bound, &abs_err, &rel_err, NULL)) continue;
+                size_t i = first_bad(r->kern, s, out, ref, bound);
+                fail(r, "%s: max abs error %.3g, first at [%zu,%zu] = %.9g, reference %.9g (bound %.3g)", where,
+                     abs_err, i / cols, i % cols, out[i], ref[i], bound[i]);
+            }
+            free(x), free(g), free(b), free(out), free(ref), free(bound);
+        }
+    }
+    // no columns: nothing to touch, whatever the rows
+    float none[1] = {0};
+    layernorm_call(r, none, none, none, none, 5, 0, ln_places[3], "5x0, against the guards");
+}
+
+// A constant row has mean exactly its value and deviations exactly 0: the
+// output is beta, bit for bit, even where the value is large. And a row far
+// from 0 (1000 + [-1, 1]): its deviations are small against the mean, which
+// the native tiers split into two floats so that x - mean keeps the accuracy
+// of d itself. There they must meet the bound without the mean's share,
+// 8 u |gamma| rstd |d| + 2 u |r|, u = 2^-24; what lo itself rounds,
+// u |lo| <= u^2 |mean|, is 2^-46 |gamma| rstd mean|x| with room.
+static void layernorm_special(struct run *r) {
+    enum { ROWS = 3, COLS = 37 };
+    float x[ROWS * COLS], g[COLS], b[COLS], out[ROWS * COLS];
+    const float values[] = {0.0f, 1.0f, -7.5f, 1e4f, -3e7f, 0x1p-149f};
+    const struct place *p = ln_places[1];
+    fill_f32(g, COLS, -1, 1, 7), fill_f32(b, COLS, -1, 1, 8);
+    for (size_t vi = 0; vi < sizeof values / sizeof values[0]; vi++) {
+        char where[96];
+        snprintf(where, sizeof where, "%dx%d, every row all %g", ROWS, COLS, values[vi]);
+        for (int i = 0; i < ROWS * COLS; i++) x[i] = values[vi];
+        layernorm_call(r, out, x, g, b, ROWS, COLS, p, where);
+        for (int i = 0; i < ROWS * COLS; i++) {
+            if (memcmp(&out[i], &b[i % COLS], 4) != 0) {
+                fail(r, "%s: [%d,%d] = %.9g, want beta %.9g", where, i / COLS, i % COLS, out[i], b[i % COLS]);
+                break;
+            }
+        }
+    }
+    for (int trial = 0; trial < 4; trial++) {
+        char where[96];
+        snprintf(where, sizeof where, "%dx%d, 1000 + [-1, 1] (trial %d)", ROWS, COLS, trial);
+        fill_f32(x, ROWS * COLS, -1, 1, 0xfa40 + trial);
+        for (int i = 0; i < ROWS * COLS; i++) x[i] += 1000.0f;
+        layernorm_call(r, out, x, g, b, ROWS, COLS, p, where);
+        // the reference with gamma 1 and beta 0 gives d rstd, and its bound rstd (|d| + mean|x|)
+        double want[ROWS * COLS], bound[ROWS * COLS], unit[ROWS * COLS], ubound[ROWS * COLS];
+        float ones[COLS], zeros[COLS];
+        for (int j = 0; j < COLS; j++) ones[j] = 1, zeros[j] = 0;
+        layernorm_ref(want, bound, x, g, b, ROWS, COLS);
+        layernorm_ref(unit, ubound, x, ones, zeros, ROWS, COLS);
+        for (int i = 0; i < ROWS * COLS; i++) {
+            double gi = fabs(g[i % COLS]), y = out[i];
+            double tol = 8 * 0x1p-24 * gi * fabs(unit[i]) + 0x1p-46 * gi * (ubound[i] - fabs(unit[i])) +
+                         2 * 0x1p-24 * fabs(want[i]);
+            if (!(fabs(y - want[i]) <= tol)) {
+                fail(r, "%s: [%d,%d] = %.9g, reference %.9g (error %.3g, tolerance %.3g)", where, i / COLS, i % COLS,
+                     y, want[i], fabs(y - want[i]), tol);
+                break;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // the tests: every kernel in every native tier
 
 FOR_EACH_TIER(relu, matches_reference_on_tails, unary_tails)
@@ -618,10 +748,12 @@ FOR_EACH_TIER(softmax, matches_reference_on_tails, unary_tails)
 FOR_EACH_TIER(gelu, matches_reference_on_tails, unary_tails)
 FOR_EACH_TIER(matmul, matches_reference_on_tails, matmul_tails)
 FOR_EACH_TIER(matmul_int8, matches_reference_on_tails, matmul_tails)
+FOR_EACH_TIER(layernorm, matches_reference_on_tails, layernorm_tails)
 
 FOR_EACH_TIER(relu, handles_special_values, relu_special)
 FOR_EACH_TIER(softmax, handles_special_values, softmax_special)
 FOR_EACH_TIER(gelu, handles_special_values, gelu_special)
+FOR_EACH_TIER(layernorm, handles_special_values, layernorm_special)
 
 FOR_EACH_TIER(matmul, handles_empty_shapes, matmul_empty)
 FOR_EACH_TIER(matmul_int8, handles_empty_shapes, matmul_empty)

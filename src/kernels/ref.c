@@ -51,3 +51,25 @@ void matmul_i8_ref(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, i
         }
     }
 }
+
+// Also each element's scale of rounding, bound = |gamma| / sqrt(var + eps) *
+// (|x - mean| + mean |x|): a float kernel's deviation x - mean is off by up to
+// its own rounding plus the error of a float mean, which scales mean |x|; the
+// normalization multiplies both by |gamma| / sqrt(var + eps). kernels.c says
+// how many units of 2^-24 the tolerance allows.
+void layernorm_ref(double *out, double *bound, const float *x, const float *gamma, const float *beta, int rows,
+                   int cols) {
+    for (size_t i = 0; i < (size_t)rows && cols > 0; i++) {
+        const float *xi = x + i * cols;
+        double mean = 0.0, mabs = 0.0, ss = 0.0;
+        for (int j = 0; j < cols; j++) mean += xi[j], mabs += fabs(xi[j]);
+        mean /= cols, mabs /= cols;
+        for (int j = 0; j < cols; j++) ss += (xi[j] - mean) * (xi[j] - mean);
+        double rstd = 1.0 / sqrt(ss / cols + 1e-5);
+        for (int j = 0; j < cols; j++) {
+            double d = xi[j] - mean;
+            out[i * cols + j] = d * rstd * gamma[j] + beta[j];
+            bound[i * cols + j] = fabs(gamma[j]) * rstd * (fabs(d) + mabs);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+#include <immintrin.h>
+
+#include "../kernels.h"
+#include "vmath_avx2.h"
+
+// The passes over one row of layernorm, for layernorm_driver.h, which runs them
+// and states the method; the sums are in double, four chains of four lanes.
+
+// 8 floats into two chains of doubles
+static inline void add8(__m256d *s0, __m256d *s1, __m256 v) {
+    *s0 = _mm256_add_pd(*s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+    *s1 = _mm256_add_pd(*s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+static inline void square8(__m256d *s0, __m256d *s1, __m256 d) {
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(d)), hi = _mm256_cvtps_pd(_mm256_extractf128_ps(d, 1));
+    *s0 = _mm256_fmadd_pd(lo, lo, *s0);
+    *s1 = _mm256_fmadd_pd(hi, hi, *s1);
+}
+
+static inline double hsum(__m256d a, __m256d b, __m256d c, __m256d d) {
+    __m256d s = _mm256_add_pd(_mm256_add_pd(a, b), _mm256_add_pd(c, d));
+    __m128d t = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(t, _mm_unpackhi_pd(t, t)));
+}
+
+// (x - hi) - lo, the deviation from the mean hi + lo
+static inline __m256 dev8(__m256 x, __m256 hi, __m256 lo) { return _mm256_sub_ps(_mm256_sub_ps(x, hi), lo); }
+
+static double row_sum(const float *x, int n) {
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        add8(&s0, &s1, _mm256_loadu_ps(x + j));
+        add8(&s2, &s3, _mm256_loadu_ps(x + j + 8));
+    }
+    for (; j < n; j += 8) // lanes past the end load 0
+        add8(&s0, &s1, _mm256_maskload_ps(x + j, tail_mask256(n - j >= 8 ? 8 : (size_t)(n - j))));
+    return hsum(s0, s1, s2, s3);
+}
+
+static double row_squares(const float *x, int n, float mhi, float mlo) {
+    __m256 hi = _mm256_set1_ps(mhi), lo = _mm256_set1_ps(mlo);
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        square8(&s0, &s1, dev8(_mm256_loadu_ps(x + j), hi, lo));
+        square8(&s2, &s3, dev8(_mm256_loadu_ps(x + j + 8), hi, lo));
+    }
+    for (; j < n; j += 8) {
+        __m256i m = tail_mask256(n - j >= 8 ? 8 : (size_t)(n - j));
+        // lanes past the end are zeroed after the subtraction, adding nothing
+        __m256 d = _mm256_and_ps(dev8(_mm256_maskload_ps(x + j, m), hi, lo), _mm256_castsi256_ps(m));
+        square8(&s0, &s1, d);
+    }
+    return hsum(s0, s1, s2, s3);
+}
+
+// y = (x - hi - lo) * rstd * gamma + beta
+static inline __m256 norm8(__m256 x, __m256 hi, __m256 lo, __m256 rstd, __m256 g, __m256 b) {
+    return _mm256_fmadd_ps(_mm256_mul_ps(dev8(x, hi, lo), rstd), g, b);
+}
+
+static void row_norm(float *y, const float *x, const float *gamma, const float *beta, int n, float mhi, float mlo,
+                     float r) {
+    __m256 hi = _mm256_set1_ps(mhi), lo = _mm256_set1_ps(mlo), rstd = _mm256_set1_ps(r);
+    int j = 0;
+    for (; j + 16 <= n; j += 16) {
+        __m256 y0 = norm8(_mm256_loadu_ps(x + j), hi, lo, rstd, _mm256_loadu_ps(gamma + j), _mm256_loadu_ps(beta + j));
+        __m256 y1 = norm8(_mm256_loadu_ps(x + j + 8), hi, lo, rstd, _mm256_loadu_ps(gamma + j + 8),
+                          _mm256_loadu_ps(beta + j + 8));
+        _mm256_storeu_ps(y + j, y0);
+        _mm256_storeu_ps(y + j + 8, y1);
+    }
+    for (; j < n; j += 8) {
+        __m256i m = tail_mask256(n - j >= 8 ? 8 : (size_t)(n - j));
+        __m256 v = norm8(_mm256_maskload_ps(x + j, m), hi, lo, rstd, _mm256_maskload_ps(gamma + j, m),
+                         _mm256_maskload_ps(beta + j, m));
+        _mm256_maskstore_ps(y + j, m, v);
+    }
+}
+
+#include "layernorm_driver.h"
+
+void layernorm_f32_avx2(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols) {
+    layernorm(out, x, gamma, beta, rows, cols);
+}

@@ -1,0 +1,81 @@
+#include <immintrin.h>
+
+#include "../kernels.h"
+#include "vmath_avx512.h"
+
+// The passes over one row of layernorm, for layernorm_driver.h, which runs them
+// and states the method; the sums are in double, four chains of eight lanes.
+
+static inline __mmask8 tail8(int rem) { return (__mmask8)((1u << rem) - 1); }
+
+// (x - hi) - lo, the deviation from the mean hi + lo
+static inline __m256 dev8(__m256 x, __m256 hi, __m256 lo) { return _mm256_sub_ps(_mm256_sub_ps(x, hi), lo); }
+
+static double row_sum(const float *x, int n) {
+    __m512d s0 = _mm512_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+    int j = 0;
+    for (; j + 32 <= n; j += 32) {
+        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm256_loadu_ps(x + j)));
+        s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_loadu_ps(x + j + 8)));
+        s2 = _mm512_add_pd(s2, _mm512_cvtps_pd(_mm256_loadu_ps(x + j + 16)));
+        s3 = _mm512_add_pd(s3, _mm512_cvtps_pd(_mm256_loadu_ps(x + j + 24)));
+    }
+    for (; j < n; j += 8) {
+        __mmask8 k = n - j >= 8 ? 0xff : tail8(n - j); // lanes past the end load 0
+        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm256_maskz_loadu_ps(k, x + j)));
+    }
+    return _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(s0, s1), _mm512_add_pd(s2, s3)));
+}
+
+static double row_squares(const float *x, int n, float mhi, float mlo) {
+    __m256 hi = _mm256_set1_ps(mhi), lo = _mm256_set1_ps(mlo);
+    __m512d s0 = _mm512_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+    int j = 0;
+    for (; j + 32 <= n; j += 32) {
+        __m512d d0 = _mm512_cvtps_pd(dev8(_mm256_loadu_ps(x + j), hi, lo));
+        __m512d d1 = _mm512_cvtps_pd(dev8(_mm256_loadu_ps(x + j + 8), hi, lo));
+        __m512d d2 = _mm512_cvtps_pd(dev8(_mm256_loadu_ps(x + j + 16), hi, lo));
+        __m512d d3 = _mm512_cvtps_pd(dev8(_mm256_loadu_ps(x + j + 24), hi, lo));
+        s0 = _mm512_fmadd_pd(d0, d0, s0);
+        s1 = _mm512_fmadd_pd(d1, d1, s1);
+        s2 = _mm512_fmadd_pd(d2, d2, s2);
+        s3 = _mm512_fmadd_pd(d3, d3, s3);
+    }
+    for (; j < n; j += 8) {
+        __mmask8 k = n - j >= 8 ? 0xff : tail8(n - j);
+        // lanes past the end are zeroed after the subtraction, adding nothing
+        __m512d d = _mm512_cvtps_pd(_mm256_maskz_mov_ps(k, dev8(_mm256_maskz_loadu_ps(k, x + j), hi, lo)));
+        s0 = _mm512_fmadd_pd(d, d, s0);
+    }
+    return _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(s0, s1), _mm512_add_pd(s2, s3)));
+}
+
+// y = (x - hi - lo) * rstd * gamma + beta
+static inline __m512 norm16(__m512 x, __m512 hi, __m512 lo, __m512 rstd, __m512 g, __m512 b) {
+    return _mm512_fmadd_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(x, hi), lo), rstd), g, b);
+}
+
+static void row_norm(float *y, const float *x, const float *gamma, const float *beta, int n, float mhi, float mlo,
+                     float r) {
+    __m512 hi = _mm512_set1_ps(mhi), lo = _mm512_set1_ps(mlo), rstd = _mm512_set1_ps(r);
+    int j = 0;
+    for (; j + 32 <= n; j += 32) {
+        __m512 y0 = norm16(_mm512_loadu_ps(x + j), hi, lo, rstd, _mm512_loadu_ps(gamma + j), _mm512_loadu_ps(beta + j));
+        __m512 y1 = norm16(_mm512_loadu_ps(x + j + 16), hi, lo, rstd, _mm512_loadu_ps(gamma + j + 16),
+                           _mm512_loadu_ps(beta + j + 16));
+        _mm512_storeu_ps(y + j, y0);
+        _mm512_storeu_ps(y + j + 16, y1);
+    }
+    for (; j < n; j += 16) {
+        __mmask16 k = n - j >= 16 ? 0xffff : tail_mask512(n - j);
+        __m512 v = norm16(_mm512_maskz_loadu_ps(k, x + j), hi, lo, rstd, _mm512_maskz_loadu_ps(k, gamma + j),
+                          _mm512_maskz_loadu_ps(k, beta + j));
+        _mm512_mask_storeu_ps(y + j, k, v);
+    }
+}
+
+#include "layernorm_driver.h"
+
+void layernorm_f32_avx512(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols) {
+    layernorm(out, x, gamma, beta, rows, cols);
+}

@@ -1,0 +1,22 @@
+// The row loop layernorm_avx2.c and layernorm_avx512.c share, included into
+// each so it is compiled with that file's flags only. The file defines first:
+//   static double row_sum(const float *x, int n);        the sum of x, in double
+//   static double row_squares(const float *x, int n, float hi, float lo);
+//                                 the sum of ((x - hi) - lo)^2, in double
+//   static void row_norm(float *y, const float *x, const float *gamma, const float *beta, int n,
+//                        float hi, float lo, float rstd);   y = ((x - hi) - lo) * rstd * gamma + beta
+//
+// layernorm as layernorm_scalar.c states it: two passes for the mean and the
+// variance, then one for the output; the row is read from memory once and
+// from L1 after.
+#include <math.h>
+
+static void layernorm(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols) {
+    for (size_t i = 0; i < (size_t)rows && cols > 0; i++) {
+        const float *xi = x + i * cols;
+        double mean = row_sum(xi, cols) / cols;
+        float hi = (float)mean, lo = (float)(mean - hi);
+        float rstd = (float)(1.0 / sqrt(row_squares(xi, cols, hi, lo) / cols + 1e-5));
+        row_norm(out + i * cols, xi, gamma, beta, cols, hi, lo, rstd);
+    }
+}

@@ -50,7 +50,8 @@ static void print_list(const struct run_config *cfg) {
         }
         printf(" %-8s", kernels[i].kind != KIND_MATMUL_F32 ? "-" : blas_available() ? "yes" : "not-built");
         char why[160];
-        printf(" %-8s\n", kernels[i].kind == KIND_UNARY_F32 ? "-" : !onednn_available() ? "not-built"
+        int gemm = kernels[i].kind == KIND_MATMUL_F32 || kernels[i].kind == KIND_MATMUL_I8;
+        printf(" %-8s\n", !gemm ? "-" : !onednn_available() ? "not-built"
                           : kernels[i].kind == KIND_MATMUL_I8 && !onednn_int8_exact(cfg->cpu, why, sizeof why) ? "inexact"
                           : "yes");
     }

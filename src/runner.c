@@ -452,7 +452,7 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
     for (int t = 0; t < N_TIERS && !interrupt_signal(); t++) {
         if (!(cfg->tiers & (1u << t))) continue;
         if (t == T_BLAS && kern->kind != KIND_MATMUL_F32) continue; // BLAS has only this one
-        if (t == T_ONEDNN && kern->kind == KIND_UNARY_F32) continue; // its GEMMs only
+        if (t == T_ONEDNN && kern->kind != KIND_MATMUL_F32 && kern->kind != KIND_MATMUL_I8) continue; // its GEMMs only
         if (first) out->n_tiers++;
         struct tier_result *r = &out->tiers[k++];
         run_tier(t, kern, s, &b, cfg, r);

@@ -305,7 +305,8 @@ Test(host, the_onednn_tier_runs_or_is_unavailable_not_an_error) {
     cr_expect_eq(entries_have_status(json, onednn, 1, "\"status\": \"unavailable\""), 2, "%s", json);
     cr_expect(strstr(out, "configure found no oneDNN"), "the row says why: %s", out);
 #endif
-    snprintf(cmd, sizeof cmd, "--quiet --no-roofline --kernel relu --size 100 --tiers scalar,onednn --json %s", path);
+    snprintf(cmd, sizeof cmd, "--quiet --no-roofline --kernel relu,layernorm --size 100 --tiers scalar,onednn --json %s",
+             path);
     json = run_for_json(cmd, path);
     cr_expect_eq(count(json, "\"tier\": \"onednn\""), 0, "its GEMMs only: %s", json);
 }

@@ -136,6 +136,8 @@ const struct kernel kernels[] = {
         .tier = {
             [T_SCALAR] = {{{.attention = attention_f32_scalar}, 0, "x86-64"}},
             [T_AUTOVEC] = {IF_AVX2({{.attention = attention_f32_autovec}, AVX2_FMA, "avx2+fma"})},
+            [T_AVX2] = {IF_AVX2({{.attention = attention_f32_avx2}, AVX2_FMA, "avx2+fma"})},
+            [T_AVX512] = {IF_AVX512({{.attention = attention_f32_avx512}, AVX512, "avx512f"})},
         },
     },
 };

@@ -123,6 +123,7 @@ void matmul_f32_avx2(float *c, const float *a, const float *b, int m, int n, int
 void matmul_i8_avxvnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
 void matmul_i8_avx2(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
 void layernorm_f32_avx2(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
+void attention_f32_avx2(float *out, const float *q, const float *k, const float *v, int heads, int seq, int dim);
 
 // AVX-512 F/BW/VL (int8: AVX512-VNNI)
 void relu_f32_avx512(float *out, const float *x, size_t n);
@@ -131,6 +132,7 @@ void gelu_f32_avx512(float *out, const float *x, size_t n);
 void matmul_f32_avx512(float *c, const float *a, const float *b, int m, int n, int k);
 void matmul_i8_avx512vnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
 void layernorm_f32_avx512(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
+void attention_f32_avx512(float *out, const float *q, const float *k, const float *v, int heads, int seq, int dim);
 
 // vector math, for the accuracy tests: the exp and tanh the kernels inline
 // (vmath_avx2.h, vmath_avx512.h), over arrays; out = f(x) element by element

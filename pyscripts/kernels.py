@@ -1,7 +1,7 @@
 """The pure-Python twins of bmml's kernels: the readable spec.
 
 bmml-host calls these on its own memory: every argument named out, x, a, b,
-c, gamma or beta is a flat, row-major memoryview over a C buffer (format 'f' for float32,
+c, gamma, beta, q, k or v is a flat, row-major memoryview over a C buffer (format 'f' for float32,
 'b' for int8, 'i' for int32), followed by the sizes. Output first, then
 inputs, then sizes. A kernel writes only its output and leaves its inputs
 untouched, so every repetition does the same work.
@@ -90,3 +90,28 @@ def layernorm(out, x, gamma, beta, rows, cols):
         d = [v - mean for v in row]
         rstd = 1.0 / sqrt(sum(map(mul, d, d)) / cols + 1e-5)
         out[i * cols:(i + 1) * cols] = array('f', [t * rstd * gg + bb for t, gg, bb in zip(d, g, b)])
+
+
+def attention(out, q, k, v, heads, seq, dim):
+    """q, k, v (heads, seq, dim) -> out: per head, softmax(q k^T / sqrt(dim)) v.
+
+    The three steps, per query row: the scores q_i . k_j / sqrt(dim), their
+    softmax (subtract the row's max for numerical stability), and the sum of
+    the rows of v weighted by it. The keys and the columns of v are gathered
+    once per head, so each score and each output is one sum of map(mul, ...).
+    """
+    if seq == 0 or dim == 0:
+        return
+    exp = math.exp
+    scale = 1.0 / math.sqrt(dim)
+    for h in range(heads):
+        base = h * seq * dim
+        keys = [k[base + j * dim:base + (j + 1) * dim].tolist() for j in range(seq)]
+        cols = list(zip(*[v[base + j * dim:base + (j + 1) * dim].tolist() for j in range(seq)]))
+        for i in range(seq):
+            qi = q[base + i * dim:base + (i + 1) * dim].tolist()
+            scores = [sum(map(mul, qi, kj)) * scale for kj in keys]
+            hi = max(scores)
+            p = [exp(s - hi) for s in scores]
+            inv = 1.0 / sum(p)
+            out[base + i * dim:base + (i + 1) * dim] = array('f', [sum(map(mul, p, col)) * inv for col in cols])

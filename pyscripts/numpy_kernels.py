@@ -66,6 +66,21 @@ def layernorm(out, x, gamma, beta, rows, cols):
     y += _f32(beta, cols)
 
 
+def attention(out, q, k, v, heads, seq, dim):
+    # composed as a NumPy user writes it, in float32: the scores by matmul,
+    # the row softmax (subtract the max for numerical stability), matmul by v
+    if seq == 0 or dim == 0:
+        return
+    shape, n = (heads, seq, dim), heads * seq * dim
+    qs, ks, vs = _f32(q, n).reshape(shape), _f32(k, n).reshape(shape), _f32(v, n).reshape(shape)
+    s = np.matmul(qs, ks.transpose(0, 2, 1))
+    s *= np.float32(1.0 / np.sqrt(dim))
+    s -= s.max(axis=2, keepdims=True)
+    np.exp(s, out=s)
+    s /= s.sum(axis=2, keepdims=True)
+    np.matmul(s, vs, out=_f32(out, n).reshape(shape))
+
+
 def forward(probs, logits, hidden, x, w1, b1, w2, b2):
     """The digits perceptron, as model.forward: GELU(x @ w1 + b1) @ w2 + b2, softmax per row.
 

@@ -25,6 +25,10 @@ int case_elems(const struct kernel *kern, struct shape s, size_t in[3], size_t *
     case KIND_MATMUL_F32:
     case KIND_MATMUL_I8: in[0] = mk, in[1] = kn, *out = mn; break;
     case KIND_LAYERNORM: in[0] = *out = mn, in[1] = in[2] = s.n; break;
+    case KIND_ATTENTION:
+        if (mul_ok(mn, s.k, out)) return -1;
+        in[0] = in[1] = in[2] = *out;
+        break;
     default: return -1;
     }
     return kinds[kern->kind].n_in;
@@ -88,6 +92,9 @@ static void reference(const struct kernel *kern, struct shape s, struct buffers 
     case KIND_MATMUL_F32: matmul_f32_ref(b->ref, b->bound, b->in[0], b->in[1], s.m, s.n, s.k); break;
     case KIND_MATMUL_I8: matmul_i8_ref(b->ref, b->in[0], b->in[1], s.m, s.n, s.k); break;
     case KIND_LAYERNORM: layernorm_ref(b->ref, b->bound, b->in[0], b->in[1], b->in[2], s.m, s.n); break;
+    case KIND_ATTENTION:
+        attention_ref(b->ref, b->bound, b->in[0], b->in[1], b->in[2], (int)s.m, (int)s.n, (int)s.k);
+        break;
     case N_KINDS: break;
     }
 }

@@ -20,14 +20,16 @@ void cli_usage(FILE *f) {
         "What to run (with no selection: every kernel at the --all sizes):\n"
         "  --all              every kernel at its standard size: relu 10000000,\n"
         "                     softmax and gelu 1000000, matmul and matmul_int8 500x500x500,\n"
-        "                     layernorm 4096x1024\n"
+        "                     layernorm 4096x1024, attention 8x256x64\n"
         "  --quick            every selected kernel at a small size, with --min-time 0.02\n"
-        "  --kernel LIST      comma-separated: relu,softmax,gelu,matmul,matmul_int8,layernorm\n"
+        "  --kernel LIST      comma-separated: relu,softmax,gelu,matmul,matmul_int8,\n"
+        "                     layernorm,attention\n"
         "  --tiers LIST       comma-separated: python,numpy,scalar,autovec,avx2,avx512,blas,\n"
         "                     onednn\n"
         "  --size N           element-wise kernels: N elements; the others N for every size\n"
         "  --size MxNxK       matmuls only: a (M,K) @ b (K,N)\n"
         "  --size RxC         layernorm only: R rows of C columns\n"
+        "  --size HxSxD       attention only: H heads of S tokens of D dims\n"
         "  --threads N        threads for the native matmul tiers and the libraries (default 1;\n"
         "                     Python has one core, so 1 is the fair comparison)\n"
         "  --model FILE       run a trained model's forward pass over its test set in every\n"
@@ -63,9 +65,9 @@ void cli_usage(FILE *f) {
         "  --report DIR       write results.json, .csv and .md and SVG charts (speedup,\n"
         "                     decomposition; scaling after --sweep) into DIR\n"
         "  --sweep            run each selected kernel over a range of sizes (element-wise\n"
-        "                     1e3..1e7, matmuls 16..1024, layernorm 1..16384 rows of 1024);\n"
-        "                     Python stops where a repetition\n"
-        "                     would pass --max-time\n"
+        "                     1e3..1e7, matmuls 16..1024, layernorm 1..16384 rows of 1024,\n"
+        "                     attention 8x16x64..8x1024x64); Python stops where a\n"
+        "                     repetition would pass --max-time\n"
         "  --compare OLD NEW  compare two JSON results: NEW/OLD per kernel, tier and size,\n"
         "                     with a rank test on the repetitions; runs nothing\n"
         "  --quiet            no progress line on stderr (there is none when stderr is\n"
@@ -333,7 +335,8 @@ int cli_parse(struct options *o, int argc, char **argv, char *err, size_t errlen
             return usage(err, errlen, dims != 3 && strchr(size_arg, 'x') && !strchr(strchr(size_arg, 'x') + 1, 'x')
                         ? "--size RxC applies to layernorm only; select it with --kernel"
                         : dims != 3 && strchr(size_arg, 'x')
-                        ? "--size MxNxK applies to matmul and matmul_int8 only; select them with --kernel"
+                        ? "--size MxNxK applies to matmul and matmul_int8 (HxSxD to attention) only; select them "
+                          "with --kernel"
                         : "--size takes a whole number >= 1 (or MxNxK for the matmuls), not '%s'", size_arg);
         o->have_size = 1;
     }

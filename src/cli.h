@@ -42,7 +42,7 @@ void cli_usage(FILE *f);
 int cli_passes(const struct options *o);
 
 // Parse a size: "N" or, where matmul is true, "MxNxK" (N alone: NxNxN). 0 on
-// success, -1 otherwise. (--size also takes layernorm's "RxC".)
+// success, -1 otherwise. (--size also takes layernorm's "RxC" and attention's "HxSxD".)
 int cli_parse_size(const char *s, int matmul, struct shape *out);
 
 #endif

@@ -46,6 +46,7 @@ const struct kind_desc kinds[N_KINDS] = {
     [KIND_MATMUL_F32] = {2, {"c", "a", "b"}, 3, 0},
     [KIND_MATMUL_I8] = {2, {"c", "a", "b"}, 3, 0},
     [KIND_LAYERNORM] = {3, {"out", "x", "gamma", "beta"}, 2, 1},
+    [KIND_ATTENTION] = {3, {"out", "q", "k", "v"}, 3, 0},
 };
 
 const struct kernel kernels[] = {
@@ -118,6 +119,25 @@ const struct kernel kernels[] = {
             [T_AUTOVEC] = {IF_AVX2({{.layernorm = layernorm_f32_autovec}, AVX2_FMA, "avx2+fma"})},
             [T_AVX2] = {IF_AVX2({{.layernorm = layernorm_f32_avx2}, AVX2_FMA, "avx2+fma"})},
             [T_AVX512] = {IF_AVX512({{.layernorm = layernorm_f32_avx512}, AVX512, "avx512f"})},
+        },
+    },
+    {
+        .name = "attention", .kind = KIND_ATTENTION, .in_lo = -1, .in_hi = 1,
+        // u = 2^-24. The reference's bound (ref.c) is the error a float kernel
+        // may make in units of u, (2 (dim + 2) S + 3 seq + 16) sum_j p_j |v_jc|:
+        // the scores' rounding, up to (dim + 2) u S each for a score and for
+        // the max it is shifted by, is a relative error of every p_j; the
+        // weighted sum and the sum of p, in float, add up to seq u of their
+        // terms each, and the fused tiers one rounding per block of 16 keys
+        // that raises the max, when they rescale both. NumPy's composed form
+        // (sgemm, softmax in float32, sgemm) makes fewer roundings than that.
+        // |out| <= sum_j p_j |v_jc|, so the output's own rounding is inside it.
+        .rtol = 0, .atol = 0, .btol = 0x1p-24,
+        .tier = {
+            [T_SCALAR] = {{{.attention = attention_f32_scalar}, 0, "x86-64"}},
+            [T_AUTOVEC] = {IF_AVX2({{.attention = attention_f32_autovec}, AVX2_FMA, "avx2+fma"})},
+            [T_AVX2] = {IF_AVX2({{.attention = attention_f32_avx2}, AVX2_FMA, "avx2+fma"})},
+            [T_AVX512] = {IF_AVX512({{.attention = attention_f32_avx512}, AVX512, "avx512f"})},
         },
     },
 };

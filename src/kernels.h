@@ -14,6 +14,7 @@ enum kind {
     KIND_MATMUL_F32, // a (m,k) @ b (k,n) -> c (m,n), float32
     KIND_MATMUL_I8,  // a (m,k) @ b (k,n) -> c (m,n), int8 in, int32 out, exact
     KIND_LAYERNORM,  // x (m,n), gamma (n), beta (n) -> out (m,n), float32: m rows of n columns
+    KIND_ATTENTION,  // q, k, v (m,n,k) -> out (m,n,k), float32: m heads of n tokens of k dims
     N_KINDS
 };
 
@@ -30,6 +31,7 @@ typedef void (*unary_f32_fn)(float *out, const float *x, size_t n);
 typedef void (*matmul_f32_fn)(float *c, const float *a, const float *b, int m, int n, int k);
 typedef void (*matmul_i8_fn)(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
 typedef void (*layernorm_fn)(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
+typedef void (*attention_fn)(float *out, const float *q, const float *k, const float *v, int heads, int seq, int dim);
 
 // References in double precision (exact for int8), computed once per case.
 typedef void (*unary_ref_fn)(double *out, const float *x, size_t n);
@@ -42,6 +44,7 @@ struct variant {
         matmul_f32_fn matmul_f32;
         matmul_i8_fn matmul_i8;
         layernorm_fn layernorm;
+        attention_fn attention;
     } fn;            // all NULL: the build lacks this tier
     unsigned needs;  // CPU_* bits
     const char *isa; // "avx2+fma", "avx-vnni", ...
@@ -91,6 +94,10 @@ void matmul_i8_ref(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, i
 // out per row; bound[i] = |gamma_j| / sqrt(var + eps) * (|x_ij - mean| + mean_j |x_ij|)
 void layernorm_ref(double *out, double *bound, const float *x, const float *gamma, const float *beta, int rows,
                    int cols);
+// out per head and row; bound[i] = (2 (dim + 2) S + 3 seq + 16) sum_j p_j |v_jc|,
+// S the row's largest sum_c |q_c k_jc| / sqrt(dim), p its softmax
+void attention_ref(double *out, double *bound, const float *q, const float *k, const float *v, int heads, int seq,
+                   int dim);
 
 // plain C, compiled twice: as *_scalar and as *_autovec (see src/kernels/plain.h)
 void relu_f32_scalar(float *out, const float *x, size_t n);
@@ -105,6 +112,8 @@ void matmul_f32_autovec(float *c, const float *a, const float *b, int m, int n, 
 void matmul_i8_autovec(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
 void layernorm_f32_scalar(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
 void layernorm_f32_autovec(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
+void attention_f32_scalar(float *out, const float *q, const float *k, const float *v, int heads, int seq, int dim);
+void attention_f32_autovec(float *out, const float *q, const float *k, const float *v, int heads, int seq, int dim);
 
 // AVX2 + FMA (int8: AVX-VNNI, or AVX2's vpmaddwd on a CPU without it)
 void relu_f32_avx2(float *out, const float *x, size_t n);
@@ -114,6 +123,7 @@ void matmul_f32_avx2(float *c, const float *a, const float *b, int m, int n, int
 void matmul_i8_avxvnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
 void matmul_i8_avx2(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
 void layernorm_f32_avx2(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
+void attention_f32_avx2(float *out, const float *q, const float *k, const float *v, int heads, int seq, int dim);
 
 // AVX-512 F/BW/VL (int8: AVX512-VNNI)
 void relu_f32_avx512(float *out, const float *x, size_t n);
@@ -122,6 +132,7 @@ void gelu_f32_avx512(float *out, const float *x, size_t n);
 void matmul_f32_avx512(float *c, const float *a, const float *b, int m, int n, int k);
 void matmul_i8_avx512vnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
 void layernorm_f32_avx512(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
+void attention_f32_avx512(float *out, const float *q, const float *k, const float *v, int heads, int seq, int dim);
 
 // vector math, for the accuracy tests: the exp and tanh the kernels inline
 // (vmath_avx2.h, vmath_avx512.h), over arrays; out = f(x) element by element

@@ -23,6 +23,11 @@ struct shape default_shape(const struct kernel *kern, int quick) {
         // a transformer's activations: 4096 tokens of width 1024, 16 MB each way
         s.m = quick ? 64 : 4096;
         s.n = quick ? 256 : 1024;
+    } else if (kern->kind == KIND_ATTENTION) {
+        // a small transformer's self-attention: 8 heads of 64 dims over 256 tokens
+        s.m = quick ? 2 : 8;
+        s.n = quick ? 32 : 256;
+        s.k = quick ? 16 : 64;
     } else {
         s.m = s.n = s.k = quick ? 64 : 500;
     }
@@ -35,7 +40,8 @@ int sweep_shapes(const struct kernel *k, struct shape *out, int max) {
     static const size_t sides[] = {16, 32, 64, 128, 256, 512, 1024};
     // layernorm: rows of 1024, from 4 KB to 64 MB each way
     static const size_t rows[] = {1, 4, 16, 64, 256, 1024, 4096, 16384};
-    int unary = k->kind == KIND_UNARY_F32, ln = k->kind == KIND_LAYERNORM;
+    // attention: 8 heads of 64 dims over 16 to 1024 tokens (sides)
+    int unary = k->kind == KIND_UNARY_F32, ln = k->kind == KIND_LAYERNORM, att = k->kind == KIND_ATTENTION;
     int n = unary ? (int)(sizeof elements / sizeof *elements)
             : ln  ? (int)(sizeof rows / sizeof *rows)
                   : (int)(sizeof sides / sizeof *sides);
@@ -43,6 +49,7 @@ int sweep_shapes(const struct kernel *k, struct shape *out, int max) {
     for (int i = 0; i < n; i++) {
         if (unary) out[i] = (struct shape){0, elements[i], 0};
         else if (ln) out[i] = (struct shape){rows[i], 1024, 0};
+        else if (att) out[i] = (struct shape){8, sides[i], 64};
         else out[i] = (struct shape){sides[i], sides[i], sides[i]};
     }
     return n;
@@ -137,6 +144,7 @@ int plan_make(struct plan *p, const struct options *o, char *err, size_t errlen)
 
 // the multiply-adds or elements of kernel k at shape s
 static double work_of(const struct kernel *k, struct shape s) {
+    if (k->kind == KIND_ATTENTION) return 2.0 * s.m * s.n * s.n * s.k;
     switch (kinds[k->kind].dims) {
     case 1: return (double)s.n;
     case 2: return (double)s.m * s.n;

@@ -32,7 +32,7 @@ static inline int tier_is_library(int t) { return t == T_BLAS || t == T_ONEDNN; 
 
 struct shape {
     // element-wise kernels: n elements, m = k = 0; matmuls: a (m,k) @ b (k,n);
-    // layernorm: m rows of n columns, k = 0
+    // layernorm: m rows of n columns, k = 0; attention: m heads of n tokens of k dims
     size_t m, n, k;
 };
 // "10000000", "4096x1024" or "500x500x500", into buf.

@@ -152,6 +152,9 @@ static int invoke(void *what, char *err, size_t errlen) {
     case KIND_MATMUL_F32: iv->v->fn.matmul_f32(b->out, b->in[0], b->in[1], iv->s.m, iv->s.n, iv->s.k); break;
     case KIND_MATMUL_I8: iv->v->fn.matmul_i8(b->out, b->in[0], b->in[1], iv->s.m, iv->s.n, iv->s.k); break;
     case KIND_LAYERNORM: iv->v->fn.layernorm(b->out, b->in[0], b->in[1], b->in[2], iv->s.m, iv->s.n); break;
+    case KIND_ATTENTION:
+        iv->v->fn.attention(b->out, b->in[0], b->in[1], b->in[2], iv->s.m, iv->s.n, iv->s.k);
+        break;
     case N_KINDS: break;
     }
     return 0;
@@ -301,7 +304,7 @@ done:
 // floats as out holds (the case's own
 // buffers, so a case that fits in cache is held to the cache's bandwidth and
 // a large one to memory's). The MatMuls: the best peak so far, one core's
-// times the threads used.
+// times the threads used; attention, which runs on one thread: one core's.
 static double roof_now(struct case_result *cr, const struct roofline *roof, float *out, const float *x,
                        unsigned cpu, int threads) {
     if (!roof || !roof->measured) return 0;
@@ -317,6 +320,9 @@ static double roof_now(struct case_result *cr, const struct roofline *roof, floa
     case KIND_MATMUL_I8:
         cr->roof_name = "AVX512-VNNI peak";
         return threads * roof->vnni_avx512_gops;
+    case KIND_ATTENTION: // one thread, whatever --threads says
+        cr->roof_name = roof->fma_avx512_gflops ? "AVX-512 FMA peak" : "AVX2 FMA peak";
+        return roof->fma_avx512_gflops ? roof->fma_avx512_gflops : roof->fma_avx2_gflops;
     default: return 0;
     }
 }
@@ -430,6 +436,9 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
         } else if (kern->kind == KIND_LAYERNORM) {
             out->work = 8.0 * s.m * s.n + 8.0 * s.n; // x and out once, gamma and beta once
             out->unit = "GB/s";
+        } else if (kern->kind == KIND_ATTENTION) {
+            out->work = 4.0 * s.m * s.n * s.n * s.k; // q k^T and p v, each 2 seq^2 dim per head
+            out->unit = "GFLOP/s";
         } else {
             out->work = 2.0 * s.m * s.n * s.k;
             out->unit = kern->kind == KIND_MATMUL_F32 ? "GFLOP/s" : "GOP/s";

@@ -221,6 +221,40 @@ Test(twins, layernorm_matches_the_reference) {
     embed_stop();
 }
 
+// Both Python forms on 3 heads of 37 tokens of 17 dims, with inputs in
+// [-1, 1] and with q and k in [-30, 30], where scores reach hundreds and
+// only the max's shift keeps exp finite: the native tiers' tolerance.
+Test(twins, attention_matches_the_reference) {
+    start(PYSCRIPTS);
+    const struct kernel *k = kernel_find("attention");
+    cr_assert_not_null(k);
+    enum { H = 3, S = 37, D = 17, N = H * S * D };
+    static float qkv[3 * N], out[N];
+    float *q = qkv, *kk = qkv + N, *v = qkv + 2 * N;
+    static double ref[N], bound[N];
+    static const char *const modules[] = {"kernels", "numpy_kernels"};
+    for (int big = 0; big < 2; big++) {
+        float r = big ? 30 : 1;
+        fill(qkv, 3 * N, -1, 1); // one stream, so q, k and v differ
+        for (int i = 0; i < 2 * N; i++) qkv[i] *= r;
+        attention_ref(ref, bound, q, kk, v, H, S, D);
+        for (int mod = 0; mod < 2; mod++) {
+            double abs_err;
+            memset(out, 0xff, sizeof out);
+            struct py_arg args[7] = {{ARG_VIEW, out, N, 'f', 0}, {ARG_VIEW, q, N, 'f', 0}, {ARG_VIEW, kk, N, 'f', 0},
+                                     {ARG_VIEW, v, N, 'f', 0},   {ARG_INT, NULL, 0, 0, H},  {ARG_INT, NULL, 0, 0, S},
+                                     {ARG_INT, NULL, 0, 0, D}};
+            struct py_call *call = embed_call_new(modules[mod], "attention", args, 7, err, sizeof err);
+            cr_assert_not_null(call, "%s", err);
+            cr_assert_eq(embed_call(call, err, sizeof err), 0, "%s", err);
+            cr_expect(verify_output(k, (struct shape){H, S, D}, out, ref, bound, &abs_err, NULL, NULL),
+                      "%s.attention, q and k in [-%g, %g]: max abs error %g", modules[mod], r, r, abs_err);
+            embed_call_free(call);
+        }
+    }
+    embed_stop();
+}
+
 Test(twins, matmul_int8_is_exact) {
     start(PYSCRIPTS);
     const struct kernel *k = kernel_find("matmul_int8");

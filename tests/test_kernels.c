@@ -173,6 +173,7 @@ static size_t first_bad(const struct kernel *kern, struct shape s, const void *o
     size_t ref_size = kern->kind == KIND_MATMUL_I8 ? sizeof(int32_t) : sizeof(double);
     struct shape one = kern->kind == KIND_UNARY_F32   ? (struct shape){0, 1, 0}
                        : kern->kind == KIND_LAYERNORM ? (struct shape){1, 1, 0}
+                       : kern->kind == KIND_ATTENTION ? (struct shape){1, 1, 1}
                                                       : (struct shape){1, 1, s.k};
     for (size_t i = 0; i < count; i++) {
         if (!verify_output(kern, one, (const char *)out + 4 * i, (const char *)ref + ref_size * i,
@@ -188,6 +189,7 @@ static int built(const struct kernel *kern, const struct variant *v) {
     case KIND_MATMUL_F32: return v->fn.matmul_f32 != NULL;
     case KIND_MATMUL_I8: return v->fn.matmul_i8 != NULL;
     case KIND_LAYERNORM: return v->fn.layernorm != NULL;
+    case KIND_ATTENTION: return v->fn.attention != NULL;
     case N_KINDS: break;
     }
     return 0;
@@ -741,6 +743,119 @@ static void layernorm_special(struct run *r) {
 }
 
 // ---------------------------------------------------------------------------
+// attention
+
+// q, k, v and out are placed as ln_places places layernorm's four buffers
+
+// As layernorm_call: the inputs copied where p says, out prefilled with NaN bytes.
+static void attention_call(struct run *r, float *result, const float *q0, const float *k0, const float *v0, int heads,
+                           int seq, int dim, const struct place p[4], const char *where) {
+    size_t bytes = (size_t)heads * seq * dim * 4;
+    struct buf bq, bk, bv, bo;
+    float *q = buf_new(&bq, p[0], bytes, 4), *k = buf_new(&bk, p[1], bytes, 4), *v = buf_new(&bv, p[2], bytes, 4);
+    float *out = buf_new(&bo, p[3], bytes, 4);
+    cr_assert(q && k && v && out, "no memory for %s", where);
+    memcpy(q, q0, bytes), memcpy(k, k0, bytes), memcpy(v, v0, bytes);
+    memset(out, 0xff, bytes);
+    set_current_case(r, where);
+    r->v->fn.attention(out, q, k, v, heads, seq, dim);
+    if (memcmp(q, q0, bytes) || memcmp(k, k0, bytes) || memcmp(v, v0, bytes))
+        fail(r, "%s: the kernel wrote to its input", where);
+    memcpy(result, out, bytes);
+    buf_free(&bq), buf_free(&bk), buf_free(&bv), buf_free(&bo);
+}
+
+static void attention_where(char *where, size_t size, int heads, int seq, int dim, const struct place p[4]) {
+    char s[4][16];
+    snprintf(where, size, "%dx%dx%d, q %s, k %s, v %s, out %s", heads, seq, dim, place_str(p[0], s[0], 16),
+             place_str(p[1], s[1], 16), place_str(p[2], s[2], 16), place_str(p[3], s[3], 16));
+}
+
+// Check one case against the reference, reporting the first element off.
+static void attention_check(struct run *r, const float *q, const float *k, const float *v, int heads, int seq,
+                            int dim, const struct place p[4], const char *what) {
+    size_t n = (size_t)heads * seq * dim;
+    float *out = xmalloc(n * 4);
+    double *ref = xmalloc(n * 8), *bound = xmalloc(n * 8);
+    attention_ref(ref, bound, q, k, v, heads, seq, dim);
+    char where[200];
+    attention_where(where, sizeof where, heads, seq, dim, p);
+    snprintf(where + strlen(where), sizeof where - strlen(where), "%s", what);
+    attention_call(r, out, q, k, v, heads, seq, dim, p, where);
+    struct shape s = {(size_t)heads, (size_t)seq, (size_t)dim};
+    double abs_err;
+    if (!verify_output(r->kern, s, out, ref, bound, &abs_err, NULL, NULL)) {
+        size_t i = first_bad(r->kern, s, out, ref, bound);
+        fail(r, "%s: max abs error %.3g, first at [%zu,%zu,%zu] = %.9g, reference %.9g (tolerance %.3g)", where,
+             abs_err, i / dim / seq, i / dim % seq, i % dim, out[i], ref[i], r->kern->btol * bound[i]);
+    }
+    free(out), free(ref), free(bound);
+}
+
+// dims and tokens that meet every tail of the SIMD tiers: a row of 8 or 16
+// floats and a block of 8 or 16 keys or queries, short by one, whole, and one
+// past; 1 and 3 heads, so a head's start is not always a vector's.
+static const int att_dims[] = {1, 7, 8, 15, 16, 17, 33, 64, 65};
+static const int att_seqs[] = {1, 2, 15, 16, 17, 31, 33, 100};
+
+static void attention_tails(struct run *r) {
+    for (size_t di = 0; di < sizeof att_dims / sizeof att_dims[0]; di++) {
+        for (size_t si = 0; si < sizeof att_seqs / sizeof att_seqs[0]; si++) {
+            for (int heads = 1; heads <= 3; heads += 2) {
+                int seq = att_seqs[si], dim = att_dims[di];
+                size_t n = (size_t)heads * seq * dim;
+                float *q = xmalloc(n * 4), *k = xmalloc(n * 4), *v = xmalloc(n * 4);
+                uint64_t seed = 0xa7000000ull + (uint64_t)heads * 1000003 + (uint64_t)seq * 1009 + (uint64_t)dim;
+                fill_f32(q, n, r->kern->in_lo, r->kern->in_hi, seed);
+                fill_f32(k, n, r->kern->in_lo, r->kern->in_hi, ~seed);
+                fill_f32(v, n, r->kern->in_lo, r->kern->in_hi, seed ^ 0xb);
+                // every placement on the smaller cases, two on the rest: the guards catch overreads
+                size_t n_places = seq <= 33 ? sizeof ln_places / sizeof ln_places[0] : 2;
+                for (size_t p = 0; p < n_places; p++) attention_check(r, q, k, v, heads, seq, dim, ln_places[p], "");
+                free(q), free(k), free(v);
+            }
+        }
+    }
+    // no heads, tokens or dims: nothing to touch
+    float none[1] = {0};
+    attention_call(r, none, none, none, none, 0, 16, 16, ln_places[3], "0x16x16, against the guards");
+    attention_call(r, none, none, none, none, 3, 0, 16, ln_places[4], "3x0x16, against the guards");
+    attention_call(r, none, none, none, none, 3, 16, 0, ln_places[3], "3x16x0, against the guards");
+}
+
+// Large scores: q and k scaled by 40 give scores up to thousands, where an
+// exp not shifted by the row's max overflows. And one key far ahead of the
+// others, in the first, a middle or the last block: its softmax weight is 1
+// and every other exactly 0, so its row of v comes out bit for bit, however
+// the keys before it were summed and rescaled.
+static void attention_special(struct run *r) {
+    enum { H = 2, S = 37, D = 17, N = H * S * D };
+    float q[N], k[N], v[N], out[N];
+    fill_f32(q, N, -40, 40, 0x5ca1e);
+    fill_f32(k, N, -40, 40, 0x5ca1f);
+    fill_f32(v, N, -1, 1, 0x5ca20);
+    attention_check(r, q, k, v, H, S, D, ln_places[1], ", q and k in [-40, 40]");
+    static const int lead[] = {0, 16, 20, S - 1};
+    for (size_t li = 0; li < sizeof lead / sizeof lead[0]; li++) {
+        fill_f32(q, N, 0.5f, 1, 0x1ead + li);
+        fill_f32(k, N, -1, 1, 0x1eae + li);
+        for (int h = 0; h < H; h++)
+            for (int c = 0; c < D; c++) k[(h * S + lead[li]) * D + c] = 1000;
+        char where[96];
+        snprintf(where, sizeof where, "%dx%dx%d, key %d of each head ahead by thousands", H, S, D, lead[li]);
+        attention_call(r, out, q, k, v, H, S, D, ln_places[1], where);
+        for (int i = 0; i < N; i++) {
+            int h = i / (S * D), c = i % D;
+            float want = v[(h * S + lead[li]) * D + c];
+            if (memcmp(&out[i], &want, 4) != 0) {
+                fail(r, "%s: [%d,%d,%d] = %.9g, want v's %.9g", where, h, i / D % S, c, out[i], want);
+                break;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // the tests: every kernel in every native tier
 
 FOR_EACH_TIER(relu, matches_reference_on_tails, unary_tails)
@@ -749,11 +864,13 @@ FOR_EACH_TIER(gelu, matches_reference_on_tails, unary_tails)
 FOR_EACH_TIER(matmul, matches_reference_on_tails, matmul_tails)
 FOR_EACH_TIER(matmul_int8, matches_reference_on_tails, matmul_tails)
 FOR_EACH_TIER(layernorm, matches_reference_on_tails, layernorm_tails)
+FOR_EACH_TIER(attention, matches_reference_on_tails, attention_tails)
 
 FOR_EACH_TIER(relu, handles_special_values, relu_special)
 FOR_EACH_TIER(softmax, handles_special_values, softmax_special)
 FOR_EACH_TIER(gelu, handles_special_values, gelu_special)
 FOR_EACH_TIER(layernorm, handles_special_values, layernorm_special)
+FOR_EACH_TIER(attention, handles_special_values, attention_special)
 
 FOR_EACH_TIER(matmul, handles_empty_shapes, matmul_empty)
 FOR_EACH_TIER(matmul_int8, handles_empty_shapes, matmul_empty)

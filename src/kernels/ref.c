@@ -73,3 +73,50 @@ void layernorm_ref(double *out, double *bound, const float *x, const float *gamm
         }
     }
 }
+
+// Also each element's bound on the rounding of a float kernel, in units of
+// u = 2^-24 (kernels.c: btol = u): (2 (dim + 2) S + 3 seq + 16) sum_j p_j |v_jc|,
+// p the row's softmax and S its largest sum_c |q_c k_jc| / sqrt(dim). A float
+// score is off by up to (dim + 1) u S (dim products summed, then scaled), the
+// max it is shifted by as much, and the shift rounds once more: the exponent
+// of each p_j carries up to 2 (dim + 2) u S, a relative error of p_j. The
+// weighted sum and the sum of p, each summed in float, add seq u of their
+// terms (3 seq covers them with one rounding per rescaled block of keys); exp,
+// the division and the stores a few u more.
+void attention_ref(double *out, double *bound, const float *q, const float *k, const float *v, int heads, int seq,
+                   int dim) {
+    double scale = 1.0 / sqrt(dim);
+    for (size_t h = 0; h < (size_t)heads && seq > 0 && dim > 0; h++) {
+        size_t base = h * seq * dim;
+        const float *qh = q + base, *kh = k + base, *vh = v + base;
+        for (size_t i = 0; i < (size_t)seq; i++) {
+            double *o = out + base + i * dim, *b = bound + base + i * dim;
+            const float *qi = qh + i * dim;
+            double max = -INFINITY, big = 0.0, sum = 0.0;
+            // the max and S first; the scores are computed again for p, not stored
+            for (size_t j = 0; j < (size_t)seq; j++) {
+                double s = 0.0, a = 0.0;
+                for (size_t c = 0; c < (size_t)dim; c++) {
+                    s += (double)qi[c] * kh[j * dim + c];
+                    a += fabs((double)qi[c] * kh[j * dim + c]);
+                }
+                s *= scale, a *= scale;
+                if (s > max) max = s;
+                if (a > big) big = a;
+            }
+            for (size_t c = 0; c < (size_t)dim; c++) o[c] = b[c] = 0.0;
+            for (size_t j = 0; j < (size_t)seq; j++) {
+                double s = 0.0;
+                for (size_t c = 0; c < (size_t)dim; c++) s += (double)qi[c] * kh[j * dim + c];
+                double p = exp(s * scale - max);
+                sum += p;
+                for (size_t c = 0; c < (size_t)dim; c++) {
+                    o[c] += p * vh[j * dim + c];
+                    b[c] += p * fabs(vh[j * dim + c]);
+                }
+            }
+            double units = 2.0 * (dim + 2) * big + 3.0 * seq + 16.0;
+            for (size_t c = 0; c < (size_t)dim; c++) o[c] /= sum, b[c] = units * b[c] / sum;
+        }
+    }
+}

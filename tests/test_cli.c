@@ -4,10 +4,10 @@
 #include <criterion/parameterized.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -149,7 +149,8 @@ static int run(const char *args, char *out, size_t size) {
     const char *host = getenv("BMML_HOST");
     if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", host, args);
+    // a hang fails the test and ends (Criterion's .timeout would leave the host running)
+    snprintf(cmd, sizeof cmd, "timeout -k 5 60 '%s' %s 2>&1", host, args);
     return run_shell(cmd, out, size);
 }
 
@@ -360,6 +361,60 @@ Test(host, a_fifo_directory_device_or_huge_file_is_refused_at_once, .timeout = 6
     rmdir(fifo);
 }
 
+// Start the host with argv, its output to /dev/null, as from a terminal: make
+// check may run as a background job of a shell, which ignores SIGINT, and the
+// host keeps an ignored SIGINT ignored. It is killed when this process ends,
+// so a failed assertion or Criterion's .timeout never leaves it behind.
+static pid_t spawn_host(char *const argv[]) {
+    pid_t parent = getpid(), pid = fork();
+    cr_assert_geq(pid, 0, "fork");
+    if (pid == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1), dup2(null, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+// A host left sleeping by a test that failed half-way is gone as soon as the
+// test's process ends: here a child starts one and exits at once.
+Test(host, a_test_that_ends_early_leaves_no_host_behind, .timeout = 30) {
+    const char *host = getenv("BMML_HOST");
+    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/scripts/slow", BMML_SRCDIR);
+    char *argv[] = {(char *)host, "--kernel", "matmul", "--tiers", "python", "--size", "100", "--no-roofline",
+                    "--scripts-dir", dir, NULL};
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    pid_t test = fork();
+    cr_assert_geq(test, 0, "fork");
+    if (test == 0) {
+        pid_t pid = spawn_host(argv);
+        _exit(write(fd[1], &pid, sizeof pid) == sizeof pid ? 1 : 2); // as a failed assertion ends a test
+    }
+    pid_t pid = 0;
+    cr_assert_eq(read(fd[0], &pid, sizeof pid), (ssize_t)sizeof pid);
+    waitpid(test, NULL, 0);
+    // gone, or a zombie waiting for init to reap it
+    int alive = 1;
+    for (int i = 0; i < 200 && alive; i++) {
+        char path[64], stat[256] = "";
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "r");
+        if (f) stat[fread(stat, 1, sizeof stat - 1, f)] = '\0', fclose(f);
+        const char *state = strrchr(stat, ')');
+        alive = f && state && state[2] != 'Z' && state[2] != 'X';
+        if (alive) usleep(10 * 1000);
+    }
+    if (alive) kill(pid, SIGKILL);
+    cr_expect(!alive, "the host %d outlived the test that started it", (int)pid);
+}
+
 // Start the host on a long run, send sig after a moment, return its exit code.
 // signals: how many, a tenth of a second apart; scripts: under tests/scripts;
 // within: the seconds it may take to stop after the first.
@@ -375,28 +430,10 @@ static int interrupted_run_in(const char *scripts, int sig, int signals, double 
     snprintf(marker, sizeof marker, "/tmp/bmml-marker-%d-%d", (int)getpid(), sig);
     remove(marker);
     setenv("BMML_TEST_MARKER", marker, 1);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    // make check may run as a background job of a shell, which ignores SIGINT,
-    // and the host keeps an ignored SIGINT ignored: start it as from a terminal
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t def;
-    sigemptyset(&def);
-    sigaddset(&def, SIGINT);
-    sigaddset(&def, SIGTERM);
-    posix_spawnattr_setsigdefault(&attr, &def);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-    pid_t pid;
-    extern char **environ;
-    cr_assert_eq(posix_spawn(&pid, host, &fa, &attr, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+    pid_t pid = spawn_host(argv);
     // wait until the sleeping twin says it runs (start-up is slow on a busy machine)
     for (int i = 0; i < 300 && access(marker, F_OK) != 0; i++) usleep(100 * 1000);
-    cr_assert_eq(access(marker, F_OK), 0, "the Python matmul never started");
+    cr_assert_eq(access(marker, F_OK), 0, "the Python matmul never started"); // spawn_host: the host ends with us
     remove(marker);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -1,7 +1,10 @@
 // Options: what is accepted, what is refused with exit code 2, and the binary's
 // own answers to bad input.
+#define _GNU_SOURCE // sched_getaffinity
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <math.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "cpu.h"
 #include "interrupt.h"
 #include "json_read.h"
 #include "kernels.h"
@@ -551,4 +555,248 @@ Test(cli, blas_core_takes_a_core_name_or_auto) {
     refused("--blas-core", parse("--blas-core", ""));
     refused("a;b", parse("--blas-core", "a;b"));
     refused("Sky lake", parse("--blas-core", "Sky lake"));
+}
+
+// ---------------------------------------------------------------------------
+// What README promises, end to end
+
+// The JSON file at path, parsed; the file removed.
+static struct json *read_doc(const char *path) {
+    char jerr[256];
+    struct json *doc = json_parse_file(path, jerr, sizeof jerr);
+    remove(path);
+    cr_assert_not_null(doc, "%s", jerr);
+    return doc;
+}
+
+// Run the host with args, in which %s stands for a temporary --json file; it
+// must exit 0. The JSON it wrote, parsed.
+static struct json *run_doc(const char *args) {
+    char path[] = "/tmp/bmml-doc-XXXXXX.json", cmd[768];
+    close(mkstemps(path, 5));
+    snprintf(cmd, sizeof cmd, args, path);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    return read_doc(path);
+}
+
+static const struct json *entry(const struct json *doc, const char *name) {
+    const struct json *b = json_get(doc, "benchmarks");
+    for (size_t i = 0; b && i < b->n; i++)
+        if (json_string(json_get(&b->items[i], "name")) && strcmp(json_string(json_get(&b->items[i], "name")), name) == 0)
+            return &b->items[i];
+    cr_assert_fail("no entry %s", name);
+    return NULL;
+}
+
+static const char *str_of(const struct json *e, const char *key) {
+    const char *s = json_string(json_get(e, key));
+    return s ? s : "(not a string)";
+}
+
+// --max-isa avx2: what a CPU without AVX-512 gets. The avx2 tier runs the
+// variant such a CPU would (AVX-VNNI for int8 where there is one), avx512 is excluded.
+Test(host, max_isa_avx2_runs_avx2_and_excludes_avx512) {
+    unsigned have = cpu_features(CAP_AVX512);
+    enum pick why2, why512;
+    variant_pick(kernel_find("relu"), T_AVX2, have, &why2, NULL, 0);
+    variant_pick(kernel_find("relu"), T_AVX512, ~0u, &why512, NULL, 0);
+    if (why2 != PICK_OK) cr_skip_test("this CPU or build has no avx2 tier");
+    if (why512 == PICK_NOT_BUILT) cr_skip_test("avx512: not built (the compiler lacks the flags for it)");
+    struct json *doc = run_doc("--quick --quiet --no-roofline --kernel relu,matmul_int8 --size 64 --max-isa avx2 "
+                               "--tiers avx2,avx512 --json %s");
+    static const char *const names[][2] = {{"relu", "64"}, {"matmul_int8", "64x64x64"}};
+    for (int i = 0; i < 2; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s/avx2/%s", names[i][0], names[i][1]);
+        const struct json *e = entry(doc, name);
+        const struct variant *v = variant_pick(kernel_find(names[i][0]), T_AVX2, cpu_features(CAP_AVX2), NULL, NULL, 0);
+        cr_expect_str_eq(str_of(e, "status"), "ok", "%s: %s", name, str_of(e, "note"));
+        cr_expect_str_eq(str_of(e, "isa"), v->isa, "%s", name);
+        snprintf(name, sizeof name, "%s/avx512/%s", names[i][0], names[i][1]);
+        e = entry(doc, name);
+        cr_expect_str_eq(str_of(e, "status"), "unavailable", "%s", name);
+        cr_expect_str_eq(str_of(e, "note"), "excluded by --max-isa", "%s", name);
+    }
+    json_free(doc);
+}
+
+// --threads 2: the MatMuls' roof is one core's peak times the threads.
+Test(host, threads_2_holds_the_matmuls_to_twice_one_cores_peak, .timeout = 120) {
+    struct json *doc = run_doc("--quick --quiet --kernel matmul,matmul_int8 --size 64 --tiers scalar,avx2,avx512 "
+                               "--threads 2 --json %s");
+    const struct json *ctx = json_get(doc, "context"), *roof = json_get(ctx, "roofline");
+    cr_expect_eq(json_number(json_get(ctx, "threads"), 0), 2);
+    double fma = json_number(json_get(roof, "fma_avx512_gflops"), 0);
+    if (!(fma > 0)) fma = json_number(json_get(roof, "fma_avx2_gflops"), 0);
+    double vnni = json_number(json_get(roof, "vnni_avx512_gops"), 0);
+    const struct json *b = json_get(doc, "benchmarks");
+    int checked = 0;
+    for (size_t i = 0; b && i < b->n; i++) {
+        const struct json *e = &b->items[i];
+        double pct = json_number(json_get(e, "pct_of_roof"), -1);
+        if (pct < 0) continue; // no roof for this kind of work on this CPU
+        int int8 = strcmp(str_of(e, "kernel"), "matmul_int8") == 0;
+        double rate = json_number(json_get(e, int8 ? "gops" : "gflops"), 0), peak = int8 ? vnni : fma;
+        cr_expect(fabs(pct - 100 * rate / (2 * peak)) <= 1e-6 * pct, "%s: %g%% of the roof; %g over 2 x %g is %g%%",
+                  str_of(e, "name"), pct, rate, peak, 100 * rate / (2 * peak));
+        checked++;
+    }
+    cr_expect_geq(checked, 3, "every tier of the fp32 MatMul has a share of its roof");
+    json_free(doc);
+}
+
+// --sweep: every size of the range, the Python tier left out, saying so, where
+// one repetition would pass --max-time; a scaling chart beside the report.
+Test(host, sweep_runs_the_range_and_leaves_python_out_past_max_time, .timeout = 120) {
+    char dir[] = "/tmp/bmml-sweep-XXXXXX", cmd[512], path[600];
+    cr_assert(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "--sweep --kernel relu --tiers python --quick --no-roofline --max-time 0.01 --report %s",
+             dir);
+    snprintf(path, sizeof path, "%s/scaling.svg", dir);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect_eq(access(path, F_OK), 0, "a scaling chart: %s", path);
+    cr_expect(strstr(out, "left out of the sweep"), "the table says so: %s", out);
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    struct json *doc = read_doc(path);
+    static const char *const sizes[] = {"1000", "3000", "10000", "30000", "100000", "300000", "1000000", "3000000",
+                                        "10000000"};
+    for (int i = 0; i < 9; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "relu/python/%s", sizes[i]);
+        entry(doc, name); // every size of the range is reported
+    }
+    cr_expect_str_eq(str_of(entry(doc, "relu/python/1000"), "status"), "ok");
+    const struct json *big = entry(doc, "relu/python/10000000");
+    cr_expect_str_eq(str_of(big, "status"), "unavailable");
+    cr_expect(strstr(str_of(big, "note"), "left out of the sweep") && strstr(str_of(big, "note"), "--max-time"), "%s",
+              str_of(big, "note"));
+    json_free(doc);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+// --list: each kernel by tier, each native cell what variant_pick says of this CPU.
+Test(host, list_shows_what_each_tier_can_run_here) {
+    cr_assert_eq(run("--list", out, sizeof out), 0, "%s", out);
+    static const char *const marks[] = {[PICK_OK] = "yes", [PICK_NOT_BUILT] = "not-built", [PICK_MAX_ISA] = "max-isa",
+                                        [PICK_NO_CPU] = "no-cpu"};
+    for (int i = 0; i < n_kernels; i++) {
+        char want[256] = "", *at = want;
+        at += sprintf(at, "%-12s yes      ", kernels[i].name); // the python tier
+        const char *line = strstr(out, want);
+        cr_assert(line, "no row for %s with the Python tier: %s", kernels[i].name, out);
+        line += strlen(want);
+        line += 8; // the numpy column: yes, or no without NumPy
+        at = want;
+        for (int t = T_SCALAR; t <= T_AVX512; t++) {
+            enum pick why;
+            variant_pick(&kernels[i], t, cpu_features(CAP_AVX512), &why, NULL, 0);
+            at += sprintf(at, " %-8s", marks[why]);
+        }
+        cr_expect(strncmp(line, want, strlen(want)) == 0, "%s: '%.40s', not '%s'", kernels[i].name, line, want);
+    }
+}
+
+// --cpu N pins the run to CPU N, and says so.
+Test(host, cpu_pins_the_run_to_the_cpu_named) {
+    cpu_set_t set;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    int cpu = -1;
+    for (int c = CPU_SETSIZE - 1; c > 0 && cpu < 0; c--)
+        if (CPU_ISSET(c, &set)) cpu = c;
+    if (cpu < 0) cr_skip_test("this process may run on one CPU only");
+    char args[256], says[64];
+    snprintf(args, sizeof args, "--cpu %d --quick --no-roofline --kernel relu --tiers scalar --json %%s", cpu);
+    struct json *doc = run_doc(args);
+    snprintf(says, sizeof says, "pinned to CPU %d", cpu);
+    cr_expect(strstr(out, says), "%s", out);
+    cr_expect_eq(json_number(json_get(json_get(doc, "context"), "pinned_cpu"), -1), cpu);
+    json_free(doc);
+}
+
+// $BMML_SCRIPTS_DIR is where kernels.py is found unless --scripts-dir says otherwise.
+Test(host, scripts_dir_comes_from_the_environment_unless_the_option_names_one) {
+    const char *host = getenv("BMML_HOST");
+    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "BMML_SCRIPTS_DIR=/nonexistent-env-scripts timeout -k 5 60 '%s' --quick --kernel relu 2>&1",
+             host);
+    cr_expect_eq(run_shell(cmd, out, sizeof out), 3, "%s", out);
+    cr_expect(strstr(out, "/nonexistent-env-scripts"), "%s", out);
+    // tests/scripts/slow has no numpy_kernels.py: the numpy row says so, as it would not from pyscripts/
+    snprintf(cmd, sizeof cmd, "BMML_SCRIPTS_DIR='%s/tests/scripts/slow' timeout -k 5 60 '%s' --kernel relu --size 1000 "
+             "--tiers numpy,scalar --no-roofline --quiet 2>&1", BMML_SRCDIR, host);
+    cr_expect_eq(run_shell(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "numpy_kernels"), "the environment's directory was used: %s", out);
+    snprintf(cmd, sizeof cmd, "BMML_SCRIPTS_DIR=/nonexistent-env-scripts timeout -k 5 60 '%s' --kernel relu --size 1000 "
+             "--tiers python --no-roofline --quiet --scripts-dir '%s/pyscripts' 2>&1", host, BMML_SRCDIR);
+    cr_expect_eq(run_shell(cmd, out, sizeof out), 0, "--scripts-dir comes first: %s", out);
+}
+
+// The JSON fields README names: the interval's kind and coverage, max_ulp_err
+// (null for int8), quant_rel_err for int8, and the decomposition, its total
+// the product of its steps.
+Test(host, json_has_the_fields_readme_names) {
+    struct json *doc = run_doc("--quick --quiet --no-roofline --kernel relu,matmul_int8 --size 16 --tiers python,scalar "
+                               "--json %s");
+    static const char *const names[] = {"relu/scalar/16", "matmul_int8/scalar/16x16x16"};
+    for (int i = 0; i < 2; i++) {
+        const struct json *e = entry(doc, names[i]);
+        const char *kind = str_of(e, "speedup_interval_kind");
+        double coverage = json_number(json_get(e, "speedup_interval_coverage"), -1);
+        cr_expect(strcmp(kind, "bootstrap95") == 0 || strcmp(kind, "range") == 0, "%s: kind %s", names[i], kind);
+        cr_expect(coverage > 0 && coverage <= 1, "%s: coverage %g", names[i], coverage);
+        if (strcmp(kind, "bootstrap95") == 0) cr_expect_eq(coverage, 0.95, "%s", names[i]);
+        const struct json *interval = json_get(e, "speedup_interval");
+        cr_expect(interval && interval->type == JSON_ARRAY && interval->n == 2, "%s: speedup_interval", names[i]);
+    }
+    const struct json *relu = entry(doc, "relu/scalar/16"), *i8 = entry(doc, "matmul_int8/scalar/16x16x16");
+    cr_expect(json_get(relu, "max_ulp_err") && json_get(relu, "max_ulp_err")->type == JSON_NUMBER, "relu's max_ulp_err");
+    cr_expect(json_get(i8, "max_ulp_err") && json_get(i8, "max_ulp_err")->type == JSON_NULL, "int8's max_ulp_err is null");
+    double q = json_number(json_get(i8, "quant_rel_err"), -1);
+    cr_expect(q > 0 && q < 0.1, "int8's quant_rel_err: %g", q);
+    cr_expect_null(json_get(relu, "quant_rel_err"), "quant_rel_err is int8's alone");
+    const struct json *dec = json_get(doc, "decomposition");
+    cr_assert(dec && dec->type == JSON_ARRAY && dec->n == 2, "a decomposition per kernel");
+    for (size_t i = 0; i < dec->n; i++) {
+        const struct json *d = &dec->items[i], *steps = json_get(d, "steps");
+        cr_assert(steps && steps->type == JSON_ARRAY && steps->n >= 1, "%s: steps", str_of(d, "kernel"));
+        double product = 1;
+        for (size_t s = 0; s < steps->n; s++) product *= json_number(json_get(&steps->items[s], "ratio"), NAN);
+        double total = json_number(json_get(d, "total"), NAN);
+        cr_expect(fabs(product - total) <= 1e-9 * total, "%s: total %g, product of the steps %g", str_of(d, "kernel"),
+                  total, product);
+        cr_expect_eq(json_number(json_get(json_get(d, "factors"), "interpreter"), NAN),
+                     json_number(json_get(&steps->items[0], "ratio"), 0), "python -> scalar is the interpreter's step");
+    }
+    json_free(doc);
+}
+
+// A write that fails (here the file size limit) leaves the old file as it was
+// and no temporary beside it; the run says so and exits 3.
+Test(host, an_old_file_survives_a_failed_write) {
+    const char *host = getenv("BMML_HOST");
+    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    char dir[] = "/tmp/bmml-atomic-XXXXXX", path[64], cmd[1024];
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("{\"old\": true}\n", f);
+    fclose(f);
+    // 4 blocks of 512 bytes: the JSON of a run is longer; SIGXFSZ ignored, so the write fails with EFBIG
+    snprintf(cmd, sizeof cmd, "trap '' XFSZ; ulimit -f 4; exec timeout -k 5 60 '%s' --quick --quiet --no-roofline "
+             "--kernel relu --tiers scalar --json %s 2>&1", host, path);
+    cr_expect_eq(run_shell(cmd, out, sizeof out), 3, "%s", out);
+    cr_expect(strstr(out, path), "the error names the file: %s", out);
+    char old[64] = "";
+    f = fopen(path, "r");
+    cr_assert_not_null(f, "the old file is gone");
+    old[fread(old, 1, sizeof old - 1, f)] = '\0';
+    fclose(f);
+    cr_expect_str_eq(old, "{\"old\": true}\n", "the old file as it was");
+    snprintf(cmd, sizeof cmd, "test \"$(ls -A '%s')\" = r.json", dir);
+    cr_expect_eq(system(cmd), 0, "no temporary left beside it");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
 }

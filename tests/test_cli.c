@@ -1,12 +1,16 @@
 // Options: what is accepted, what is refused with exit code 2, and the binary's
 // own answers to bad input.
+#define _GNU_SOURCE // sched_getaffinity
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <math.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -17,6 +21,7 @@
 #include "cli.h"
 #include "cpu.h"
 #include "config.h"
+#include "cpu.h"
 #include "interrupt.h"
 #include "json_read.h"
 #include "kernels.h"
@@ -149,7 +154,8 @@ static int run(const char *args, char *out, size_t size) {
     const char *host = getenv("BMML_HOST");
     if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", host, args);
+    // a hang fails the test and ends (Criterion's .timeout would leave the host running)
+    snprintf(cmd, sizeof cmd, "timeout -k 5 60 '%s' %s 2>&1", host, args);
     return run_shell(cmd, out, size);
 }
 
@@ -252,16 +258,25 @@ static int entries_have_status(const char *json, const char *const *tiers, int n
     return seen;
 }
 
-Test(host, max_isa_scalar_reports_simd_tiers_unavailable) {
+// One test per SIMD tier (int *t, an enum tier): a tier this build lacks is
+// "not built", not "excluded", so its test is skipped rather than passed.
+ParameterizedTestParameters(host, max_isa_scalar_excludes_a_simd_tier) {
+    static int tier[] = {T_AUTOVEC, T_AVX2, T_AVX512};
+    return cr_make_param_array(int, tier, sizeof tier / sizeof *tier);
+}
+
+ParameterizedTest(int *t, host, max_isa_scalar_excludes_a_simd_tier) {
+    enum pick why;
+    variant_pick(kernel_find("relu"), *t, ~0u, &why, NULL, 0);
+    if (why == PICK_NOT_BUILT) cr_skip_test("%s: not built (the compiler lacks the flags for it)", tier_names[*t]);
     char path[] = "/tmp/bmml-maxisa-XXXXXX.json", cmd[256];
     close(mkstemps(path, 5));
     snprintf(cmd, sizeof cmd, "--quick --quiet --no-roofline --kernel relu,matmul_int8 --max-isa scalar "
-             "--tiers scalar,autovec,avx2,avx512 --json %s", path);
+             "--tiers scalar,%s --json %s", tier_names[*t], path);
     const char *json = run_for_json(cmd, path);
-    cr_expect(strstr(out, "excluded by --max-isa") || strstr(out, "not built"), "%s", out);
-    static const char *const simd[] = {"autovec", "avx2", "avx512"}, *const scalar[] = {"scalar"};
-    cr_expect_eq(entries_have_status(json, simd, 3, "\"status\": \"unavailable\""), 6,
-                 "every SIMD tier of both kernels unavailable: %s", json);
+    const char *const simd[] = {tier_names[*t]}, *const scalar[] = {"scalar"};
+    cr_expect_eq(entries_have_status(json, simd, 1, "\"status\": \"unavailable\", \"note\": \"excluded by --max-isa\""), 2,
+                 "%s of both kernels excluded: %s", tier_names[*t], json);
     cr_expect_eq(entries_have_status(json, scalar, 1, "\"status\": \"ok\""), 2, "the scalar tier ran: %s", json);
 }
 
@@ -378,6 +393,60 @@ Test(host, a_fifo_directory_device_or_huge_file_is_refused_at_once, .timeout = 6
     rmdir(fifo);
 }
 
+// Start the host with argv, its output to /dev/null, as from a terminal: make
+// check may run as a background job of a shell, which ignores SIGINT, and the
+// host keeps an ignored SIGINT ignored. It is killed when this process ends,
+// so a failed assertion or Criterion's .timeout never leaves it behind.
+static pid_t spawn_host(char *const argv[]) {
+    pid_t parent = getpid(), pid = fork();
+    cr_assert_geq(pid, 0, "fork");
+    if (pid == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1), dup2(null, 2);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+// A host left sleeping by a test that failed half-way is gone as soon as the
+// test's process ends: here a child starts one and exits at once.
+Test(host, a_test_that_ends_early_leaves_no_host_behind, .timeout = 30) {
+    const char *host = getenv("BMML_HOST");
+    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/tests/scripts/slow", BMML_SRCDIR);
+    char *argv[] = {(char *)host, "--kernel", "matmul", "--tiers", "python", "--size", "100", "--no-roofline",
+                    "--scripts-dir", dir, NULL};
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    pid_t test = fork();
+    cr_assert_geq(test, 0, "fork");
+    if (test == 0) {
+        pid_t pid = spawn_host(argv);
+        _exit(write(fd[1], &pid, sizeof pid) == sizeof pid ? 1 : 2); // as a failed assertion ends a test
+    }
+    pid_t pid = 0;
+    cr_assert_eq(read(fd[0], &pid, sizeof pid), (ssize_t)sizeof pid);
+    waitpid(test, NULL, 0);
+    // gone, or a zombie waiting for init to reap it
+    int alive = 1;
+    for (int i = 0; i < 200 && alive; i++) {
+        char path[64], stat[256] = "";
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        FILE *f = fopen(path, "r");
+        if (f) stat[fread(stat, 1, sizeof stat - 1, f)] = '\0', fclose(f);
+        const char *state = strrchr(stat, ')');
+        alive = f && state && state[2] != 'Z' && state[2] != 'X';
+        if (alive) usleep(10 * 1000);
+    }
+    if (alive) kill(pid, SIGKILL);
+    cr_expect(!alive, "the host %d outlived the test that started it", (int)pid);
+}
+
 // Start the host on a long run, send sig after a moment, return its exit code.
 // signals: how many, a tenth of a second apart; scripts: under tests/scripts;
 // within: the seconds it may take to stop after the first.
@@ -393,28 +462,10 @@ static int interrupted_run_in(const char *scripts, int sig, int signals, double 
     snprintf(marker, sizeof marker, "/tmp/bmml-marker-%d-%d", (int)getpid(), sig);
     remove(marker);
     setenv("BMML_TEST_MARKER", marker, 1);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    // make check may run as a background job of a shell, which ignores SIGINT,
-    // and the host keeps an ignored SIGINT ignored: start it as from a terminal
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t def;
-    sigemptyset(&def);
-    sigaddset(&def, SIGINT);
-    sigaddset(&def, SIGTERM);
-    posix_spawnattr_setsigdefault(&attr, &def);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
-    pid_t pid;
-    extern char **environ;
-    cr_assert_eq(posix_spawn(&pid, host, &fa, &attr, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+    pid_t pid = spawn_host(argv);
     // wait until the sleeping twin says it runs (start-up is slow on a busy machine)
     for (int i = 0; i < 300 && access(marker, F_OK) != 0; i++) usleep(100 * 1000);
-    cr_assert_eq(access(marker, F_OK), 0, "the Python matmul never started");
+    cr_assert_eq(access(marker, F_OK), 0, "the Python matmul never started"); // spawn_host: the host ends with us
     remove(marker);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -532,4 +583,248 @@ Test(cli, blas_core_takes_a_core_name_or_auto) {
     refused("--blas-core", parse("--blas-core", ""));
     refused("a;b", parse("--blas-core", "a;b"));
     refused("Sky lake", parse("--blas-core", "Sky lake"));
+}
+
+// ---------------------------------------------------------------------------
+// What README promises, end to end
+
+// The JSON file at path, parsed; the file removed.
+static struct json *read_doc(const char *path) {
+    char jerr[256];
+    struct json *doc = json_parse_file(path, jerr, sizeof jerr);
+    remove(path);
+    cr_assert_not_null(doc, "%s", jerr);
+    return doc;
+}
+
+// Run the host with args, in which %s stands for a temporary --json file; it
+// must exit 0. The JSON it wrote, parsed.
+static struct json *run_doc(const char *args) {
+    char path[] = "/tmp/bmml-doc-XXXXXX.json", cmd[768];
+    close(mkstemps(path, 5));
+    snprintf(cmd, sizeof cmd, args, path);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    return read_doc(path);
+}
+
+static const struct json *entry(const struct json *doc, const char *name) {
+    const struct json *b = json_get(doc, "benchmarks");
+    for (size_t i = 0; b && i < b->n; i++)
+        if (json_string(json_get(&b->items[i], "name")) && strcmp(json_string(json_get(&b->items[i], "name")), name) == 0)
+            return &b->items[i];
+    cr_assert_fail("no entry %s", name);
+    return NULL;
+}
+
+static const char *str_of(const struct json *e, const char *key) {
+    const char *s = json_string(json_get(e, key));
+    return s ? s : "(not a string)";
+}
+
+// --max-isa avx2: what a CPU without AVX-512 gets. The avx2 tier runs the
+// variant such a CPU would (AVX-VNNI for int8 where there is one), avx512 is excluded.
+Test(host, max_isa_avx2_runs_avx2_and_excludes_avx512) {
+    unsigned have = cpu_features(CAP_AVX512);
+    enum pick why2, why512;
+    variant_pick(kernel_find("relu"), T_AVX2, have, &why2, NULL, 0);
+    variant_pick(kernel_find("relu"), T_AVX512, ~0u, &why512, NULL, 0);
+    if (why2 != PICK_OK) cr_skip_test("this CPU or build has no avx2 tier");
+    if (why512 == PICK_NOT_BUILT) cr_skip_test("avx512: not built (the compiler lacks the flags for it)");
+    struct json *doc = run_doc("--quick --quiet --no-roofline --kernel relu,matmul_int8 --size 64 --max-isa avx2 "
+                               "--tiers avx2,avx512 --json %s");
+    static const char *const names[][2] = {{"relu", "64"}, {"matmul_int8", "64x64x64"}};
+    for (int i = 0; i < 2; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s/avx2/%s", names[i][0], names[i][1]);
+        const struct json *e = entry(doc, name);
+        const struct variant *v = variant_pick(kernel_find(names[i][0]), T_AVX2, cpu_features(CAP_AVX2), NULL, NULL, 0);
+        cr_expect_str_eq(str_of(e, "status"), "ok", "%s: %s", name, str_of(e, "note"));
+        cr_expect_str_eq(str_of(e, "isa"), v->isa, "%s", name);
+        snprintf(name, sizeof name, "%s/avx512/%s", names[i][0], names[i][1]);
+        e = entry(doc, name);
+        cr_expect_str_eq(str_of(e, "status"), "unavailable", "%s", name);
+        cr_expect_str_eq(str_of(e, "note"), "excluded by --max-isa", "%s", name);
+    }
+    json_free(doc);
+}
+
+// --threads 2: the MatMuls' roof is one core's peak times the threads.
+Test(host, threads_2_holds_the_matmuls_to_twice_one_cores_peak, .timeout = 120) {
+    struct json *doc = run_doc("--quick --quiet --kernel matmul,matmul_int8 --size 64 --tiers scalar,avx2,avx512 "
+                               "--threads 2 --json %s");
+    const struct json *ctx = json_get(doc, "context"), *roof = json_get(ctx, "roofline");
+    cr_expect_eq(json_number(json_get(ctx, "threads"), 0), 2);
+    double fma = json_number(json_get(roof, "fma_avx512_gflops"), 0);
+    if (!(fma > 0)) fma = json_number(json_get(roof, "fma_avx2_gflops"), 0);
+    double vnni = json_number(json_get(roof, "vnni_avx512_gops"), 0);
+    const struct json *b = json_get(doc, "benchmarks");
+    int checked = 0;
+    for (size_t i = 0; b && i < b->n; i++) {
+        const struct json *e = &b->items[i];
+        double pct = json_number(json_get(e, "pct_of_roof"), -1);
+        if (pct < 0) continue; // no roof for this kind of work on this CPU
+        int int8 = strcmp(str_of(e, "kernel"), "matmul_int8") == 0;
+        double rate = json_number(json_get(e, int8 ? "gops" : "gflops"), 0), peak = int8 ? vnni : fma;
+        cr_expect(fabs(pct - 100 * rate / (2 * peak)) <= 1e-6 * pct, "%s: %g%% of the roof; %g over 2 x %g is %g%%",
+                  str_of(e, "name"), pct, rate, peak, 100 * rate / (2 * peak));
+        checked++;
+    }
+    cr_expect_geq(checked, 3, "every tier of the fp32 MatMul has a share of its roof");
+    json_free(doc);
+}
+
+// --sweep: every size of the range, the Python tier left out, saying so, where
+// one repetition would pass --max-time; a scaling chart beside the report.
+Test(host, sweep_runs_the_range_and_leaves_python_out_past_max_time, .timeout = 120) {
+    char dir[] = "/tmp/bmml-sweep-XXXXXX", cmd[512], path[600];
+    cr_assert(mkdtemp(dir));
+    snprintf(cmd, sizeof cmd, "--sweep --kernel relu --tiers python --quick --no-roofline --max-time 0.01 --report %s",
+             dir);
+    snprintf(path, sizeof path, "%s/scaling.svg", dir);
+    cr_assert_eq(run(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect_eq(access(path, F_OK), 0, "a scaling chart: %s", path);
+    cr_expect(strstr(out, "left out of the sweep"), "the table says so: %s", out);
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    struct json *doc = read_doc(path);
+    static const char *const sizes[] = {"1000", "3000", "10000", "30000", "100000", "300000", "1000000", "3000000",
+                                        "10000000"};
+    for (int i = 0; i < 9; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "relu/python/%s", sizes[i]);
+        entry(doc, name); // every size of the range is reported
+    }
+    cr_expect_str_eq(str_of(entry(doc, "relu/python/1000"), "status"), "ok");
+    const struct json *big = entry(doc, "relu/python/10000000");
+    cr_expect_str_eq(str_of(big, "status"), "unavailable");
+    cr_expect(strstr(str_of(big, "note"), "left out of the sweep") && strstr(str_of(big, "note"), "--max-time"), "%s",
+              str_of(big, "note"));
+    json_free(doc);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+// --list: each kernel by tier, each native cell what variant_pick says of this CPU.
+Test(host, list_shows_what_each_tier_can_run_here) {
+    cr_assert_eq(run("--list", out, sizeof out), 0, "%s", out);
+    static const char *const marks[] = {[PICK_OK] = "yes", [PICK_NOT_BUILT] = "not-built", [PICK_MAX_ISA] = "max-isa",
+                                        [PICK_NO_CPU] = "no-cpu"};
+    for (int i = 0; i < n_kernels; i++) {
+        char want[256] = "", *at = want;
+        at += sprintf(at, "%-12s yes      ", kernels[i].name); // the python tier
+        const char *line = strstr(out, want);
+        cr_assert(line, "no row for %s with the Python tier: %s", kernels[i].name, out);
+        line += strlen(want);
+        line += 8; // the numpy column: yes, or no without NumPy
+        at = want;
+        for (int t = T_SCALAR; t <= T_AVX512; t++) {
+            enum pick why;
+            variant_pick(&kernels[i], t, cpu_features(CAP_AVX512), &why, NULL, 0);
+            at += sprintf(at, " %-8s", marks[why]);
+        }
+        cr_expect(strncmp(line, want, strlen(want)) == 0, "%s: '%.40s', not '%s'", kernels[i].name, line, want);
+    }
+}
+
+// --cpu N pins the run to CPU N, and says so.
+Test(host, cpu_pins_the_run_to_the_cpu_named) {
+    cpu_set_t set;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    int cpu = -1;
+    for (int c = CPU_SETSIZE - 1; c > 0 && cpu < 0; c--)
+        if (CPU_ISSET(c, &set)) cpu = c;
+    if (cpu < 0) cr_skip_test("this process may run on one CPU only");
+    char args[256], says[64];
+    snprintf(args, sizeof args, "--cpu %d --quick --no-roofline --kernel relu --tiers scalar --json %%s", cpu);
+    struct json *doc = run_doc(args);
+    snprintf(says, sizeof says, "pinned to CPU %d", cpu);
+    cr_expect(strstr(out, says), "%s", out);
+    cr_expect_eq(json_number(json_get(json_get(doc, "context"), "pinned_cpu"), -1), cpu);
+    json_free(doc);
+}
+
+// $BMML_SCRIPTS_DIR is where kernels.py is found unless --scripts-dir says otherwise.
+Test(host, scripts_dir_comes_from_the_environment_unless_the_option_names_one) {
+    const char *host = getenv("BMML_HOST");
+    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "BMML_SCRIPTS_DIR=/nonexistent-env-scripts timeout -k 5 60 '%s' --quick --kernel relu 2>&1",
+             host);
+    cr_expect_eq(run_shell(cmd, out, sizeof out), 3, "%s", out);
+    cr_expect(strstr(out, "/nonexistent-env-scripts"), "%s", out);
+    // tests/scripts/slow has no numpy_kernels.py: the numpy row says so, as it would not from pyscripts/
+    snprintf(cmd, sizeof cmd, "BMML_SCRIPTS_DIR='%s/tests/scripts/slow' timeout -k 5 60 '%s' --kernel relu --size 1000 "
+             "--tiers numpy,scalar --no-roofline --quiet 2>&1", BMML_SRCDIR, host);
+    cr_expect_eq(run_shell(cmd, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "numpy_kernels"), "the environment's directory was used: %s", out);
+    snprintf(cmd, sizeof cmd, "BMML_SCRIPTS_DIR=/nonexistent-env-scripts timeout -k 5 60 '%s' --kernel relu --size 1000 "
+             "--tiers python --no-roofline --quiet --scripts-dir '%s/pyscripts' 2>&1", host, BMML_SRCDIR);
+    cr_expect_eq(run_shell(cmd, out, sizeof out), 0, "--scripts-dir comes first: %s", out);
+}
+
+// The JSON fields README names: the interval's kind and coverage, max_ulp_err
+// (null for int8), quant_rel_err for int8, and the decomposition, its total
+// the product of its steps.
+Test(host, json_has_the_fields_readme_names) {
+    struct json *doc = run_doc("--quick --quiet --no-roofline --kernel relu,matmul_int8 --size 16 --tiers python,scalar "
+                               "--json %s");
+    static const char *const names[] = {"relu/scalar/16", "matmul_int8/scalar/16x16x16"};
+    for (int i = 0; i < 2; i++) {
+        const struct json *e = entry(doc, names[i]);
+        const char *kind = str_of(e, "speedup_interval_kind");
+        double coverage = json_number(json_get(e, "speedup_interval_coverage"), -1);
+        cr_expect(strcmp(kind, "bootstrap95") == 0 || strcmp(kind, "range") == 0, "%s: kind %s", names[i], kind);
+        cr_expect(coverage > 0 && coverage <= 1, "%s: coverage %g", names[i], coverage);
+        if (strcmp(kind, "bootstrap95") == 0) cr_expect_eq(coverage, 0.95, "%s", names[i]);
+        const struct json *interval = json_get(e, "speedup_interval");
+        cr_expect(interval && interval->type == JSON_ARRAY && interval->n == 2, "%s: speedup_interval", names[i]);
+    }
+    const struct json *relu = entry(doc, "relu/scalar/16"), *i8 = entry(doc, "matmul_int8/scalar/16x16x16");
+    cr_expect(json_get(relu, "max_ulp_err") && json_get(relu, "max_ulp_err")->type == JSON_NUMBER, "relu's max_ulp_err");
+    cr_expect(json_get(i8, "max_ulp_err") && json_get(i8, "max_ulp_err")->type == JSON_NULL, "int8's max_ulp_err is null");
+    double q = json_number(json_get(i8, "quant_rel_err"), -1);
+    cr_expect(q > 0 && q < 0.1, "int8's quant_rel_err: %g", q);
+    cr_expect_null(json_get(relu, "quant_rel_err"), "quant_rel_err is int8's alone");
+    const struct json *dec = json_get(doc, "decomposition");
+    cr_assert(dec && dec->type == JSON_ARRAY && dec->n == 2, "a decomposition per kernel");
+    for (size_t i = 0; i < dec->n; i++) {
+        const struct json *d = &dec->items[i], *steps = json_get(d, "steps");
+        cr_assert(steps && steps->type == JSON_ARRAY && steps->n >= 1, "%s: steps", str_of(d, "kernel"));
+        double product = 1;
+        for (size_t s = 0; s < steps->n; s++) product *= json_number(json_get(&steps->items[s], "ratio"), NAN);
+        double total = json_number(json_get(d, "total"), NAN);
+        cr_expect(fabs(product - total) <= 1e-9 * total, "%s: total %g, product of the steps %g", str_of(d, "kernel"),
+                  total, product);
+        cr_expect_eq(json_number(json_get(json_get(d, "factors"), "interpreter"), NAN),
+                     json_number(json_get(&steps->items[0], "ratio"), 0), "python -> scalar is the interpreter's step");
+    }
+    json_free(doc);
+}
+
+// A write that fails (here the file size limit) leaves the old file as it was
+// and no temporary beside it; the run says so and exits 3.
+Test(host, an_old_file_survives_a_failed_write) {
+    const char *host = getenv("BMML_HOST");
+    if (!host) cr_skip_test("BMML_HOST is not set (make check sets it)");
+    char dir[] = "/tmp/bmml-atomic-XXXXXX", path[64], cmd[1024];
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("{\"old\": true}\n", f);
+    fclose(f);
+    // 4 blocks of 512 bytes: the JSON of a run is longer; SIGXFSZ ignored, so the write fails with EFBIG
+    snprintf(cmd, sizeof cmd, "trap '' XFSZ; ulimit -f 4; exec timeout -k 5 60 '%s' --quick --quiet --no-roofline "
+             "--kernel relu --tiers scalar --json %s 2>&1", host, path);
+    cr_expect_eq(run_shell(cmd, out, sizeof out), 3, "%s", out);
+    cr_expect(strstr(out, path), "the error names the file: %s", out);
+    char old[64] = "";
+    f = fopen(path, "r");
+    cr_assert_not_null(f, "the old file is gone");
+    old[fread(old, 1, sizeof old - 1, f)] = '\0';
+    fclose(f);
+    cr_expect_str_eq(old, "{\"old\": true}\n", "the old file as it was");
+    snprintf(cmd, sizeof cmd, "test \"$(ls -A '%s')\" = r.json", dir);
+    cr_expect_eq(system(cmd), 0, "no temporary left beside it");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
 }

@@ -195,42 +195,47 @@ static int built(const struct kernel *kern, const struct variant *v) {
     return 0;
 }
 
-// Run check on every variant of a tier slot that this build has and this
-// CPU can run; skip, saying why, when there is none.
-static void run_tier(const char *name, enum tier t, void (*check)(struct run *)) {
+// Run check on the variant of tier t whose isa is `isa` (NULL: the tier's
+// one variant); skip, saying why, when this build or this CPU lacks it. A
+// tier with two variants (the int8 avx2 tier: AVX-VNNI, else vpmaddwd) has a
+// test for each, so the one this CPU lacks is skipped while the other runs.
+static void run_variant(const char *name, enum tier t, const char *isa, void (*check)(struct run *)) {
     const struct kernel *kern = kernel_find(name);
     cr_assert(kern != NULL, "%s is not in the kernel table", name);
-    unsigned have = cpu_features(CAP_AVX512);
-    char why[400] = "";
-    int ran = 0;
+    const struct variant *v = NULL;
     for (int i = 0; i < 2; i++) {
-        const struct variant *v = &kern->tier[t][i];
-        if (!built(kern, v)) continue;
-        if (v->needs & ~have) {
-            char lacks[128];
-            size_t len = strlen(why);
-            snprintf(why + len, sizeof why - len, "%sthis CPU lacks %s for the %s variant", len ? "; " : "",
-                     cpu_feature_names(v->needs & ~have, lacks, sizeof lacks), v->isa);
-            continue;
-        }
-        struct run r = {kern, v, tier_names[t], 0};
-        check(&r);
-        if (r.failures > MAX_REPORTED)
-            cr_expect_fail("%s %s (%s): and %d more failing cases", name, tier_names[t], v->isa,
-                           r.failures - MAX_REPORTED);
-        ran++;
+        const struct variant *s = &kern->tier[t][i];
+        if (!built(kern, s) || (isa && strcmp(s->isa, isa) != 0)) continue;
+        cr_assert(!v, "%s %s has more than one variant: name the one to test", name, tier_names[t]);
+        v = s;
     }
-    if (!ran && !why[0]) cr_skip_test("%s %s: not built (this build lacks the instruction set)", name, tier_names[t]);
-    else if (!ran) cr_skip_test("%s %s: %s", name, tier_names[t], why);
-    else if (why[0]) cr_log_info("%s %s: not all variants tested: %s", name, tier_names[t], why);
+    if (!v) cr_skip_test("%s %s%s%s: not built (this build lacks the instruction set)", name, tier_names[t],
+                         isa ? " " : "", isa ? isa : "");
+    unsigned lacks = v->needs & ~cpu_features(CAP_AVX512);
+    char names[128];
+    if (lacks) cr_skip_test("%s %s (%s): this CPU lacks %s", name, tier_names[t], v->isa,
+                            cpu_feature_names(lacks, names, sizeof names));
+    struct run r = {kern, v, tier_names[t], 0};
+    check(&r);
+    if (r.failures > MAX_REPORTED)
+        cr_expect_fail("%s %s (%s): and %d more failing cases", name, tier_names[t], v->isa, r.failures - MAX_REPORTED);
 }
 
-// One Test per native tier, each running check on that tier's variants.
+// One Test per native tier, each running check on that tier's variant; the
+// int8 MatMul has one per variant.
 #define FOR_EACH_TIER(suite, what, check)                                                              \
-    Test(suite, scalar_##what, .init = report_crashes) { run_tier(#suite, T_SCALAR, check); }     \
-    Test(suite, autovec_##what, .init = report_crashes) { run_tier(#suite, T_AUTOVEC, check); }   \
-    Test(suite, avx2_##what, .init = report_crashes) { run_tier(#suite, T_AVX2, check); }         \
-    Test(suite, avx512_##what, .init = report_crashes) { run_tier(#suite, T_AVX512, check); }
+    Test(suite, scalar_##what, .init = report_crashes) { run_variant(#suite, T_SCALAR, NULL, check); } \
+    Test(suite, autovec_##what, .init = report_crashes) { run_variant(#suite, T_AUTOVEC, NULL, check); } \
+    Test(suite, avx2_##what, .init = report_crashes) { run_variant(#suite, T_AVX2, NULL, check); }     \
+    Test(suite, avx512_##what, .init = report_crashes) { run_variant(#suite, T_AVX512, NULL, check); }
+#define FOR_EACH_INT8_VARIANT(what, check)                                                                      \
+    Test(matmul_int8, scalar_##what, .init = report_crashes) { run_variant("matmul_int8", T_SCALAR, NULL, check); } \
+    Test(matmul_int8, autovec_##what, .init = report_crashes) { run_variant("matmul_int8", T_AUTOVEC, NULL, check); } \
+    Test(matmul_int8, avxvnni_##what, .init = report_crashes) { run_variant("matmul_int8", T_AVX2, "avx-vnni", check); } \
+    Test(matmul_int8, avx2_vpmaddwd_##what, .init = report_crashes) {                                        \
+        run_variant("matmul_int8", T_AVX2, "avx2 (vpmaddwd)", check);                                             \
+    }                                                                                                             \
+    Test(matmul_int8, avx512vnni_##what, .init = report_crashes) { run_variant("matmul_int8", T_AVX512, NULL, check); }
 
 // ---------------------------------------------------------------------------
 // element-wise kernels
@@ -862,7 +867,7 @@ FOR_EACH_TIER(relu, matches_reference_on_tails, unary_tails)
 FOR_EACH_TIER(softmax, matches_reference_on_tails, unary_tails)
 FOR_EACH_TIER(gelu, matches_reference_on_tails, unary_tails)
 FOR_EACH_TIER(matmul, matches_reference_on_tails, matmul_tails)
-FOR_EACH_TIER(matmul_int8, matches_reference_on_tails, matmul_tails)
+FOR_EACH_INT8_VARIANT(matches_reference_on_tails, matmul_tails)
 FOR_EACH_TIER(layernorm, matches_reference_on_tails, layernorm_tails)
 FOR_EACH_TIER(attention, matches_reference_on_tails, attention_tails)
 
@@ -873,7 +878,7 @@ FOR_EACH_TIER(layernorm, handles_special_values, layernorm_special)
 FOR_EACH_TIER(attention, handles_special_values, attention_special)
 
 FOR_EACH_TIER(matmul, handles_empty_shapes, matmul_empty)
-FOR_EACH_TIER(matmul_int8, handles_empty_shapes, matmul_empty)
+FOR_EACH_INT8_VARIANT(handles_empty_shapes, matmul_empty)
 
 // ---------------------------------------------------------------------------
 // the verifier: every test above trusts it to fail

@@ -1,6 +1,7 @@
 // The model: its loader on the committed file and on corrupted copies, every
 // native forward pass against the Python twin, the committed model's accuracy.
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,9 +158,25 @@ Test(model, a_truncated_file_on_disk_is_named) {
 // ---------------------------------------------------------------------------
 // The forward pass in every tier against the Python twin
 
-static struct run_config config(void) {
+// One test per tier and path (int8 only for the native tiers): the Python
+// pass is the reference and runs in each.
+struct path {
+    int tier, int8;
+};
+
+#define OVER_PATHS(suite, name)                                                                        \
+    ParameterizedTestParameters(suite, name) {                                                        \
+        static struct path p[] = {{T_PYTHON, 0},  {T_NUMPY, 0},  {T_SCALAR, 0}, {T_SCALAR, 1},          \
+                                  {T_AUTOVEC, 0}, {T_AUTOVEC, 1}, {T_AVX2, 0},  {T_AVX2, 1},           \
+                                  {T_AVX512, 0},  {T_AVX512, 1}};                                      \
+        return cr_make_param_array(struct path, p, sizeof p / sizeof *p);                              \
+    }                                                                                                  \
+    ParameterizedTest(struct path *p, suite, name)
+
+// Python, the reference, and the tier of p
+static struct run_config config(struct path p) {
     struct run_config cfg = {.seed = 42, .min_time = 0.001, .max_time = 10, .repetitions = 1, .threads = 1,
-                             .cpu = cpu_features(CAP_AVX512), .tiers = ~0u};
+                             .cpu = cpu_features(CAP_AVX512), .tiers = 1u << T_PYTHON | 1u << p.tier};
     snprintf(cfg.numpy_note, sizeof cfg.numpy_note, "not imported");
     cr_assert_eq(embed_start(PYSCRIPTS, err, sizeof err), 0, "embed_start: %s", err);
     cfg.python = embed_import("kernels", err, sizeof err) == 0;
@@ -168,24 +185,25 @@ static struct run_config config(void) {
     return cfg;
 }
 
-static void expect_tiers_agree(const struct model_result *r) {
+// The path p of r: it ran and agrees with the Python twin, or the test is
+// skipped saying why it is unavailable (a tier this CPU or build lacks, no NumPy).
+static const struct model_tier *path_agrees(const struct model_result *r, struct path p) {
     cr_assert_geq(r->ref, 0, "no reference pass ran");
     cr_expect_eq(r->tiers[r->ref].r.tier, T_PYTHON, "the reference is the Python pass");
-    for (int i = 0; i < r->n_tiers; i++) {
-        const struct model_tier *t = &r->tiers[i];
-        const char *name = tier_names[t->r.tier], *path = t->int8 ? "int8" : "fp32";
-        if (t->r.status == ST_UNAVAILABLE) {
-            cr_log_warn("%s %s: %s", name, path, t->r.note);
-            continue;
-        }
-        cr_expect_eq(t->r.status, ST_OK, "%s %s: %s", name, path, t->r.note);
-        if (t->int8) continue; // int8 may change a class: it reports, it does not fail
-        cr_expect_eq(t->agreement, 1.0, "%s: %d classes differ from Python's", name, t->changed);
-        cr_expect_leq(t->max_logit_diff, MODEL_LOGIT_TOL, "%s: logits off by %g", name, t->max_logit_diff);
-    }
+    const struct model_tier *t = NULL;
+    for (int i = 0; i < r->n_tiers; i++)
+        if (r->tiers[i].r.tier == p.tier && r->tiers[i].int8 == p.int8) t = &r->tiers[i];
+    const char *name = tier_names[p.tier], *path = p.int8 ? "int8" : "fp32";
+    cr_assert_not_null(t, "%s %s did not run", name, path);
+    if (t->r.status == ST_UNAVAILABLE) cr_skip_test("%s %s: %s", name, path, t->r.note);
+    cr_expect_eq(t->r.status, ST_OK, "%s %s: %s", name, path, t->r.note);
+    if (t->int8) return t; // int8 may change a class: it reports, it does not fail
+    cr_expect_eq(t->agreement, 1.0, "%s: %d classes differ from Python's", name, t->changed);
+    cr_expect_leq(t->max_logit_diff, MODEL_LOGIT_TOL, "%s: logits off by %g", name, t->max_logit_diff);
+    return t;
 }
 
-Test(model, native_tiers_match_the_python_twin_on_a_few_images) {
+OVER_PATHS(model, native_tiers_match_the_python_twin_on_a_few_images) {
     // the committed model with its first 8 test images: batches of 3, 3 and 2
     size_t size;
     unsigned char *data = read_model(&size);
@@ -200,29 +218,25 @@ Test(model, native_tiers_match_the_python_twin_on_a_few_images) {
     close(fd);
     free(data);
 
-    struct run_config cfg = config();
+    struct run_config cfg = config(*p);
     static struct model_result r;
     int rc = model_run(path, 3, &cfg, &r, err, sizeof err);
     unlink(path);
     cr_assert_eq(rc, 0, "%s", err);
     cr_expect_eq(r.n_test, 8);
     cr_expect_eq(r.n_batches, 3);
-    expect_tiers_agree(&r);
+    path_agrees(&r, *p);
     embed_stop();
 }
 
-Test(model, committed_model_is_accurate_in_every_tier) {
-    struct run_config cfg = config();
+OVER_PATHS(model, committed_model_is_accurate) {
+    struct run_config cfg = config(*p);
     static struct model_result r;
     cr_assert_eq(model_run(MODEL, 0, &cfg, &r, err, sizeof err), 0, "%s", err);
     cr_expect_eq(r.batch, 360);
-    expect_tiers_agree(&r);
-    for (int i = 0; i < r.n_tiers; i++) {
-        const struct model_tier *t = &r.tiers[i];
-        if (t->r.status != ST_OK) continue;
-        // a trained MLP on this set should clear 95% (the bar)
-        cr_expect_gt(t->accuracy, 0.95, "%s %s: accuracy %.4f", tier_names[t->r.tier], t->int8 ? "int8" : "fp32",
-                     t->accuracy);
-    }
+    const struct model_tier *t = path_agrees(&r, *p);
+    // a trained MLP on this set should clear 95% (the bar)
+    cr_expect_gt(t->accuracy, 0.95, "%s %s: accuracy %.4f", tier_names[p->tier], p->int8 ? "int8" : "fp32",
+                 t->accuracy);
     embed_stop();
 }

@@ -16,6 +16,7 @@
 #include "cpu.h"
 #include "kernels.h"
 #include "buffers.h"
+#include "tiers.h"
 
 // Every STRIDE-th of the 2^32 bit patterns: a prime, so the grid walks
 // through every exponent and, in turn, every residue of the low significand
@@ -137,19 +138,13 @@ static void check_vmath(const struct vmath *v, const char *what, unary_f32_fn f,
     cr_expect_leq(w[1].ulp, sub_bound, "%s %s: %g units of 2^-149 at %a", v->isa, what, w[1].ulp, w[1].x);
 }
 
-// One test per ISA (int *i, an index into isas) or per native tier (int *t, enum tier)
+// One test per ISA (int *i, an index into isas)
 #define OVER_ISAS(suite, name)                                                                         \
     ParameterizedTestParameters(suite, name) {                                                        \
         static int isa[] = {0, 1};                                                                     \
         return cr_make_param_array(int, isa, 2);                                                       \
     }                                                                                                  \
     ParameterizedTest(int *i, suite, name)
-#define OVER_TIERS(suite, name)                                                                        \
-    ParameterizedTestParameters(suite, name) {                                                        \
-        static int tier[] = {T_SCALAR, T_AUTOVEC, T_AVX2, T_AVX512};                       \
-        return cr_make_param_array(int, tier, sizeof tier / sizeof *tier);                                         \
-    }                                                                                                  \
-    ParameterizedTest(int *t, suite, name)
 
 // exp: the polynomial's fit is 3.1e-9 (0.05 ulp); its evaluation in float
 // rounds a few times below the final 1 + p, and the result rounds once more:
@@ -246,13 +241,6 @@ OVER_ISAS(vmath, tanh_special_values) {
 
 // ---------------------------------------------------------------------------
 // the kernels of every native tier
-
-static const struct variant *tier_pick(const struct kernel *kern, int t) {
-    char why[200];
-    const struct variant *v = variant_pick(kern, t, cpu_features(CAP_AVX512), NULL, why, sizeof why);
-    if (!v) cr_skip_test("%s %s: %s", kern->name, tier_names[t], why);
-    return v;
-}
 
 // gelu(x) = 0.5 x (1 + tanh(u)) = x / (1 + exp(-2u)), u = 0.7978845608 (x + 0.044715 x^3),
 // in double. Not gelu_ref's form: in double too, 1 + tanh(u) cancels, and

@@ -166,7 +166,7 @@ int plan_python_skip(const struct plan *p, const struct case_result *done, int n
         if (r->status != ST_OK) return 0;
         double predicted = r->median_ns * 1e-9 * work_of(p->kern[i], p->shape[i]) / work_of(prev->kern, prev->shape);
         if (predicted <= max_time) return 0;
-        snprintf(note, size, "left out of the sweep: one repetition would take about %.0f s, past --max-time", predicted);
+        snprintf(note, size, "left out of the sweep: one repetition would take about %.2g s, past --max-time", predicted);
         return 1;
     }
     return 0;

@@ -1,4 +1,8 @@
+#define _GNU_SOURCE // dl_iterate_phdr, dladdr, RTLD_NOLOAD
+#include <dlfcn.h>
+#include <link.h>
 #include <stddef.h>
+#include <string.h>
 #include <strings.h>
 
 #include "config.h"
@@ -55,3 +59,36 @@ void blas_sgemm(float *c, const float *a, const float *b, int m, int n, int k) {
 const char *blas_config(void) { return 0; }
 const char *blas_corename(void) { return 0; }
 #endif
+
+// every loaded object whose file name says OpenBLAS, and the core it runs
+struct found {
+    const char *ours; // the blas tier's library, or NULL
+    const char *other_core, *our_core;
+};
+
+static int visit(struct dl_phdr_info *info, size_t size, void *arg) {
+    (void)size;
+    struct found *f = arg;
+    const char *path = info->dlpi_name, *base = path ? strrchr(path, '/') : NULL;
+    if (!base || !strstr(base, "openblas")) return 0;
+    void *h = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
+    if (!h) return 0;
+    const char *(*corename)(void) = (const char *(*)(void))dlsym(h, "openblas_get_corename");
+    if (corename) {
+        if (f->ours && strcmp(path, f->ours) == 0) f->our_core = corename();
+        else if (!f->other_core) f->other_core = corename();
+    }
+    dlclose(h);
+    return 0;
+}
+
+const char *blas_numpy_core(int *shared) {
+    struct found f = {NULL, NULL, NULL};
+#if HAVE_OPENBLAS
+    Dl_info info;
+    if (dladdr((void *)openblas_get_corename, &info)) f.ours = info.dli_fname;
+#endif
+    dl_iterate_phdr(visit, &f);
+    *shared = !f.other_core && f.our_core;
+    return f.other_core ? f.other_core : f.our_core;
+}

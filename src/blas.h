@@ -19,4 +19,11 @@ const char *blas_corename(void);
 // matches the CPU; else 0, also for a core name it does not know.
 int blas_core_fallback(const char *core, unsigned cpu, const char **lacks, const char **matching);
 
+// The core of the OpenBLAS that NumPy's BLAS calls reach in this process
+// (after numpy is imported): another OpenBLAS loaded beside the blas tier's,
+// or, where NumPy's BLAS is the blas tier's own library (Debian's libblas.so.3
+// links libopenblas.so.0), that one, with *shared set. NULL when no loaded
+// OpenBLAS answers.
+const char *blas_numpy_core(int *shared);
+
 #endif

@@ -72,9 +72,18 @@ void context_fill(struct context *ctx, const struct options *o, const char *scri
     ctx->blas_core = blas_corename();
     if ((ctx->blas_fallback = blas_core_fallback(ctx->blas_core, cpu_features(CAP_AVX512), &ctx->blas_lacks,
                                                  &ctx->blas_matching)))
-        warnf("OpenBLAS runs its %s core, without the %s this CPU has: the blas tier and the library step "
-              "measure a fallback; OPENBLAS_CORETYPE=%s (or --blas-core auto) runs the core that matches",
+        warnf("OpenBLAS runs its %s core, without the %s this CPU has: the blas tier, the library step and "
+              "NumPy's matmul where it calls the same library measure a fallback; OPENBLAS_CORETYPE=%s (or "
+              "--blas-core auto) runs the core that matches",
               ctx->blas_core, ctx->blas_lacks, ctx->blas_matching);
+    // NumPy's BLAS: on Debian the blas tier's own library, elsewhere perhaps another
+    if (numpy && (ctx->numpy_blas_core = blas_numpy_core(&ctx->numpy_blas_shared)) &&
+        (ctx->numpy_blas_fallback = blas_core_fallback(ctx->numpy_blas_core, cpu_features(CAP_AVX512),
+                                                       &ctx->numpy_blas_lacks, &ctx->numpy_blas_matching)) &&
+        !ctx->numpy_blas_shared)
+        warnf("NumPy's OpenBLAS runs its %s core, without the %s this CPU has: the numpy tier's matmul measures "
+              "a fallback; OPENBLAS_CORETYPE=%s runs the core that matches",
+              ctx->numpy_blas_core, ctx->numpy_blas_lacks, ctx->numpy_blas_matching);
     const char *threads = getenv("OPENBLAS_NUM_THREADS");
     snprintf(ctx->blas_threads, sizeof ctx->blas_threads, "%s", threads ? threads : "");
     const char *coretype = getenv("OPENBLAS_CORETYPE");

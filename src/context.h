@@ -30,6 +30,10 @@ struct context {
     const char *blas_config, *blas_core; // NULL when the build has no OpenBLAS
     const char *onednn_version, *onednn_isa; // NULL when the build has no oneDNN
     int blas_fallback;               // the core lacks blas_lacks, which the CPU has (blas.h)
+    const char *numpy_blas_core;     // the OpenBLAS core NumPy's BLAS runs, NULL when unknown
+    int numpy_blas_shared;           // NumPy calls the blas tier's own OpenBLAS
+    int numpy_blas_fallback;         // that core lacks numpy_blas_lacks, which the CPU has
+    const char *numpy_blas_lacks, *numpy_blas_matching;
     const char *blas_lacks, *blas_matching; // then: the vector extension, the OPENBLAS_CORETYPE that matches
     char blas_threads[16];
     char blas_coretype[40];          // OPENBLAS_CORETYPE as OpenBLAS found it ("" unset), --blas-core's too

@@ -188,6 +188,10 @@ int main(int argc, char **argv) {
 
     struct context ctx;
     context_fill(&ctx, &o, scripts, cfg.numpy);
+    if (ctx.numpy_blas_fallback)
+        snprintf(cfg.numpy_blas_note, sizeof cfg.numpy_blas_note,
+                 "fallback: NumPy's OpenBLAS runs %s, which lacks %s; OPENBLAS_CORETYPE=%s", ctx.numpy_blas_core,
+                 ctx.numpy_blas_lacks, ctx.numpy_blas_matching);
     struct roofline roof;
     if (!o.no_roofline) {
         roofline_measure(&roof, cfg.cpu);

@@ -399,6 +399,11 @@ static void json_ctx(FILE *f, const struct context *c) {
     if (c->blas_core) fprintf(f, ",\n    \"openblas_fallback\": %s", c->blas_fallback ? "true" : "false");
     json_kv_str(f, "openblas_matching_core", c->blas_fallback ? c->blas_matching : NULL);
     json_kv_str(f, "openblas_coretype", c->blas_coretype);
+    json_kv_str(f, "numpy_openblas_core", c->numpy_blas_core);
+    if (c->numpy_blas_core) {
+        fprintf(f, ",\n    \"numpy_openblas_shared\": %s", c->numpy_blas_shared ? "true" : "false");
+        fprintf(f, ",\n    \"numpy_openblas_fallback\": %s", c->numpy_blas_fallback ? "true" : "false");
+    }
     json_kv_str(f, "openblas_num_threads", c->blas_threads);
     json_kv_str(f, "scripts_dir", c->scripts_dir);
     json_kv_str(f, "bmml_version", PACKAGE_VERSION);

@@ -205,6 +205,10 @@ static int invoker_for(int t, const struct run_config *cfg, struct invoker *iv, 
         if (t == T_NUMPY && !cfg->numpy) return snprintf(r->note, sizeof r->note, "%s", cfg->numpy_note), -1;
         r->isa = t == T_PYTHON ? "CPython" : "NumPy";
         iv->py = py_call_new(t, iv->kern, iv->s, iv->b, r->note, sizeof r->note);
+        if (iv->py && t == T_NUMPY && iv->kern->kind == KIND_MATMUL_F32 && cfg->numpy_blas_note[0]) {
+            r->fallback = 1; // NumPy's matmul is OpenBLAS's sgemm
+            snprintf(r->note, sizeof r->note, "%s", cfg->numpy_blas_note);
+        }
         return iv->py ? 0 : -1;
     }
     if (t == T_BLAS) {

@@ -25,6 +25,7 @@ struct run_config {
     int python;         // kernels.py imported
     int numpy;          // numpy_kernels.py imported
     char numpy_note[200];
+    char numpy_blas_note[200]; // "" or why the numpy tier's fp32 matmul measures a fallback OpenBLAS core
     struct roofline *roof; // NULL: not measured; else the best of every pass's measure so far
     struct controls *controls; // NULL: none; else timed at the start of every pass (controls.h)
     int python_skip;    // leave the Python tier out of this case, for the reason in python_skip_note

@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "blas.h"
+#include "config.h"
 #include "cpu.h"
+#include "embed.h"
 
 #define AVX512 (CPU_AVX2 | CPU_FMA | CPU_AVX512F | CPU_AVX512BW | CPU_AVX512VL)
 #define AVX2 (CPU_AVX2 | CPU_FMA)
@@ -58,4 +60,23 @@ Test(blas, a_core_without_the_cpus_vector_extension_is_a_fallback) {
         cr_expect(strcmp(lacks, r->lacks) == 0, "%s: lacks %s, not %s", r->core, lacks, r->lacks);
         cr_expect(strcmp(matching, r->matching) == 0, "%s: matches %s, not %s", r->core, matching, r->matching);
     }
+}
+
+// NumPy's BLAS, asked in this process once numpy is imported: on Debian it is
+// the blas tier's own libopenblas.so.0, so the same core, shared.
+Test(blas, numpy_s_openblas_is_found_in_the_process) {
+    char err[256];
+    cr_assert_eq(embed_start(BMML_SRCDIR "/pyscripts", err, sizeof err), 0, "%s", err);
+    if (embed_import("numpy", err, sizeof err) < 0) {
+        embed_stop();
+        cr_skip_test("NumPy is not installed: %s", err);
+    }
+    int shared = -1;
+    const char *core = blas_numpy_core(&shared);
+    cr_expect(core != NULL, "no loaded OpenBLAS answered");
+    if (core && shared) cr_expect_str_eq(core, blas_corename(), "shared, so the blas tier's own core");
+#if !HAVE_OPENBLAS
+    cr_expect_eq(shared, 0, "no blas tier to share");
+#endif
+    embed_stop();
 }

@@ -143,6 +143,14 @@ Test(faulty, a_thread_left_running_does_not_hold_the_exit, .timeout = 90) {
     others_ok();
 }
 
+// The model's Python pass likewise: right when checked, idle when timed.
+Test(faulty, a_model_pass_that_works_only_once_fails_in_its_timed_passes) {
+    cr_expect_eq(run_case_with("model_works_once", "--passes 1 --model " BMML_SRCDIR "/models/digits.bmml"), 1, "%s",
+                 out);
+    expect_tier("model", "python", "failed", "skipped work");
+    expect_tier("model", "scalar", "ok", NULL);
+}
+
 // Right at the warm-up, idle in the timed calls: caught with one pass, where
 // no later warm-up checks it again.
 Test(faulty, a_kernel_that_works_only_once_fails_in_its_timed_calls) {

@@ -60,35 +60,56 @@ const char *blas_config(void) { return 0; }
 const char *blas_corename(void) { return 0; }
 #endif
 
-// every loaded object whose file name says OpenBLAS, and the core it runs
-struct found {
-    const char *ours; // the blas tier's library, or NULL
-    const char *other_core, *our_core;
+// The loaded objects a BLAS may be reached through: every file whose name
+// says blas (libblas.so.3, libcblas.so.3, an OpenBLAS), paths only: dlopen
+// waits for the loader's lock, which dl_iterate_phdr holds while it calls back.
+#define MAX_BLAS_OBJECTS 16
+struct paths {
+    char path[MAX_BLAS_OBJECTS][512];
+    int n;
 };
 
 static int visit(struct dl_phdr_info *info, size_t size, void *arg) {
     (void)size;
-    struct found *f = arg;
+    struct paths *p = arg;
     const char *path = info->dlpi_name, *base = path ? strrchr(path, '/') : NULL;
-    if (!base || !strstr(base, "openblas")) return 0;
-    void *h = dlopen(path, RTLD_LAZY | RTLD_NOLOAD);
-    if (!h) return 0;
-    const char *(*corename)(void) = (const char *(*)(void))dlsym(h, "openblas_get_corename");
-    if (corename) {
-        if (f->ours && strcmp(path, f->ours) == 0) f->our_core = corename();
-        else if (!f->other_core) f->other_core = corename();
-    }
-    dlclose(h);
+    if (base && strstr(base, "blas") && p->n < MAX_BLAS_OBJECTS) snprintf(p->path[p->n++], sizeof p->path[0], "%s", path);
     return 0;
 }
 
+typedef const char *(*corename_fn)(void);
+
+// the OpenBLAS core function an object reaches, itself or through what it
+// links (dlsym searches a handle's dependencies too), under the names
+// OpenBLAS builds use: plain, 64-bit integers, and NumPy's wheels' scipy_
+static corename_fn reached(void *h) {
+    static const char *const names[] = {"openblas_get_corename", "openblas_get_corename64_",
+                                        "scipy_openblas_get_corename", "scipy_openblas_get_corename64_"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        corename_fn f = (corename_fn)dlsym(h, names[i]);
+        if (f) return f;
+    }
+    return NULL;
+}
+
 const char *blas_numpy_core(int *shared) {
-    struct found f = {NULL, NULL, NULL};
-#if HAVE_OPENBLAS
+    struct paths p = {.n = 0};
+    const char *ours = NULL;
     Dl_info info;
-    if (dladdr((void *)openblas_get_corename, &info)) f.ours = info.dli_fname;
+#if HAVE_OPENBLAS
+    if (dladdr((void *)openblas_get_corename, &info)) ours = info.dli_fname;
 #endif
-    dl_iterate_phdr(visit, &f);
-    *shared = !f.other_core && f.our_core;
-    return f.other_core ? f.other_core : f.our_core;
+    dl_iterate_phdr(visit, &p);
+    // evidence, from an object other than the blas tier's own library: the
+    // OpenBLAS it reaches; ours only when a BLAS NumPy loaded links it
+    corename_fn found = NULL;
+    for (int i = 0; i < p.n && !found; i++) {
+        if (ours && strcmp(p.path[i], ours) == 0) continue;
+        void *h = dlopen(p.path[i], RTLD_LAZY | RTLD_NOLOAD);
+        if (!h) continue;
+        found = reached(h);
+        dlclose(h);
+    }
+    *shared = found && ours && dladdr((void *)found, &info) && strcmp(info.dli_fname, ours) == 0;
+    return found ? found() : NULL;
 }

@@ -42,15 +42,18 @@ static size_t ref_size(const struct kernel *kern) {
     return kern->kind == KIND_MATMUL_I8 ? 4 : kern->kind == KIND_UNARY_F32 ? 8 : 16;
 }
 
-// inputs, their copies (to check nobody wrote them), the output and the reference
+// inputs, their copies (to check nobody wrote them), the output and the
+// reference; for int8 also the float matrices that were quantized and their scales
 int buffers_bytes(const struct kernel *kern, struct shape s, size_t *bytes) {
     size_t in[3], out, t, sum = 0;
-    int n_in = case_elems(kern, s, in, &out);
+    int n_in = case_elems(kern, s, in, &out), i8 = kern->kind == KIND_MATMUL_I8;
     if (n_in < 0) return -1;
     for (int i = 0; i < n_in; i++) {
-        if (mul_ok(in[i], 2 * in_size(kern), &t) || sum + t < sum) return -1;
+        if (mul_ok(in[i], 2 * in_size(kern) + (i8 ? 4 : 0), &t) || sum + t < sum) return -1;
         sum += t;
     }
+    if (i8 && (mul_ok(s.m + s.n, 4, &t) || sum + t < sum)) return -1;
+    if (i8) sum += t;
     if (mul_ok(out, 4 + ref_size(kern), &t) || sum + t < sum) return -1;
     *bytes = sum + t;
     return 0;

@@ -11,7 +11,7 @@ struct kernel; // kernels.h
 
 // Every tier a kernel is measured in, the interpreter first: the two Python
 // tiers, the native ones (kernels.h's table has a slot for each), then
-// OpenBLAS (fp32 matmul only).
+// OpenBLAS (fp32 matmul only), then oneDNN (both matmuls).
 enum tier {
     T_PYTHON,  // the pure-Python twin, pyscripts/kernels.py
     T_NUMPY,   // the NumPy way, pyscripts/numpy_kernels.py
@@ -77,7 +77,7 @@ struct tier_result {
     const char *interval;  // "bootstrap95" (10+ repetitions a side), "range" (fewer: min/max over max/min), NULL
     double interval_coverage; // the probability the interval holds the ratio of medians: 0.95, or range's lower bound
     double pct_of_roof;  // rate as a share of the roofline's roof for this kernel, 0 when unknown
-    int fallback;        // blas: the library ran a core without a vector extension the CPU has (note says which)
+    int fallback;        // blas, and numpy's matmul: OpenBLAS ran a core without a vector extension the CPU has (note says which)
 };
 
 // The speedup over Python as a product of steps, each the ratio of two tiers' medians.

@@ -27,20 +27,25 @@ int pass_share(int count, int pass, int passes) {
     return count * (pass + 1) / passes - count * pass / passes;
 }
 
-// The nanoseconds n calls took; -1 at the first that fails (or whose guard
-// rejects it) or after a signal. With a guard each call is timed alone, so
-// the guard's work stays out of the time; the clock is read twice a call.
-static double call_n(timed_fn call, const struct call_guard *guard, void *what, long n, struct tier_result *r) {
-    double timed = 0, t0 = now_ns();
+// The nanoseconds n calls took, their CPU time added to *cpu; -1 at the
+// first that fails (or whose guard rejects it) or after a signal. With a
+// guard each call is timed alone, wall clock and CPU time both, so the
+// guard's work stays out of either.
+static double call_n(timed_fn call, const struct call_guard *guard, void *what, long n, struct tier_result *r,
+                     double *cpu) {
+    double timed = 0, t0 = now_ns(), c0 = process_cpu_ns();
     for (long i = 0; i < n; i++) {
-        if (guard) guard->before(what), t0 = now_ns();
+        if (guard) guard->before(what), c0 = process_cpu_ns(), t0 = now_ns();
         if (call(what, r->note, sizeof r->note) < 0 || interrupt_signal()) return -1;
         if (guard) {
             timed += now_ns() - t0;
+            *cpu += process_cpu_ns() - c0;
             if (guard->after(what, r) < 0) return -1;
         }
     }
-    return guard ? timed : now_ns() - t0;
+    if (guard) return timed;
+    *cpu += process_cpu_ns() - c0;
+    return now_ns() - t0;
 }
 
 // median, min, MAD and CV over r's samples
@@ -73,17 +78,18 @@ int sample_tier(timed_fn call, const struct call_guard *guard, void *what, doubl
     long iters = cfg->pass == 0 ? 1 : r->iterations;
     for (double dt = first_ns; cfg->pass == 0 && dt < target && iters < (1L << 30);) {
         iters = dt > 0 && target / dt < 10 ? (long)(iters * 1.2 * target / dt) + 1 : iters * 10;
-        if ((dt = call_n(call, guard, what, iters, r)) < 0) goto failed;
+        double warm_cpu = 0;
+        if ((dt = call_n(call, guard, what, iters, r, &warm_cpu)) < 0) goto failed;
     }
     r->iterations = iters;
     // at least MIN_REPETITIONS samples and min_time seconds in all, spread evenly over the passes
     int before = r->repetitions, n = 0;
-    double *samples = r->samples_ns + before, total = 0, cpu0 = process_cpu_ns();
+    double *samples = r->samples_ns + before, total = 0, cpu = 0;
     int want = cfg->repetitions ? pass_share(cfg->repetitions, cfg->pass, cfg->passes) : 0;
     int least = pass_share(MIN_REPETITIONS, cfg->pass, cfg->passes);
     double time = cfg->min_time * 1e9 / cfg->passes;
     while (want ? n < want : before + n < MAX_SAMPLES && (n < least || total < time)) {
-        double dt = call_n(call, guard, what, iters, r);
+        double dt = call_n(call, guard, what, iters, r, &cpu);
         if (dt < 0) goto failed;
         samples[n++] = dt / iters;
         if (cfg->progress) cfg->progress(kernel, tier_names[r->tier], size, before + n);
@@ -93,7 +99,7 @@ int sample_tier(timed_fn call, const struct call_guard *guard, void *what, doubl
             break;
         }
     }
-    double cpu = (process_cpu_ns() - cpu0) / iters; // the CPU time of this pass's n samples
+    cpu /= iters; // the CPU time of this pass's n samples, per call
     r->cpu_ns = (r->cpu_ns * before + cpu) / (before + n);
     r->repetitions = before + n;
     r->pass_samples[cfg->pass] = n;

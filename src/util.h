@@ -12,7 +12,8 @@ double now_ns(void);
 double process_cpu_ns(void);
 // clock_getres(CLOCK_MONOTONIC), in ns.
 double clock_res_ns(void);
-// The least time between two readings of the clock, over `tries` pairs.
+// The least time between two readings of the clock, over `tries` pairs; 0
+// when no two readings differed.
 double clock_read_ns(int tries);
 // What one reading of the clock can resolve: its resolution or the cost of
 // reading it, whichever is larger. Measured once, on the first call.

@@ -62,8 +62,9 @@ Test(blas, a_core_without_the_cpus_vector_extension_is_a_fallback) {
     }
 }
 
-// NumPy's BLAS, asked in this process once numpy is imported: on Debian it is
-// the blas tier's own libopenblas.so.0, so the same core, shared.
+// NumPy's BLAS, asked in this process once numpy is imported: found only
+// through an object other than the blas tier's own library (on Debian NumPy's
+// libblas.so.3, which links the same libopenblas.so.0: the same core, shared).
 Test(blas, numpy_s_openblas_is_found_in_the_process) {
     char err[256];
     cr_assert_eq(embed_start(BMML_SRCDIR "/pyscripts", err, sizeof err), 0, "%s", err);

@@ -8,7 +8,7 @@
 // High-Performance BLIS", ACM TOMS 2016), e bytes a packed element:
 //   KC  the b sliver, KC x NR x e, and the a sliver streaming past it,
 //       KC x MR x e, fit the L1d together, so the sliver is reused from L1.
-//       A GEMM whose sliver is too wide for that (GEMM_B_FROM_L2) streams it
+//       A GEMM whose sliver is too wide for that (b_from_l2 in gemm_geometries) streams it
 //       from the L2 instead: the sliver takes an eighth of the L2.
 //       KC is a power of two, at most GEMM_KC_MAX: a k of up to KC is one pass;
 //       at least the GEMM's kc_min, where one is measured to need more k a pass.

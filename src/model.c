@@ -398,7 +398,7 @@ static int argmax(const float *v, int n) {
 // stored value. The tolerance holds for a model whose bound over its test set
 // stays below it, and the class cannot change where an image's two largest
 // logits are more than twice the tolerance apart. The committed file meets
-// both (the figures: the commit that moved this comment here).
+// both (the figures: the message of commit 8f5d080).
 static void score(const struct run *r, int slot, int ref, const char *ref_name, struct model_tier *t) {
     const float *probs = r->kept[slot][0], *logits = r->kept[slot][1];
     const float *ref_probs = ref >= 0 ? r->kept[ref][0] : NULL, *ref_logits = ref >= 0 ? r->kept[ref][1] : NULL;

@@ -48,10 +48,10 @@ static void print_list(const struct run_config *cfg) {
             variant_pick(&kernels[i], t, cfg->cpu, &why, NULL, 0);
             printf(" %-8s", marks[why]);
         }
-        printf(" %-8s", kernels[i].kind != KIND_MATMUL_F32 ? "-" : blas_available() ? "yes" : "not-built");
+        unsigned libs = kinds[kernels[i].kind].libraries;
+        printf(" %-8s", !(libs & 1u << T_BLAS) ? "-" : blas_available() ? "yes" : "not-built");
         char why[160];
-        int gemm = kernels[i].kind == KIND_MATMUL_F32 || kernels[i].kind == KIND_MATMUL_I8;
-        printf(" %-8s\n", !gemm ? "-" : !onednn_available() ? "not-built"
+        printf(" %-8s\n", !(libs & 1u << T_ONEDNN) ? "-" : !onednn_available() ? "not-built"
                           : kernels[i].kind == KIND_MATMUL_I8 && !onednn_int8_exact(cfg->cpu, why, sizeof why) ? "inexact"
                           : "yes");
     }

@@ -470,8 +470,7 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
     int k = 0; // the tiers in the same order every pass
     for (int t = 0; t < N_TIERS && !interrupt_signal(); t++) {
         if (!(cfg->tiers & (1u << t))) continue;
-        if (t == T_BLAS && kern->kind != KIND_MATMUL_F32) continue; // BLAS has only this one
-        if (t == T_ONEDNN && kern->kind != KIND_MATMUL_F32 && kern->kind != KIND_MATMUL_I8) continue; // its GEMMs only
+        if (tier_is_library(t) && !(kinds[kern->kind].libraries & (1u << t))) continue;
         if (first) out->n_tiers++;
         struct tier_result *r = &out->tiers[k++];
         run_tier(t, kern, s, &b, cfg, r);

@@ -688,11 +688,15 @@ Test(host, sweep_runs_the_range_and_leaves_python_out_past_max_time, .timeout = 
     struct json *doc = read_doc(path);
     static const char *const sizes[] = {"1000", "3000", "10000", "30000", "100000", "300000", "1000000", "3000000",
                                         "10000000"};
+    int predicted = 0; // notes giving a time: only the first size left out has its own prediction
     for (int i = 0; i < 9; i++) {
         char name[64];
         snprintf(name, sizeof name, "relu/python/%s", sizes[i]);
-        entry(doc, name); // every size of the range is reported
+        const struct json *e = entry(doc, name); // every size of the range is reported
+        const char *note = str_of(e, "note");
+        predicted += note && strstr(note, "left out of the sweep") && strstr(note, " s, past");
     }
+    cr_expect_eq(predicted, 1, "one size left out with a prediction, the later ones saying a smaller size was past it");
     cr_expect_str_eq(str_of(entry(doc, "relu/python/1000"), "status"), "ok");
     const struct json *big = entry(doc, "relu/python/10000000");
     cr_expect_str_eq(str_of(big, "status"), "unavailable");

@@ -223,7 +223,6 @@ int main(int argc, char **argv) {
     int n_done;
     status = run_plan(&plan, &cfg, results, &n_done);
     controls_warn(&controls);
-    controls_free(&controls);
     static struct model_result model;
     if (plan.model_path && !interrupt_signal() && status != 3) {
         if (model_run(plan.model_path, o.batch, &cfg, &model, err, sizeof err) < 0) {
@@ -236,6 +235,7 @@ int main(int argc, char **argv) {
             }
         }
     }
+    controls_free(&controls); // after the model, whose Python samples have their controls too
     if (cfg.progress) progress(NULL, NULL, NULL, 0);
     ctx.interrupted = interrupt_signal();
     if (ctx.interrupted) {

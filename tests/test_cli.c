@@ -782,6 +782,17 @@ Test(host, json_has_the_fields_readme_names) {
         const struct json *interval = json_get(e, "speedup_interval");
         cr_expect(interval && interval->type == JSON_ARRAY && interval->n == 2, "%s: speedup_interval", names[i]);
     }
+    // a Python row's CPU time and the Python control beside it, per sample; a native row has neither
+    const struct json *py = entry(doc, "relu/python/16");
+    double reps = json_number(json_get(py, "repetitions"), 0);
+    static const char *const per_sample[] = {"cpu_samples_ns", "control_cpu_ns"};
+    for (int i = 0; i < 2; i++) {
+        const struct json *a = json_get(py, per_sample[i]);
+        cr_assert(a && a->type == JSON_ARRAY && a->n == reps, "%s: one figure per sample", per_sample[i]);
+        for (size_t k = 0; k < a->n; k++)
+            cr_expect(json_number(&a->items[k], 0) > 0, "%s[%zu] is a positive time", per_sample[i], k);
+        cr_expect_null(json_get(entry(doc, "relu/scalar/16"), per_sample[i]), "%s is the python tier's", per_sample[i]);
+    }
     const struct json *relu = entry(doc, "relu/scalar/16"), *i8 = entry(doc, "matmul_int8/scalar/16x16x16");
     cr_expect(json_get(relu, "max_ulp_err") && json_get(relu, "max_ulp_err")->type == JSON_NUMBER, "relu's max_ulp_err");
     cr_expect(json_get(i8, "max_ulp_err") && json_get(i8, "max_ulp_err")->type == JSON_NULL, "int8's max_ulp_err is null");

@@ -1,7 +1,8 @@
 // The GEMMs' blocking (src/kernels/gemm_config.c): the rule on the caches of
-// several CPUs, and every GEMM against the reference under each blocking the
-// rule gives them.
+// several CPUs, every GEMM against the reference under each blocking the
+// rule gives them, and two GEMMs at once from two threads.
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,3 +137,68 @@ Test(gemm, f32_avx512_matches_the_reference_under_every_blocking) { under_every_
 Test(gemm, i8_avxvnni_is_exact_under_every_blocking) { under_every_blocking(2); }
 Test(gemm, i8_avx2_is_exact_under_every_blocking) { under_every_blocking(3); }
 Test(gemm, i8_avx512vnni_is_exact_under_every_blocking) { under_every_blocking(4); }
+
+// ---------------------------------------------------------------------------
+// two GEMMs at once: each thread packs into its own buffers (gemm_buffer)
+
+struct caller {
+    const struct kernel *kern;
+    const struct variant *v;
+    struct shape s;
+    struct buffers buf;
+    pthread_barrier_t *start;
+    int wrong; // calls that missed the reference
+};
+
+// Rounds of calls from each thread: enough that the two threads' packing overlaps
+#define ROUNDS 8
+
+static void *call_rounds(void *arg) {
+    struct caller *c = arg;
+    int m = (int)c->s.m, n = (int)c->s.n, k = (int)c->s.k;
+    pthread_barrier_wait(c->start);
+    for (int r = 0; r < ROUNDS; r++) {
+        poison(&c->buf);
+        if (c->kern->kind == KIND_MATMUL_F32) c->v->fn.matmul_f32(c->buf.out, c->buf.in[0], c->buf.in[1], m, n, k);
+        else c->v->fn.matmul_i8(c->buf.out, c->buf.in[0], c->buf.in[1], m, n, k);
+        c->wrong += !verify_output(c->kern, c->s, c->buf.out, c->buf.ref, c->buf.bound, NULL, NULL, NULL);
+    }
+    return NULL;
+}
+
+static void two_at_once(int which) {
+    const struct kernel *kern = kernel_find(gemms[which].kernel);
+    const struct variant *v = &kern->tier[gemms[which].tier][gemms[which].slot];
+    const char *name = gemm_geometries[gemms[which].id].name;
+    if (!v->fn.matmul_f32) cr_skip_test("%s: not built here", name);
+    if (v->needs & ~cpu_features(CAP_AVX512)) cr_skip_test("%s: this CPU lacks it", name);
+    // other shapes and inputs in each thread, each over several blocks of k and of
+    // rows: a buffer the two shared would hold the other's blocks
+    static const struct shape at_once[2] = {{300, 200, 1100}, {260, 310, 700}};
+    struct caller callers[2];
+    pthread_barrier_t start;
+    cr_assert_eq(pthread_barrier_init(&start, NULL, 2), 0);
+    for (int i = 0; i < 2; i++) {
+        callers[i] = (struct caller){.kern = kern, .v = v, .s = at_once[i], .start = &start};
+        cr_assert_eq(buffers_new(&callers[i].buf, kern, at_once[i], 7 + i), 0);
+    }
+    // one thread each, then each call on the pool's two threads in turn
+    for (int threads = 1; threads <= 2; threads++) {
+        parallel_set_threads(threads);
+        pthread_t id[2];
+        for (int i = 0; i < 2; i++) cr_assert_eq(pthread_create(&id[i], NULL, call_rounds, &callers[i]), 0);
+        for (int i = 0; i < 2; i++) pthread_join(id[i], NULL);
+        for (int i = 0; i < 2; i++)
+            cr_expect_eq(callers[i].wrong, 0, "%s, %zux%zux%zu beside another GEMM, %d threads each: %d of %d calls wrong",
+                         name, at_once[i].m, at_once[i].n, at_once[i].k, threads, callers[i].wrong, ROUNDS);
+    }
+    parallel_set_threads(1);
+    for (int i = 0; i < 2; i++) buffers_free(&callers[i].buf);
+    pthread_barrier_destroy(&start);
+}
+
+Test(gemm, f32_avx2_gives_the_reference_beside_another_call) { two_at_once(0); }
+Test(gemm, f32_avx512_gives_the_reference_beside_another_call) { two_at_once(1); }
+Test(gemm, i8_avxvnni_is_exact_beside_another_call) { two_at_once(2); }
+Test(gemm, i8_avx2_is_exact_beside_another_call) { two_at_once(3); }
+Test(gemm, i8_avx512vnni_is_exact_beside_another_call) { two_at_once(4); }

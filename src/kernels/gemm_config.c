@@ -1,6 +1,10 @@
 // The GEMMs' blocking from the CPU's caches (gemm_config.h says the rule).
 // Baseline C: the ISA files ask it, so it runs on any CPU.
+#include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "gemm_config.h"
@@ -66,4 +70,56 @@ void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b) {
         (int)clamp(round_down(b->mc, g->mr), g->mr, round_down(GEMM_MC_MAX, g->mr)),
         (int)clamp(round_down(b->nc, g->nr), g->nr, GEMM_NC_MAX),
     };
+}
+
+// This thread's packing buffers, found through a key whose destructor frees
+// them when the thread ends (the pool's workers never end; a caller's thread may).
+struct buffers {
+    void *p[2];
+    size_t bytes[2];
+};
+
+static pthread_key_t buffers_key;
+static pthread_once_t buffers_once = PTHREAD_ONCE_INIT;
+
+static void buffers_free(void *arg) {
+    struct buffers *b = arg;
+    free(b->p[GEMM_BUF_A]);
+    free(b->p[GEMM_BUF_B]);
+    free(b);
+}
+
+static void die(const char *what, size_t bytes, int line) {
+    fprintf(stderr, "bmml-host: %s:%d: %s (%zu bytes)\n", __FILE__, line, what, bytes);
+    exit(1);
+}
+
+static void buffers_key_new(void) {
+    if (pthread_key_create(&buffers_key, buffers_free)) die("no thread key for the GEMM buffers", 0, __LINE__);
+}
+
+// A transparent huge page spans this much
+#define HUGE_PAGE (2UL << 20)
+
+void *gemm_buffer(enum gemm_buffer which, size_t bytes) {
+    pthread_once(&buffers_once, buffers_key_new);
+    struct buffers *b = pthread_getspecific(buffers_key);
+    if (!b) {
+        if (!(b = calloc(1, sizeof *b))) die("out of memory for the GEMM buffers", sizeof *b, __LINE__);
+        if (pthread_setspecific(buffers_key, b)) die("cannot keep the GEMM buffers", sizeof *b, __LINE__);
+    }
+    if (b->bytes[which] >= bytes) return b->p[which];
+    free(b->p[which]);
+    b->p[which] = NULL, b->bytes[which] = 0;
+    // a buffer of huge pages needs one TLB entry per 2 MiB instead of 512
+    size_t align = bytes >= HUGE_PAGE ? HUGE_PAGE : 64;
+    if (bytes > (size_t)-1 - align) die("GEMM buffer too large", bytes, __LINE__);
+    size_t size = (bytes + align - 1) / align * align;
+    void *p = aligned_alloc(align, size);
+    if (!p) die("out of memory for a GEMM buffer", size, __LINE__);
+#ifndef GEMM_NO_HUGE
+    if (align == HUGE_PAGE) madvise(p, size, MADV_HUGEPAGE); // a hint: where refused, small pages do
+#endif
+    b->p[which] = p, b->bytes[which] = size;
+    return p;
 }

@@ -21,6 +21,8 @@
 #ifndef BMML_GEMM_CONFIG_H
 #define BMML_GEMM_CONFIG_H
 
+#include <stddef.h>
+
 // The packing buffers' capacities: the largest blocks the rule may choose
 #define GEMM_KC_MAX 1024
 #define GEMM_MC_MAX 504  // a multiple of every MR below (6, 14)
@@ -69,5 +71,15 @@ struct gemm_blocking gemm_blocking(enum gemm_id id);
 // Make GEMM id use b (within the capacities), or the rule again when b is
 // NULL: for the tests, which run every GEMM under other CPUs' blockings.
 void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b);
+
+// The packing buffers. Each thread has its own packing buffer for blocks of a
+// and its own for blocks of b, kept for the thread's life and shared by every
+// GEMM it runs (one at a time), so GEMMs on different threads never meet. Each
+// is sized from the blocking a call uses, grown when a call needs more, freed
+// when the thread ends: this thread's buffer `which`, at least bytes long,
+// 64-byte aligned, or 2 MiB-aligned with huge pages asked for (madvise) when it
+// spans one. Out of memory ends the process with a message: a GEMM cannot fail.
+enum gemm_buffer { GEMM_BUF_A, GEMM_BUF_B };
+void *gemm_buffer(enum gemm_buffer which, size_t bytes);
 
 #endif

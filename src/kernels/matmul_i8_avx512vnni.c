@@ -15,22 +15,21 @@
 // 6x64 micro-tile: 6 x 4 = 24 zmm accumulators, 4 for B, 1 for A, of 32
 #define MR GEMM_I8_AVX512VNNI_MR
 #define NR GEMM_I8_AVX512VNNI_NR
-#define GEMM_ID GEMM_I8_AVX512VNNI // its blocking: gemm_blocking(GEMM_ID), at most the capacities below
-#define KC GEMM_KC_MAX
-#define MC GEMM_MC_MAX
-#define NC GEMM_NC_MAX
+#define GEMM_ID GEMM_I8_AVX512VNNI // its blocking: gemm_blocking(GEMM_ID)
 _Static_assert(MR == 6 && NR == 64, "the assembly below computes a 6x64 tile");
-_Static_assert(KC % 64 == 0, "packed rows of a are whole 64-byte lines; the k_unit of gemm_geometries keeps every chosen KC so");
 
 typedef int8_t gemm_in;
 typedef int32_t gemm_out;
 struct packed_a {
-    _Alignas(64) uint8_t v[MC * KC]; // a + 128 as u8, rows of KC bytes at most
+    uint8_t *v; // a + 128 as u8, rows of kc rounded up to 64 bytes
 };
 struct packed_b {
-    _Alignas(64) int8_t v[KC * NC]; // groups of 4 k, NR columns of 4 bytes each
-    _Alignas(64) int32_t comp[NC];  // -128 * column sums of the packed B block
+    int8_t *v;     // groups of 4 k, NR columns of 4 bytes each
+    int32_t *comp; // -128 * column sums of the packed B block, before v in the buffer
 };
+#define A_BYTES(mc, kc) ((size_t)(mc) * (((kc) + 63) & ~63))
+#define B_BYTES(kc, nc) ((size_t)(nc) * sizeof(int32_t) + (size_t)((kc) + 3) / 4 * (nc) * 4)
+#define GEMM_B_COMP
 #include "gemm_driver.h"
 
 // B rows [0, kc) x columns [0, nc) -> NR-column panels of 4-k groups from column j0 on, zero padded.

@@ -31,14 +31,15 @@ static long pow2_at_most(long v) {
 
 static long clamp(long v, long lo, long hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-struct gemm_blocking gemm_rule(const struct gemm_geometry *g, struct gemm_caches c) {
+struct gemm_blocking gemm_rule(const struct gemm_geometry *g, struct gemm_caches c, int own_b) {
     long e = g->elem;
     long kc = g->b_from_l2 ? c.l2 / 8 / (g->nr * e) : c.l1d / ((g->mr + g->nr) * e);
     kc = clamp(pow2_at_most(kc), g->kc_min > g->k_unit ? g->kc_min : g->k_unit, GEMM_KC_MAX);
     long mc = round_down((g->b_from_l2 ? c.l2 / 2 : c.l2 / 4) / (kc * e), g->mr);
     mc = clamp(mc, g->mr, round_down(GEMM_MC_MAX, g->mr));
     // no L3: the b block takes half the L2, beside nothing else worth keeping
-    long b_block = c.l3 <= 0 ? c.l2 / 2 : c.l3 / 8 < 4 * c.l2 ? c.l3 / 8 : 4 * c.l2;
+    long l3_share = c.l3 / 8 / (own_b > 1 ? own_b : 1);
+    long b_block = c.l3 <= 0 ? c.l2 / 2 : l3_share < 4 * c.l2 ? l3_share : 4 * c.l2;
     long nc = round_down(b_block / (kc * e), g->nr);
     nc = clamp(nc, g->nr, GEMM_NC_MAX);
     return (struct gemm_blocking){(int)kc, (int)mc, (int)nc};
@@ -51,12 +52,16 @@ struct gemm_caches gemm_caches_here(void) {
 }
 
 static struct gemm_blocking forced[N_GEMMS];
+static struct gemm_caches here;
+static pthread_once_t here_once = PTHREAD_ONCE_INIT;
 
-struct gemm_blocking gemm_blocking(enum gemm_id id) {
-    static struct gemm_blocking rule[N_GEMMS];
+static void here_read(void) { here = gemm_caches_here(); }
+
+struct gemm_blocking gemm_blocking(enum gemm_id id, int own_b) {
     if (forced[id].kc) return forced[id];
-    if (!rule[id].kc) rule[id] = gemm_rule(&gemm_geometries[id], gemm_caches_here());
-    return rule[id];
+    // a few divisions: cheaper than keeping each answer where two threads may ask at once
+    pthread_once(&here_once, here_read);
+    return gemm_rule(&gemm_geometries[id], here, own_b);
 }
 
 void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b) {

@@ -15,9 +15,14 @@
 //   MC  the packed a block, MC x KC x e, fits a quarter of the L2 (half where the
 //       b sliver streams from L2: the a block is then the L2's main tenant);
 //       a multiple of MR.
-//   NC  the packed b block, KC x NC x e, fits an eighth of the L3 (two threads may
-//       each pack their own, gemm_driver.h) and four L2s at most (a virtual
-//       machine may report its host's whole L3); a multiple of NR.
+//   NC  the packed b block, KC x NC x e, fits four L2s at most (its core's share
+//       of the L3: a virtual machine may report its host's whole L3), and the b
+//       blocks of all the threads that pack their own (gemm_driver.h: one, or
+//       two threads that share the rows) fit an eighth of the L3 together;
+//       a multiple of NR.
+// Per thread: each thread of a GEMM runs on its own core, so KC and MC, from the
+// L1d and the L2 each core has, are every thread's; the L3 is shared, so NC is
+// split among the b blocks packed at once.
 #ifndef BMML_GEMM_CONFIG_H
 #define BMML_GEMM_CONFIG_H
 
@@ -60,14 +65,16 @@ struct gemm_blocking {
     int kc, mc, nc;
 };
 
-// The rule above, for geometry g on caches c.
-struct gemm_blocking gemm_rule(const struct gemm_geometry *g, struct gemm_caches c);
+// The rule above, for geometry g on caches c, where own_b threads (1 or more)
+// each pack their own block of b.
+struct gemm_blocking gemm_rule(const struct gemm_geometry *g, struct gemm_caches c, int own_b);
 // This CPU's caches: what the OS says (glibc reads cpuid), and where it says
 // nothing, a small core's (32 KiB L1d, 256 KiB L2, no L3).
 struct gemm_caches gemm_caches_here(void);
-// The blocking GEMM id uses in this process: the rule on this CPU's caches,
-// unless gemm_blocking_force set another.
-struct gemm_blocking gemm_blocking(enum gemm_id id);
+// The blocking GEMM id uses in this process where own_b threads each pack their
+// own block of b: the rule on this CPU's caches, unless gemm_blocking_force set
+// another (then that, whatever own_b).
+struct gemm_blocking gemm_blocking(enum gemm_id id, int own_b);
 // Make GEMM id use b (within the capacities), or the rule again when b is
 // NULL: for the tests, which run every GEMM under other CPUs' blockings.
 void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b);

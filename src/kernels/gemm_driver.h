@@ -104,6 +104,9 @@ struct gemm_job {
 
 static inline int min_int(int x, int y) { return x < y ? x : y; }
 
+// parts take shares of the rows of a and c (else of the columns of each block of b)
+static inline int by_rows(int m, int parts) { return (m + MR - 1) / MR >= 4 * parts; }
+
 // c (mr,nr) = (add ? c : 0) + the top-left mr x nr of a whole tile t (MR,NR)
 static inline void add_tile(gemm_out *restrict c, int ldc, const gemm_out *restrict t, int mr, int nr, int add) {
     for (int i = 0; i < mr; i++, c += ldc, t += NR) {
@@ -173,18 +176,18 @@ static void first_row_block(gemm_out *c, int ldc, const struct packed_a *pa, str
 static void gemm_part(void *arg, int t, int parts) {
     const struct gemm_job *g = arg;
     int m = g->m, n = g->n, k = g->k;
-    int by_rows = (m + MR - 1) / MR >= 4 * parts;
-    int own_b = by_rows && parts <= GEMM_OWN_B_PARTS; // nothing shared: no barriers
-    int read_all = by_rows && !own_b; // reads slivers other parts packed
+    int rows = by_rows(m, parts);
+    int own_b = rows && parts <= GEMM_OWN_B_PARTS; // nothing shared: no barriers
+    int read_all = rows && !own_b; // reads slivers other parts packed
     struct gemm_blocking blk = g->blk;
     struct packed_b blk_b = own_b ? b_at(gemm_buffer(GEMM_BUF_B, B_BYTES(blk.kc, blk.nc)), blk) : g->shared;
     struct packed_b *pb = &blk_b;
     struct packed_a buf_a = {gemm_buffer(GEMM_BUF_A, A_BYTES(blk.mc, blk.kc))}, *pa = &buf_a;
     int r0 = 0, r1 = m;
-    if (by_rows) share((m + MR - 1) / MR, MR, m, t, parts, &r0, &r1);
+    if (rows) share((m + MR - 1) / MR, MR, m, t, parts, &r0, &r1);
     for (int jc = 0; jc < n; jc += blk.nc) {
         int nc = min_int(blk.nc, n - jc), s0 = 0, s1 = nc, j0 = 0, j1 = nc;
-        if (!by_rows) share((nc + NR - 1) / NR, NR, nc, t, parts, &j0, &j1);
+        if (!rows) share((nc + NR - 1) / NR, NR, nc, t, parts, &j0, &j1);
         if (!own_b) share((nc + NR - 1) / NR, NR, nc, t, parts, &s0, &s1);
         for (int pc = 0; pc < k; pc += blk.kc) {
             int kc = min_int(blk.kc, k - pc);
@@ -223,8 +226,11 @@ static void gemm(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, 
         memset(c, 0, (size_t)m * n * sizeof *c);
         return;
     }
-    struct gemm_blocking blk = gemm_blocking(GEMM_ID);
+    int parts = (long)m * n * k < GEMM_MIN_PARALLEL ? 1 : parallel_threads();
+    // the parts that each pack a block of b for themselves (gemm_part) share the L3
+    int own_b = by_rows(m, parts) && parts <= GEMM_OWN_B_PARTS ? parts : 1;
+    struct gemm_blocking blk = gemm_blocking(GEMM_ID, own_b);
     struct gemm_job job = {c, a, b, m, n, k, blk, b_at(gemm_buffer(GEMM_BUF_B, B_BYTES(blk.kc, blk.nc)), blk)};
-    if ((long)m * n * k < GEMM_MIN_PARALLEL || parallel_threads() == 1) gemm_part(&job, 0, 1);
+    if (parts == 1) gemm_part(&job, 0, 1);
     else parallel_run(gemm_part, &job);
 }

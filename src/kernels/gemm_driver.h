@@ -65,7 +65,7 @@ static void fused_tile(gemm_out *c, int ldc, const struct packed_a *pa, struct p
 
 // ThreadSanitizer (make races) sees every load and store of C code, but not
 // those of inline assembly: a tile written in it says what it reads with
-// asm_reads, the compiler's own entry point for a range of memory.
+// asm_reads and asm_writes, the compiler's own entry points for a range of memory.
 #if defined(__SANITIZE_THREAD__) // gcc
 #define GEMM_TSAN 1
 #elif defined(__has_feature) // clang
@@ -75,9 +75,12 @@ static void fused_tile(gemm_out *c, int ldc, const struct packed_a *pa, struct p
 #endif
 #ifdef GEMM_TSAN
 void __tsan_read_range(void *addr, unsigned long size);
+void __tsan_write_range(void *addr, unsigned long size);
 #define asm_reads(p, bytes) __tsan_read_range((void *)(p), (unsigned long)(bytes))
+#define asm_writes(p, bytes) __tsan_write_range((void *)(p), (unsigned long)(bytes))
 #else
 #define asm_reads(p, bytes) ((void)0)
+#define asm_writes(p, bytes) ((void)0)
 #endif
 
 // Below this many multiply-adds (tens of microseconds), waking the other threads

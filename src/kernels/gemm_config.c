@@ -1,6 +1,7 @@
 // The GEMMs' blocking from the CPU's caches (gemm_config.h says the rule).
 // Baseline C: the ISA files ask it, so it runs on any CPU.
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,16 +53,25 @@ struct gemm_caches gemm_caches_here(void) {
 }
 
 static struct gemm_blocking forced[N_GEMMS];
+// The rule on this CPU's caches, for one and two threads that pack their own b,
+// worked out once: its divisions cost a small GEMM's call a tenth of its time
+#define KEPT_OWN_B 2
 static struct gemm_caches here;
+static struct gemm_blocking kept[N_GEMMS][KEPT_OWN_B];
 static pthread_once_t here_once = PTHREAD_ONCE_INIT;
+static atomic_int here_known; // set once kept is, so later calls skip pthread_once
 
-static void here_read(void) { here = gemm_caches_here(); }
+static void here_read(void) {
+    here = gemm_caches_here();
+    for (int id = 0; id < N_GEMMS; id++)
+        for (int own = 1; own <= KEPT_OWN_B; own++) kept[id][own - 1] = gemm_rule(&gemm_geometries[id], here, own);
+    atomic_store_explicit(&here_known, 1, memory_order_release);
+}
 
 struct gemm_blocking gemm_blocking(enum gemm_id id, int own_b) {
     if (forced[id].kc) return forced[id];
-    // a few divisions: cheaper than keeping each answer where two threads may ask at once
-    pthread_once(&here_once, here_read);
-    return gemm_rule(&gemm_geometries[id], here, own_b);
+    if (!atomic_load_explicit(&here_known, memory_order_acquire)) pthread_once(&here_once, here_read);
+    return own_b <= KEPT_OWN_B ? kept[id][own_b < 1 ? 0 : own_b - 1] : gemm_rule(&gemm_geometries[id], here, own_b);
 }
 
 void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b) {
@@ -77,13 +87,16 @@ void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b) {
     };
 }
 
-// This thread's packing buffers, found through a key whose destructor frees
-// them when the thread ends (the pool's workers never end; a caller's thread may).
+// This thread's packing buffers: found through a thread-local pointer (a
+// pthread key costs a small GEMM's call a tenth of its time), and kept under a
+// key too, whose destructor frees them when the thread ends (the pool's workers
+// never end; a caller's thread may).
 struct buffers {
     void *p[2];
     size_t bytes[2];
 };
 
+static _Thread_local struct buffers *mine;
 static pthread_key_t buffers_key;
 static pthread_once_t buffers_once = PTHREAD_ONCE_INIT;
 
@@ -107,13 +120,14 @@ static void buffers_key_new(void) {
 #define HUGE_PAGE (2UL << 20)
 
 void *gemm_buffer(enum gemm_buffer which, size_t bytes) {
-    pthread_once(&buffers_once, buffers_key_new);
-    struct buffers *b = pthread_getspecific(buffers_key);
+    struct buffers *b = mine;
+    if (b && b->bytes[which] >= bytes) return b->p[which];
     if (!b) {
+        pthread_once(&buffers_once, buffers_key_new);
         if (!(b = calloc(1, sizeof *b))) die("out of memory for the GEMM buffers", sizeof *b, __LINE__);
         if (pthread_setspecific(buffers_key, b)) die("cannot keep the GEMM buffers", sizeof *b, __LINE__);
+        mine = b;
     }
-    if (b->bytes[which] >= bytes) return b->p[which];
     free(b->p[which]);
     b->p[which] = NULL, b->bytes[which] = 0;
     // a buffer of huge pages needs one TLB entry per 2 MiB instead of 512

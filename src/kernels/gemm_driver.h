@@ -102,7 +102,7 @@ struct gemm_job {
     const gemm_in *a, *b;
     int m, n, k;
     struct gemm_blocking blk; // this call's blocks, read once by the caller
-    struct packed_b shared;   // the caller's buffer for b, for parts that share a block of b
+    struct packed_b shared;   // the caller's buffer for b, for parts that share a block of b (parts > 1)
 };
 
 static inline int min_int(int x, int y) { return x < y ? x : y; }
@@ -183,7 +183,8 @@ static void gemm_part(void *arg, int t, int parts) {
     int own_b = rows && parts <= GEMM_OWN_B_PARTS; // nothing shared: no barriers
     int read_all = rows && !own_b; // reads slivers other parts packed
     struct gemm_blocking blk = g->blk;
-    struct packed_b blk_b = own_b ? b_at(gemm_buffer(GEMM_BUF_B, B_BYTES(blk.kc, blk.nc)), blk) : g->shared;
+    // alone, a part packs into its own buffer too
+    struct packed_b blk_b = own_b || parts == 1 ? b_at(gemm_buffer(GEMM_BUF_B, B_BYTES(blk.kc, blk.nc)), blk) : g->shared;
     struct packed_b *pb = &blk_b;
     struct packed_a buf_a = {gemm_buffer(GEMM_BUF_A, A_BYTES(blk.mc, blk.kc))}, *pa = &buf_a;
     int r0 = 0, r1 = m;
@@ -233,7 +234,11 @@ static void gemm(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, 
     // the parts that each pack a block of b for themselves (gemm_part) share the L3
     int own_b = by_rows(m, parts) && parts <= GEMM_OWN_B_PARTS ? parts : 1;
     struct gemm_blocking blk = gemm_blocking(GEMM_ID, own_b);
-    struct gemm_job job = {c, a, b, m, n, k, blk, b_at(gemm_buffer(GEMM_BUF_B, B_BYTES(blk.kc, blk.nc)), blk)};
-    if (parts == 1) gemm_part(&job, 0, 1);
-    else parallel_run(gemm_part, &job);
+    struct gemm_job job = {c, a, b, m, n, k, blk, {0}};
+    if (parts == 1) {
+        gemm_part(&job, 0, 1);
+        return;
+    }
+    job.shared = b_at(gemm_buffer(GEMM_BUF_B, B_BYTES(blk.kc, blk.nc)), blk);
+    parallel_run(gemm_part, &job);
 }

@@ -234,6 +234,11 @@ static void gemm(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, 
     // the parts that each pack a block of b for themselves (gemm_part) share the L3
     int own_b = by_rows(m, parts) && parts <= GEMM_OWN_B_PARTS ? parts : 1;
     struct gemm_blocking blk = gemm_blocking(GEMM_ID, own_b);
+    // no block larger than the matrices: the same blocks, and buffers no larger
+    // than the call needs (a small GEMM's first call does not fault in megabytes)
+    blk.kc = min_int(blk.kc, k);
+    blk.mc = min_int(blk.mc, (m + MR - 1) / MR * MR);
+    blk.nc = min_int(blk.nc, (n + NR - 1) / NR * NR);
     struct gemm_job job = {c, a, b, m, n, k, blk, {0}};
     if (parts == 1) {
         gemm_part(&job, 0, 1);

@@ -82,7 +82,8 @@ void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b);
 // The packing buffers. Each thread has its own packing buffer for blocks of a
 // and its own for blocks of b, kept for the thread's life and shared by every
 // GEMM it runs (one at a time), so GEMMs on different threads never meet. Each
-// is sized from the blocking a call uses, grown when a call needs more, freed
+// is sized from the blocks a call uses (its blocking, no larger than its
+// matrices: gemm_driver.h), grown when a call needs more, freed
 // when the thread ends: this thread's buffer `which`, at least bytes long,
 // 64-byte aligned, or 2 MiB-aligned with huge pages asked for (madvise) when it
 // spans one. Out of memory ends the process with a message: a GEMM cannot fail.

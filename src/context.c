@@ -29,7 +29,7 @@ void context_fill(struct context *ctx, const struct options *o, const char *scri
     ctx->l1d_bytes = sysconf(_SC_LEVEL1_DCACHE_SIZE) > 0 ? sysconf(_SC_LEVEL1_DCACHE_SIZE) : 0;
     ctx->l2_bytes = sysconf(_SC_LEVEL2_CACHE_SIZE) > 0 ? sysconf(_SC_LEVEL2_CACHE_SIZE) : 0;
     ctx->l3_bytes = sysconf(_SC_LEVEL3_CACHE_SIZE) > 0 ? sysconf(_SC_LEVEL3_CACHE_SIZE) : 0;
-    for (int g = 0; g < N_GEMMS; g++) ctx->gemm[g] = gemm_blocking(g);
+    for (int g = 0; g < N_GEMMS; g++) ctx->gemm[g] = gemm_blocking(g, 1);
     cpu_feature_names(cpu_features(CAP_AVX512), ctx->cpu_flags, sizeof ctx->cpu_flags);
     size_t len = 0;
     for (int t = T_SCALAR; t <= T_AVX512; t++) {

@@ -61,7 +61,7 @@ static void print_list(const struct run_config *cfg) {
     printf("GEMM blocking for this CPU's caches (L1d %ld KiB, L2 %ld KiB, L3 %ld KiB):\n", c.l1d >> 10, c.l2 >> 10,
            c.l3 >> 10);
     for (int g = 0; g < N_GEMMS; g++) {
-        struct gemm_blocking b = gemm_blocking(g);
+        struct gemm_blocking b = gemm_blocking(g, 1);
         printf("  %-17s %2dx%-2d KC %4d MC %4d NC %4d\n", gemm_geometries[g].name, gemm_geometries[g].mr,
                gemm_geometries[g].nr, b.kc, b.mc, b.nc);
     }

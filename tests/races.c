@@ -5,8 +5,10 @@
 // or not they happened to collide. Criterion cannot start under it, so this
 // is a plain program: every GEMM variant this CPU runs, on shapes that take
 // each way through gemm_part, on 2, 3 and 17 threads and back to 2 (the pool
-// grows between runs), each result checked against the reference.
-// Exits 1 on a wrong result; ThreadSanitizer exits 66 on a race.
+// grows between runs), each result checked against the reference; then two
+// calls at once from two threads of the program's own, each packing into its
+// own buffers. Exits 1 on a wrong result; ThreadSanitizer exits 66 on a race.
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +55,7 @@ static int check_variant(const struct kernel *kern, const struct variant *v) {
         fill(b, s.k * s.n, f32, &seed);
         if (f32) matmul_f32_ref(ref, bound, a, b, m, n, k);
         else matmul_i8_ref(ref, a, b, m, n, k);
-        // 17: one part past GEMM_MAX_THREADS, which only meets the barriers
+        // 17: more parts than the rows can share, which share columns
         static const int threads[] = {2, 3, 17, 2};
         for (int j = 0; j < (int)(sizeof threads / sizeof threads[0]); j++) {
             parallel_set_threads(threads[j]);
@@ -72,6 +74,44 @@ static int check_variant(const struct kernel *kern, const struct variant *v) {
     return bad;
 }
 
+// one call of v on shapes[i], its inputs drawn from seed, checked: 0 when it matched
+struct call {
+    const struct kernel *kern;
+    const struct variant *v;
+    int i, bad;
+};
+
+static void *call_once(void *arg) {
+    struct call *c = arg;
+    int f32 = c->kern->kind == KIND_MATMUL_F32;
+    struct shape s = shapes[c->i];
+    struct buffers buf;
+    if (buffers_new(&buf, c->kern, s, 3 + c->i)) {
+        fprintf(stderr, "races: out of memory\n");
+        exit(2);
+    }
+    if (f32) c->v->fn.matmul_f32(buf.out, buf.in[0], buf.in[1], (int)s.m, (int)s.n, (int)s.k);
+    else c->v->fn.matmul_i8(buf.out, buf.in[0], buf.in[1], (int)s.m, (int)s.n, (int)s.k);
+    c->bad = !verify_output(c->kern, s, buf.out, buf.ref, buf.bound, NULL, NULL, NULL);
+    buffers_free(&buf);
+    return NULL;
+}
+
+// two calls of v at once, from two threads, on one thread each: 0 when both matched
+static int two_callers(const struct kernel *kern, const struct variant *v) {
+    parallel_set_threads(1);
+    struct call calls[2] = {{kern, v, 0, 0}, {kern, v, 1, 0}};
+    pthread_t id[2];
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&id[i], NULL, call_once, &calls[i])) {
+            fprintf(stderr, "races: cannot start a thread\n");
+            exit(2);
+        }
+    for (int i = 0; i < 2; i++) pthread_join(id[i], NULL);
+    if (calls[0].bad || calls[1].bad) fprintf(stderr, "races: %s %s: wrong beside another call\n", kern->name, v->isa);
+    return calls[0].bad || calls[1].bad;
+}
+
 int main(void) {
     unsigned have = cpu_features(CAP_AVX512);
     int bad = 0, ran = 0;
@@ -87,7 +127,7 @@ int main(void) {
                     printf("races: %s %s: not run, this CPU lacks it\n", kern->name, v->isa);
                     continue;
                 }
-                int b = check_variant(kern, v);
+                int b = check_variant(kern, v) | two_callers(kern, v);
                 printf("races: %s %s: %s\n", kern->name, v->isa, b ? "WRONG" : "ok");
                 bad |= b;
                 ran++;

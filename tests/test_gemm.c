@@ -1,7 +1,8 @@
 // The GEMMs' blocking (src/kernels/gemm_config.c): the rule on the caches of
-// several CPUs, and every GEMM against the reference under each blocking the
-// rule gives them.
+// several CPUs, every GEMM against the reference under each blocking the
+// rule gives them, and two GEMMs at once from two threads.
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,38 +33,47 @@ static int is_pow2(long v) { return v > 0 && (v & (v - 1)) == 0; }
 Test(gemm_rule, meets_its_constraints_on_every_cpu) {
     for (int i = 0; i < N_CPUS; i++) {
         struct gemm_caches c = caches_of(i);
-        for (int g = 0; g < N_GEMMS; g++) {
-            const struct gemm_geometry *geo = &gemm_geometries[g];
-            struct gemm_blocking b = gemm_rule(geo, c);
-            long e = geo->elem, sliver = (long)b.kc * geo->nr * e, a_block = (long)b.mc * b.kc * e;
-            const char *n = cpus[i].name, *gn = geo->name;
-            cr_expect(is_pow2(b.kc) && b.kc % geo->k_unit == 0 && b.kc <= GEMM_KC_MAX, "%s %s: KC %d", n, gn, b.kc);
-            cr_expect(b.mc % geo->mr == 0 && b.mc > 0 && b.mc <= GEMM_MC_MAX, "%s %s: MC %d", n, gn, b.mc);
-            cr_expect(b.nc % geo->nr == 0 && b.nc > 0 && b.nc <= GEMM_NC_MAX, "%s %s: NC %d", n, gn, b.nc);
-            if (geo->b_from_l2) {
-                cr_expect_leq(sliver, c.l2 / 8, "%s %s: the b sliver takes at most an eighth of the L2", n, gn);
-                cr_expect_leq(a_block, c.l2 / 2, "%s %s: the a block fits half the L2", n, gn);
-            } else {
-                // the smallest KC (one group of k, or the GEMM's kc_min) is kept even where it overflows the L1
-                int least = geo->kc_min > geo->k_unit ? geo->kc_min : geo->k_unit;
-                if (b.kc > least)
-                    cr_expect_leq(sliver + (long)b.kc * geo->mr * e, c.l1d, "%s %s: b and a slivers fit the L1d", n, gn);
-                // and the next power of two would not have fitted
-                if (b.kc < GEMM_KC_MAX)
-                    cr_expect_gt(2 * (sliver + (long)b.kc * geo->mr * e), c.l1d, "%s %s: KC %d is the largest", n, gn, b.kc);
-                cr_expect_leq(a_block, c.l2 / 4, "%s %s: the a block fits a quarter of the L2", n, gn);
+        for (int g = 0; g < N_GEMMS; g++)
+            for (int own = 1; own <= 2; own++) {
+                const struct gemm_geometry *geo = &gemm_geometries[g];
+                struct gemm_blocking b = gemm_rule(geo, c, own);
+                long e = geo->elem, sliver = (long)b.kc * geo->nr * e, a_block = (long)b.mc * b.kc * e;
+                const char *n = cpus[i].name, *gn = geo->name;
+                // KC and MC are every thread's: each has its own core's L1d and L2
+                struct gemm_blocking one = gemm_rule(geo, c, 1);
+                cr_expect(b.kc == one.kc && b.mc == one.mc, "%s %s: KC, MC of %d threads as of one", n, gn, own);
+                cr_expect(is_pow2(b.kc) && b.kc % geo->k_unit == 0 && b.kc <= GEMM_KC_MAX, "%s %s: KC %d", n, gn, b.kc);
+                cr_expect(b.mc % geo->mr == 0 && b.mc > 0 && b.mc <= GEMM_MC_MAX, "%s %s: MC %d", n, gn, b.mc);
+                cr_expect(b.nc % geo->nr == 0 && b.nc > 0 && b.nc <= GEMM_NC_MAX, "%s %s: NC %d", n, gn, b.nc);
+                if (geo->b_from_l2) {
+                    cr_expect_leq(sliver, c.l2 / 8, "%s %s: the b sliver takes at most an eighth of the L2", n, gn);
+                    cr_expect_leq(a_block, c.l2 / 2, "%s %s: the a block fits half the L2", n, gn);
+                } else {
+                    // the smallest KC (one group of k, or the GEMM's kc_min) is kept even where it overflows the L1
+                    int least = geo->kc_min > geo->k_unit ? geo->kc_min : geo->k_unit;
+                    if (b.kc > least)
+                        cr_expect_leq(sliver + (long)b.kc * geo->mr * e, c.l1d, "%s %s: b and a slivers fit the L1d", n, gn);
+                    // and the next power of two would not have fitted
+                    if (b.kc < GEMM_KC_MAX)
+                        cr_expect_gt(2 * (sliver + (long)b.kc * geo->mr * e), c.l1d, "%s %s: KC %d is the largest", n, gn, b.kc);
+                    cr_expect_leq(a_block, c.l2 / 4, "%s %s: the a block fits a quarter of the L2", n, gn);
+                }
+                // the b blocks of all own threads share an eighth of the L3, each at most four L2s
+                long b_block = (long)b.kc * b.nc * e;
+                if (b.nc > geo->nr && c.l3 > 0) {
+                    cr_expect_leq(own * b_block, c.l3 / 8, "%s %s, %d threads: the b blocks fit the L3's share", n, gn, own);
+                    cr_expect_leq(b_block, 4 * c.l2, "%s %s, %d threads: the b block fits four L2s", n, gn, own);
+                }
+                if (b.nc > geo->nr && c.l3 <= 0)
+                    cr_expect_leq(b_block, c.l2 / 2, "%s %s: no L3, the b block fits half the L2", n, gn);
             }
-            long b_block = (long)b.kc * b.nc * e, room = c.l3 > 0 ? c.l3 / 8 : c.l2 / 2;
-            if (c.l3 > 0 && room > 4 * c.l2) room = 4 * c.l2;
-            if (b.nc > geo->nr) cr_expect_leq(b_block, room, "%s %s: the b block fits its share of the L3", n, gn);
-        }
     }
 }
 
 // Zen 5's fp32 AVX-512 GEMM was tuned by measurement to KC 1024, MC 112, NC 1024,
 // with MC 112 and 140 alike (commit 25e700f): the rule must land there.
 Test(gemm_rule, gives_zen5_the_avx512_blocking_measured_best_there) {
-    struct gemm_blocking b = gemm_rule(&gemm_geometries[GEMM_F32_AVX512], cpus[1].c);
+    struct gemm_blocking b = gemm_rule(&gemm_geometries[GEMM_F32_AVX512], cpus[1].c, 1);
     cr_expect_eq(b.kc, 1024);
     cr_expect_eq(b.nc, 1024);
     cr_expect(b.mc >= 112 && b.mc <= 140, "MC %d", b.mc);
@@ -72,13 +82,13 @@ Test(gemm_rule, gives_zen5_the_avx512_blocking_measured_best_there) {
 Test(gemm_rule, forced_blocks_are_kept_within_the_capacities_and_units) {
     struct gemm_blocking odd = {1000, 500, 5000};
     gemm_blocking_force(GEMM_I8_AVX512VNNI, &odd);
-    struct gemm_blocking b = gemm_blocking(GEMM_I8_AVX512VNNI);
+    struct gemm_blocking b = gemm_blocking(GEMM_I8_AVX512VNNI, 2);
     cr_expect_eq(b.kc, 960, "KC rounded down to whole 64-byte rows: %d", b.kc);
     cr_expect_eq(b.mc, 498, "MC rounded down to whole slivers of 6: %d", b.mc);
     cr_expect_eq(b.nc, GEMM_NC_MAX, "NC capped: %d", b.nc);
     gemm_blocking_force(GEMM_I8_AVX512VNNI, NULL);
-    struct gemm_blocking r = gemm_rule(&gemm_geometries[GEMM_I8_AVX512VNNI], gemm_caches_here());
-    b = gemm_blocking(GEMM_I8_AVX512VNNI);
+    struct gemm_blocking r = gemm_rule(&gemm_geometries[GEMM_I8_AVX512VNNI], gemm_caches_here(), 1);
+    b = gemm_blocking(GEMM_I8_AVX512VNNI, 1);
     cr_expect(b.kc == r.kc && b.mc == r.mc && b.nc == r.nc, "the rule again once the force is lifted");
 }
 
@@ -110,10 +120,11 @@ static void under_every_blocking(int which) {
         struct buffers buf;
         cr_assert_eq(buffers_new(&buf, kern, shapes[i], 42 + i), 0);
         int m = (int)shapes[i].m, n = (int)shapes[i].n, k = (int)shapes[i].k;
-        for (int c = 0; c < N_CPUS; c++) {
-            struct gemm_blocking b = gemm_rule(&gemm_geometries[id], caches_of(c));
-            gemm_blocking_force(id, &b);
+        for (int c = 0; c < N_CPUS; c++)
             for (int threads = 1; threads <= 2; threads++) {
+                // the rule's blocking for as many threads, each packing its own block of b
+                struct gemm_blocking b = gemm_rule(&gemm_geometries[id], caches_of(c), threads);
+                gemm_blocking_force(id, &b);
                 parallel_set_threads(threads);
                 poison(&buf);
                 if (f32) v->fn.matmul_f32(buf.out, buf.in[0], buf.in[1], m, n, k);
@@ -124,7 +135,6 @@ static void under_every_blocking(int which) {
                           "%s, %dx%dx%d, %s's blocking (KC %d MC %d NC %d), %d threads: max error %g",
                           gemm_geometries[id].name, m, n, k, cpus[c].name, b.kc, b.mc, b.nc, threads, err);
             }
-        }
         gemm_blocking_force(id, NULL);
         parallel_set_threads(1);
         buffers_free(&buf);
@@ -136,3 +146,68 @@ Test(gemm, f32_avx512_matches_the_reference_under_every_blocking) { under_every_
 Test(gemm, i8_avxvnni_is_exact_under_every_blocking) { under_every_blocking(2); }
 Test(gemm, i8_avx2_is_exact_under_every_blocking) { under_every_blocking(3); }
 Test(gemm, i8_avx512vnni_is_exact_under_every_blocking) { under_every_blocking(4); }
+
+// ---------------------------------------------------------------------------
+// two GEMMs at once: each thread packs into its own buffers (gemm_buffer)
+
+struct caller {
+    const struct kernel *kern;
+    const struct variant *v;
+    struct shape s;
+    struct buffers buf;
+    pthread_barrier_t *start;
+    int wrong; // calls that missed the reference
+};
+
+// Rounds of calls from each thread: enough that the two threads' packing overlaps
+#define ROUNDS 8
+
+static void *call_rounds(void *arg) {
+    struct caller *c = arg;
+    int m = (int)c->s.m, n = (int)c->s.n, k = (int)c->s.k;
+    pthread_barrier_wait(c->start);
+    for (int r = 0; r < ROUNDS; r++) {
+        poison(&c->buf);
+        if (c->kern->kind == KIND_MATMUL_F32) c->v->fn.matmul_f32(c->buf.out, c->buf.in[0], c->buf.in[1], m, n, k);
+        else c->v->fn.matmul_i8(c->buf.out, c->buf.in[0], c->buf.in[1], m, n, k);
+        c->wrong += !verify_output(c->kern, c->s, c->buf.out, c->buf.ref, c->buf.bound, NULL, NULL, NULL);
+    }
+    return NULL;
+}
+
+static void two_at_once(int which) {
+    const struct kernel *kern = kernel_find(gemms[which].kernel);
+    const struct variant *v = &kern->tier[gemms[which].tier][gemms[which].slot];
+    const char *name = gemm_geometries[gemms[which].id].name;
+    if (!v->fn.matmul_f32) cr_skip_test("%s: not built here", name);
+    if (v->needs & ~cpu_features(CAP_AVX512)) cr_skip_test("%s: this CPU lacks it", name);
+    // other shapes and inputs in each thread, each over several blocks of k and of
+    // rows: a buffer the two shared would hold the other's blocks
+    static const struct shape at_once[2] = {{300, 200, 1100}, {260, 310, 700}};
+    struct caller callers[2];
+    pthread_barrier_t start;
+    cr_assert_eq(pthread_barrier_init(&start, NULL, 2), 0);
+    for (int i = 0; i < 2; i++) {
+        callers[i] = (struct caller){.kern = kern, .v = v, .s = at_once[i], .start = &start};
+        cr_assert_eq(buffers_new(&callers[i].buf, kern, at_once[i], 7 + i), 0);
+    }
+    // one thread each, then each call on the pool's two threads in turn
+    for (int threads = 1; threads <= 2; threads++) {
+        parallel_set_threads(threads);
+        pthread_t id[2];
+        for (int i = 0; i < 2; i++) cr_assert_eq(pthread_create(&id[i], NULL, call_rounds, &callers[i]), 0);
+        for (int i = 0; i < 2; i++) pthread_join(id[i], NULL);
+        for (int i = 0; i < 2; i++)
+            cr_expect_eq(callers[i].wrong, 0, "%s, %zux%zux%zu beside another GEMM, %d threads each: %d of %d calls wrong",
+                         name, at_once[i].m, at_once[i].n, at_once[i].k, threads, callers[i].wrong, ROUNDS);
+    }
+    parallel_set_threads(1);
+    for (int i = 0; i < 2; i++) buffers_free(&callers[i].buf);
+    pthread_barrier_destroy(&start);
+}
+
+Test(gemm, f32_avx2_gives_the_reference_beside_another_call) { two_at_once(0); }
+Test(gemm, f32_avx512_gives_the_reference_beside_another_call) { two_at_once(1); }
+Test(gemm, i8_avxvnni_is_exact_beside_another_call) { two_at_once(2); }
+Test(gemm, i8_avx2_is_exact_beside_another_call) { two_at_once(3); }
+Test(gemm, i8_avx512vnni_is_exact_beside_another_call) { two_at_once(4); }

@@ -15,11 +15,18 @@
 //   MC  the packed a block, MC x KC x e, fits a quarter of the L2 (half where the
 //       b sliver streams from L2: the a block is then the L2's main tenant);
 //       a multiple of MR.
-//   NC  the packed b block, KC x NC x e, fits an eighth of the L3 (two threads may
-//       each pack their own, gemm_driver.h) and four L2s at most (a virtual
-//       machine may report its host's whole L3); a multiple of NR.
+//   NC  the packed b block, KC x NC x e, fits four L2s at most (its core's share
+//       of the L3: a virtual machine may report its host's whole L3), and the b
+//       blocks of all the threads that pack their own (gemm_driver.h: one, or
+//       two threads that share the rows) fit an eighth of the L3 together;
+//       a multiple of NR.
+// Per thread: each thread of a GEMM runs on its own core, so KC and MC, from the
+// L1d and the L2 each core has, are every thread's; the L3 is shared, so NC is
+// split among the b blocks packed at once.
 #ifndef BMML_GEMM_CONFIG_H
 #define BMML_GEMM_CONFIG_H
+
+#include <stddef.h>
 
 // The packing buffers' capacities: the largest blocks the rule may choose
 #define GEMM_KC_MAX 1024
@@ -58,16 +65,29 @@ struct gemm_blocking {
     int kc, mc, nc;
 };
 
-// The rule above, for geometry g on caches c.
-struct gemm_blocking gemm_rule(const struct gemm_geometry *g, struct gemm_caches c);
+// The rule above, for geometry g on caches c, where own_b threads (1 or more)
+// each pack their own block of b.
+struct gemm_blocking gemm_rule(const struct gemm_geometry *g, struct gemm_caches c, int own_b);
 // This CPU's caches: what the OS says (glibc reads cpuid), and where it says
 // nothing, a small core's (32 KiB L1d, 256 KiB L2, no L3).
 struct gemm_caches gemm_caches_here(void);
-// The blocking GEMM id uses in this process: the rule on this CPU's caches,
-// unless gemm_blocking_force set another.
-struct gemm_blocking gemm_blocking(enum gemm_id id);
+// The blocking GEMM id uses in this process where own_b threads each pack their
+// own block of b: the rule on this CPU's caches, unless gemm_blocking_force set
+// another (then that, whatever own_b).
+struct gemm_blocking gemm_blocking(enum gemm_id id, int own_b);
 // Make GEMM id use b (within the capacities), or the rule again when b is
 // NULL: for the tests, which run every GEMM under other CPUs' blockings.
 void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b);
+
+// The packing buffers. Each thread has its own packing buffer for blocks of a
+// and its own for blocks of b, kept for the thread's life and shared by every
+// GEMM it runs (one at a time), so GEMMs on different threads never meet. Each
+// is sized from the blocks a call uses (its blocking, no larger than its
+// matrices: gemm_driver.h), grown when a call needs more, freed
+// when the thread ends: this thread's buffer `which`, at least bytes long,
+// 64-byte aligned, or 2 MiB-aligned with huge pages asked for (madvise) when it
+// spans one. Out of memory ends the process with a message: a GEMM cannot fail.
+enum gemm_buffer { GEMM_BUF_A, GEMM_BUF_B };
+void *gemm_buffer(enum gemm_buffer which, size_t bytes);
 
 #endif

@@ -7,10 +7,14 @@
 //   MR, NR                   the micro-tile: MR rows by NR columns of c
 //   GEMM_ID                  its entry in gemm_config.h, whose rule picks the blocks at
 //                            run time: kc of k, mc rows of a, nc columns of b
-//   KC, MC, NC               the largest blocks the rule may pick (GEMM_KC_MAX, ...)
-//   struct packed_a          one MC x KC block of a, in the layout its tile() reads
-//   struct packed_b          one KC x NC block of b, likewise
+//   struct packed_a          where one mc x kc block of a lies, in the layout its tile() reads:
+//                            its first member, v, points into this thread's buffer for a
+//   struct packed_b          where one kc x nc block of b lies, likewise
+//   A_BYTES(mc, kc)          the bytes a packed block of a takes, at most, when the blocking's
+//   B_BYTES(kc, nc)          blocks are mc x kc and kc x nc (those of b)
 // and after it the three functions declared below, and its entry point, which calls gemm().
+// It defines GEMM_B_COMP where packed_b also holds comp, blk.nc int32 terms a
+// column, which lie before v in the buffer.
 // It may also define GEMM_SHORT_TILE and short_tile() (declared below) for tiles of
 // fewer than MR rows, which would otherwise cost a whole tile each, and
 // GEMM_FUSED_TILE and fused_tile(), which packs a sliver of b in the first tile
@@ -43,6 +47,15 @@ static void tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const 
 static void short_tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
                        int kc, int add, int mr);
 #endif
+// the packed block of b in mem, a buffer of B_BYTES(blk.kc, blk.nc)
+static struct packed_b b_at(void *mem, struct gemm_blocking blk) {
+#ifdef GEMM_B_COMP
+    return (struct packed_b){(int8_t *)mem + (size_t)blk.nc * sizeof(int32_t), mem};
+#else
+    (void)blk;
+    return (struct packed_b){mem};
+#endif
+}
 #ifdef GEMM_FUSED_TILE
 // as tile for rows [0, MR), with the sliver's NR columns of b (kc,NR), row stride ldb,
 // read from b itself and packed into pb at column j0 on the way
@@ -52,7 +65,7 @@ static void fused_tile(gemm_out *c, int ldc, const struct packed_a *pa, struct p
 
 // ThreadSanitizer (make races) sees every load and store of C code, but not
 // those of inline assembly: a tile written in it says what it reads with
-// asm_reads, the compiler's own entry point for a range of memory.
+// asm_reads and asm_writes, the compiler's own entry points for a range of memory.
 #if defined(__SANITIZE_THREAD__) // gcc
 #define GEMM_TSAN 1
 #elif defined(__has_feature) // clang
@@ -62,36 +75,40 @@ static void fused_tile(gemm_out *c, int ldc, const struct packed_a *pa, struct p
 #endif
 #ifdef GEMM_TSAN
 void __tsan_read_range(void *addr, unsigned long size);
+void __tsan_write_range(void *addr, unsigned long size);
 #define asm_reads(p, bytes) __tsan_read_range((void *)(p), (unsigned long)(bytes))
+#define asm_writes(p, bytes) __tsan_write_range((void *)(p), (unsigned long)(bytes))
 #else
 #define asm_reads(p, bytes) ((void)0)
+#define asm_writes(p, bytes) ((void)0)
 #endif
 
-// Threads past this one only meet the barriers: each costs an A block of static memory.
-#define GEMM_MAX_THREADS 16
 // Below this many multiply-adds (tens of microseconds), waking the other threads
 // and meeting at the barriers costs about what they save.
 #define GEMM_MIN_PARALLEL (128L * 128 * 128)
 
-// The packing buffers are static, so gemm() is not reentrant: one GEMM call at a
-// time per process (the pool, parallel.h, likewise takes one caller at a time).
+// Each part packs into its thread's own buffers (gemm_buffer), so GEMMs called
+// from different threads run at once; one call's parts run on the pool
+// (parallel.h), which takes one call at a time.
 //
 // Two parts that share rows each pack the whole block of b for themselves, into
-// gemm_pb[t]: writing lines the other core has read costs more than packing them
-// twice, and the parts then never wait for each other. More parts pack a share
-// each of gemm_pb[0] and read it all.
+// their own buffer: writing lines the other core has read costs more than
+// packing them twice, and the parts then never wait for each other. More parts
+// pack a share each of one block of b, in the caller's buffer, and read it all.
 #define GEMM_OWN_B_PARTS 2
-static struct packed_b gemm_pb[GEMM_OWN_B_PARTS];
-static struct packed_a gemm_pa[GEMM_MAX_THREADS]; // one per thread
 
 struct gemm_job {
     gemm_out *c;
     const gemm_in *a, *b;
     int m, n, k;
     struct gemm_blocking blk; // this call's blocks, read once by the caller
+    struct packed_b shared;   // the caller's buffer for b, for parts that share a block of b (parts > 1)
 };
 
 static inline int min_int(int x, int y) { return x < y ? x : y; }
+
+// parts take shares of the rows of a and c (else of the columns of each block of b)
+static inline int by_rows(int m, int parts) { return (m + MR - 1) / MR >= 4 * parts; }
 
 // c (mr,nr) = (add ? c : 0) + the top-left mr x nr of a whole tile t (MR,NR)
 static inline void add_tile(gemm_out *restrict c, int ldc, const gemm_out *restrict t, int mr, int nr, int add) {
@@ -162,36 +179,35 @@ static void first_row_block(gemm_out *c, int ldc, const struct packed_a *pa, str
 static void gemm_part(void *arg, int t, int parts) {
     const struct gemm_job *g = arg;
     int m = g->m, n = g->n, k = g->k;
-    int used = min_int(parts, GEMM_MAX_THREADS);
-    int by_rows = (m + MR - 1) / MR >= 4 * used;
-    int own_b = by_rows && used <= GEMM_OWN_B_PARTS; // nothing shared: no barriers
-    int read_all = by_rows && !own_b; // reads slivers other parts packed
-    struct packed_b *pb = &gemm_pb[own_b && t < used ? t : 0];
-    int r0 = 0, r1 = 0;
-    if (t < used) {
-        if (by_rows) share((m + MR - 1) / MR, MR, m, t, used, &r0, &r1);
-        else r1 = m;
-    }
-    struct packed_a *pa = &gemm_pa[t < used ? t : 0];
-    for (int jc = 0; jc < n; jc += g->blk.nc) {
-        int nc = min_int(g->blk.nc, n - jc), s0 = 0, s1 = nc, j0 = 0, j1 = nc;
-        if (!by_rows) share((nc + NR - 1) / NR, NR, nc, t, used, &j0, &j1);
-        if (!own_b) share((nc + NR - 1) / NR, NR, nc, t, used, &s0, &s1);
-        for (int pc = 0; pc < k; pc += g->blk.kc) {
-            int kc = min_int(g->blk.kc, k - pc);
+    int rows = by_rows(m, parts);
+    int own_b = rows && parts <= GEMM_OWN_B_PARTS; // nothing shared: no barriers
+    int read_all = rows && !own_b; // reads slivers other parts packed
+    struct gemm_blocking blk = g->blk;
+    // alone, a part packs into its own buffer too
+    struct packed_b blk_b = own_b || parts == 1 ? b_at(gemm_buffer(GEMM_BUF_B, B_BYTES(blk.kc, blk.nc)), blk) : g->shared;
+    struct packed_b *pb = &blk_b;
+    struct packed_a buf_a = {gemm_buffer(GEMM_BUF_A, A_BYTES(blk.mc, blk.kc))}, *pa = &buf_a;
+    int r0 = 0, r1 = m;
+    if (rows) share((m + MR - 1) / MR, MR, m, t, parts, &r0, &r1);
+    for (int jc = 0; jc < n; jc += blk.nc) {
+        int nc = min_int(blk.nc, n - jc), s0 = 0, s1 = nc, j0 = 0, j1 = nc;
+        if (!rows) share((nc + NR - 1) / NR, NR, nc, t, parts, &j0, &j1);
+        if (!own_b) share((nc + NR - 1) / NR, NR, nc, t, parts, &s0, &s1);
+        for (int pc = 0; pc < k; pc += blk.kc) {
+            int kc = min_int(blk.kc, k - pc);
             const gemm_in *bp = g->b + (size_t)pc * n + jc;
 #ifdef GEMM_FUSED_TILE
             // a part alone with its block of b (s0 = j0 = 0, s1 = j1 = nc) whose first row
             // block has a whole sliver of a packs the whole slivers of b in it
-            int fuse = t < used && (own_b || used == 1) && r1 - r0 >= MR;
+            int fuse = (own_b || parts == 1) && r1 - r0 >= MR;
 #else
             int fuse = 0;
 #endif
             int nfull = fuse ? nc / NR * NR : s0;
-            if (t < used && nfull < s1) pack_b(pb, nfull, bp + nfull, n, kc, s1 - nfull);
+            if (nfull < s1) pack_b(pb, nfull, bp + nfull, n, kc, s1 - nfull);
             if (read_all) parallel_barrier(parts); // the block of b is whole
-            for (int ic = r0; ic < r1 && j0 < j1; ic += g->blk.mc) {
-                int mc = min_int(g->blk.mc, r1 - ic);
+            for (int ic = r0; ic < r1 && j0 < j1; ic += blk.mc) {
+                int mc = min_int(blk.mc, r1 - ic);
                 gemm_out *c = g->c + (size_t)ic * n + jc;
                 pack_a(pa, g->a + (size_t)ic * k + pc, k, mc, kc);
 #ifdef GEMM_FUSED_TILE
@@ -214,7 +230,20 @@ static void gemm(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, 
         memset(c, 0, (size_t)m * n * sizeof *c);
         return;
     }
-    struct gemm_job job = {c, a, b, m, n, k, gemm_blocking(GEMM_ID)};
-    if ((long)m * n * k < GEMM_MIN_PARALLEL || parallel_threads() == 1) gemm_part(&job, 0, 1);
-    else parallel_run(gemm_part, &job);
+    int parts = (long)m * n * k < GEMM_MIN_PARALLEL ? 1 : parallel_threads();
+    // the parts that each pack a block of b for themselves (gemm_part) share the L3
+    int own_b = by_rows(m, parts) && parts <= GEMM_OWN_B_PARTS ? parts : 1;
+    struct gemm_blocking blk = gemm_blocking(GEMM_ID, own_b);
+    // no block larger than the matrices: the same blocks, and buffers no larger
+    // than the call needs (a small GEMM's first call does not fault in megabytes)
+    blk.kc = min_int(blk.kc, k);
+    blk.mc = min_int(blk.mc, (m + MR - 1) / MR * MR);
+    blk.nc = min_int(blk.nc, (n + NR - 1) / NR * NR);
+    struct gemm_job job = {c, a, b, m, n, k, blk, {0}};
+    if (parts == 1) {
+        gemm_part(&job, 0, 1);
+        return;
+    }
+    job.shared = b_at(gemm_buffer(GEMM_BUF_B, B_BYTES(blk.kc, blk.nc)), blk);
+    parallel_run(gemm_part, &job);
 }

@@ -13,15 +13,14 @@
 // each k step loads 2 vectors and 6 scalars for 12 FMAs.
 #define MR GEMM_F32_AVX2_MR
 #define NR GEMM_F32_AVX2_NR
-#define GEMM_ID GEMM_F32_AVX2 // its blocking: gemm_blocking(GEMM_ID), at most the capacities below
-#define KC GEMM_KC_MAX
-#define MC GEMM_MC_MAX
-#define NC GEMM_NC_MAX
+#define GEMM_ID GEMM_F32_AVX2 // its blocking: gemm_blocking(GEMM_ID)
 _Static_assert(MR == 6 && NR == 16, "kernel() holds a 6x16 tile in 12 ymm; pack_a transposes 6 rows");
 
 typedef float gemm_in, gemm_out;
-struct packed_a { _Alignas(64) float v[MC * KC]; }; // MR-row slivers, each (kc,MR)
-struct packed_b { _Alignas(64) float v[KC * NC]; }; // NR-column slivers, each (kc,NR)
+struct packed_a { float *v; }; // MR-row slivers, each (kc,MR)
+struct packed_b { float *v; }; // NR-column slivers, each (kc,NR)
+#define A_BYTES(mc, kc) ((size_t)(mc) * (kc) * sizeof(float))
+#define B_BYTES(kc, nc) ((size_t)(kc) * (nc) * sizeof(float))
 #include "gemm_driver.h"
 
 // c (MR,NR) = or += a sliver (kc,MR) @ b sliver (kc,NR); both slivers packed.

@@ -16,17 +16,16 @@
 // The b sliver streams from L2 (gemm_config.h): 128 B a k step, one step per 14 cycles.
 #define MR GEMM_F32_AVX512_MR
 #define NR GEMM_F32_AVX512_NR
-#define GEMM_ID GEMM_F32_AVX512 // its blocking: gemm_blocking(GEMM_ID), at most the capacities below
-#define KC GEMM_KC_MAX
-#define MC GEMM_MC_MAX
-#define NC GEMM_NC_MAX
+#define GEMM_ID GEMM_F32_AVX512 // its blocking: gemm_blocking(GEMM_ID)
 _Static_assert(MR == 14 && NR == 32, "kernel_rows() holds a 14x32 tile in 28 zmm; pack_a transposes 14 rows");
 
 #define GEMM_SHORT_TILE
 #define GEMM_FUSED_TILE
 typedef float gemm_in, gemm_out;
-struct packed_a { _Alignas(64) float v[MC * KC]; }; // MR-row slivers, each (kc,MR)
-struct packed_b { _Alignas(64) float v[KC * NC]; }; // NR-column slivers, each (kc,NR)
+struct packed_a { float *v; }; // MR-row slivers, each (kc,MR)
+struct packed_b { float *v; }; // NR-column slivers, each (kc,NR)
+#define A_BYTES(mc, kc) ((size_t)(mc) * (kc) * sizeof(float))
+#define B_BYTES(kc, nc) ((size_t)(kc) * (nc) * sizeof(float))
 #include "gemm_driver.h"
 
 // acc += rows [0, rows) of a (MR) x b (NR), one k step: 2 loads of b, a broadcast and 2 FMAs a row.

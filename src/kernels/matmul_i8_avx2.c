@@ -15,21 +15,20 @@
 // 6x16 micro-tile: 6 x 2 = 12 ymm accumulators, 2 for B, 1 for A, 1 product, of 16
 #define MR GEMM_I8_AVX2_MR
 #define NR GEMM_I8_AVX2_NR
-#define GEMM_ID GEMM_I8_AVX2 // its blocking: gemm_blocking(GEMM_ID), at most the capacities below
-#define KC GEMM_KC_MAX
-#define MC GEMM_MC_MAX
-#define NC GEMM_NC_MAX
+#define GEMM_ID GEMM_I8_AVX2 // its blocking: gemm_blocking(GEMM_ID)
 _Static_assert(MR == 6 && NR == 16, "the assembly below computes a 6x16 tile");
-_Static_assert(KC % 2 == 0, "blocks hold whole pairs of k; the k_unit of gemm_geometries keeps every chosen KC so");
 
 typedef int8_t gemm_in;
 typedef int32_t gemm_out;
 struct packed_a {
-    _Alignas(64) uint32_t v[MC * KC / 2]; // pairs of k, MR rows of 2 int16 each
+    uint32_t *v; // pairs of k, MR rows of 2 int16 each
 };
 struct packed_b {
-    _Alignas(64) int16_t v[KC * NC]; // pairs of k, NR columns of 2 int16 each
+    int16_t *v; // pairs of k, NR columns of 2 int16 each
 };
+// an odd kc takes a whole pair, as KC, a multiple of the k_unit 2, does
+#define A_BYTES(mc, kc) ((size_t)(mc) * ((kc) + 1) / 2 * 4)
+#define B_BYTES(kc, nc) ((size_t)((kc) + 1) / 2 * (nc) * 4)
 #include "gemm_driver.h"
 
 // up to 16 bytes, zero filled, never past src + w

@@ -15,22 +15,21 @@
 // 6x64 micro-tile: 6 x 4 = 24 zmm accumulators, 4 for B, 1 for A, of 32
 #define MR GEMM_I8_AVX512VNNI_MR
 #define NR GEMM_I8_AVX512VNNI_NR
-#define GEMM_ID GEMM_I8_AVX512VNNI // its blocking: gemm_blocking(GEMM_ID), at most the capacities below
-#define KC GEMM_KC_MAX
-#define MC GEMM_MC_MAX
-#define NC GEMM_NC_MAX
+#define GEMM_ID GEMM_I8_AVX512VNNI // its blocking: gemm_blocking(GEMM_ID)
 _Static_assert(MR == 6 && NR == 64, "the assembly below computes a 6x64 tile");
-_Static_assert(KC % 64 == 0, "packed rows of a are whole 64-byte lines; the k_unit of gemm_geometries keeps every chosen KC so");
 
 typedef int8_t gemm_in;
 typedef int32_t gemm_out;
 struct packed_a {
-    _Alignas(64) uint8_t v[MC * KC]; // a + 128 as u8, rows of KC bytes at most
+    uint8_t *v; // a + 128 as u8, rows of kc rounded up to 64 bytes
 };
 struct packed_b {
-    _Alignas(64) int8_t v[KC * NC]; // groups of 4 k, NR columns of 4 bytes each
-    _Alignas(64) int32_t comp[NC];  // -128 * column sums of the packed B block
+    int8_t *v;     // groups of 4 k, NR columns of 4 bytes each
+    int32_t *comp; // -128 * column sums of the packed B block, before v in the buffer
 };
+#define A_BYTES(mc, kc) ((size_t)(mc) * (((kc) + 63) & ~63))
+#define B_BYTES(kc, nc) ((size_t)(nc) * sizeof(int32_t) + (size_t)((kc) + 3) / 4 * (nc) * 4)
+#define GEMM_B_COMP
 #include "gemm_driver.h"
 
 // B rows [0, kc) x columns [0, nc) -> NR-column panels of 4-k groups from column j0 on, zero padded.
@@ -97,11 +96,20 @@ static void pack_a(struct packed_a *pa, const int8_t *a, int lda, int mc, int kc
     "vpdpbusd %%zmm29, %%zmm27, %%zmm" #y "\n\t"     \
     "vpdpbusd %%zmm30, %%zmm27, %%zmm" #z "\n\t"     \
     "vpdpbusd %%zmm31, %%zmm27, %%zmm" #w "\n\t"
-#define ROW_SAVE(i, x, y, z, w)                                \
-    "vmovdqa64 %%zmm" #x ", " #i "*256(%[t])\n\t"              \
-    "vmovdqa64 %%zmm" #y ", " #i "*256+64(%[t])\n\t"           \
-    "vmovdqa64 %%zmm" #z ", " #i "*256+128(%[t])\n\t"          \
-    "vmovdqa64 %%zmm" #w ", " #i "*256+192(%[t])\n\t"
+// c's rows are written as six streams too: rows 0-2 at c + {0,1,2} ldc, rows 3-5 at c3
+#define ROW_ADD(row, x, y, z, w)                              \
+    "vpaddd (" row "), %%zmm" #x ", %%zmm" #x "\n\t"          \
+    "vpaddd 64(" row "), %%zmm" #y ", %%zmm" #y "\n\t"        \
+    "vpaddd 128(" row "), %%zmm" #z ", %%zmm" #z "\n\t"       \
+    "vpaddd 192(" row "), %%zmm" #w ", %%zmm" #w "\n\t"
+#define ROW_SAVE(row, x, y, z, w)                          \
+    "vmovdqu32 %%zmm" #x ", (" row ")\n\t"                 \
+    "vmovdqu32 %%zmm" #y ", 64(" row ")\n\t"               \
+    "vmovdqu32 %%zmm" #z ", 128(" row ")\n\t"              \
+    "vmovdqu32 %%zmm" #w ", 192(" row ")\n\t"
+#define ROWS(op)                                                                               \
+    op("%[c]", 0, 1, 2, 3) op("%[c],%[ldc]", 4, 5, 6, 7) op("%[c],%[ldc],2", 8, 9, 10, 11)       \
+    op("%[c3]", 12, 13, 14, 15) op("%[c3],%[ldc]", 16, 17, 18, 19) op("%[c3],%[ldc],2", 20, 21, 22, 23)
 
 static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0, int kc,
                  int add) {
@@ -109,11 +117,16 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
     const uint8_t *a = pa->v + (size_t)i0 * lda;
     const int8_t *b = pb->v + (size_t)j0 * kg * 4;
     const int32_t *comp = pb->comp + j0;
-    _Alignas(64) int32_t t[MR * NR];
     const uint8_t *a3 = a + 3 * lda;
+    int32_t *c3 = c + 3 * (size_t)ldc;
+    long ldc_bytes = (long)ldc * 4, adds = add;
     for (int i = 0; i < MR; i++) asm_reads(a + i * lda, kg * 4);
     asm_reads(b, kg * NR * 4);
     asm_reads(comp, NR * 4);
+    for (int i = 0; i < MR; i++) {
+        if (add) asm_reads(c + (size_t)i * ldc, NR * 4);
+        asm_writes(c + (size_t)i * ldc, NR * 4);
+    }
     // c is read or written once per KC: ask for it early
     for (int i = 0; i < MR; i++)
         for (int j = 0; j < NR; j += 16) _mm_prefetch((const char *)(c + (size_t)i * ldc + j), _MM_HINT_T0);
@@ -140,14 +153,16 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
         "add $256, %[b]\n\t"
         "dec %[kg]\n\t"
         "jnz 1b\n\t"
-        ROW_SAVE(0, 0, 1, 2, 3) ROW_SAVE(1, 4, 5, 6, 7) ROW_SAVE(2, 8, 9, 10, 11)
-        ROW_SAVE(3, 12, 13, 14, 15) ROW_SAVE(4, 16, 17, 18, 19) ROW_SAVE(5, 20, 21, 22, 23)
+        "test %[adds], %[adds]\n\t"
+        "jz 2f\n\t"
+        ROWS(ROW_ADD)
+        "2:\n\t"
+        ROWS(ROW_SAVE)
         : [a] "+r"(a), [a3] "+r"(a3), [b] "+r"(b), [kg] "+r"(kg)
-        : [lda] "r"(lda), [comp] "r"(comp), [t] "r"(t)
+        : [lda] "r"(lda), [comp] "r"(comp), [c] "r"(c), [c3] "r"(c3), [ldc] "r"(ldc_bytes), [adds] "r"(adds)
         : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
           "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20",
           "xmm21", "xmm22", "xmm23", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
-    add_tile(c, ldc, t, MR, NR, add);
 }
 
 void matmul_i8_avx512vnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)

@@ -16,22 +16,21 @@
 // 6x16 micro-tile: 6 x 2 = 12 ymm accumulators, 2 for B, 2 for A, of 16
 #define MR GEMM_I8_AVXVNNI_MR
 #define NR GEMM_I8_AVXVNNI_NR
-#define GEMM_ID GEMM_I8_AVXVNNI // its blocking: gemm_blocking(GEMM_ID), at most the capacities below
-#define KC GEMM_KC_MAX
-#define MC GEMM_MC_MAX
-#define NC GEMM_NC_MAX
+#define GEMM_ID GEMM_I8_AVXVNNI // its blocking: gemm_blocking(GEMM_ID)
 _Static_assert(MR == 6 && NR == 16, "the assembly below computes a 6x16 tile");
-_Static_assert(KC % 4 == 0, "blocks hold whole groups of 4 k; the k_unit of gemm_geometries keeps every chosen KC so");
 
 typedef int8_t gemm_in;
 typedef int32_t gemm_out;
 struct packed_a {
-    _Alignas(64) uint32_t v[MC * KC / 4]; // groups of 4 k, MR rows of 4 u8 each
+    uint32_t *v; // groups of 4 k, MR rows of 4 u8 each
 };
 struct packed_b {
-    _Alignas(64) int8_t v[KC * NC]; // groups of 4 k, NR columns of 4 bytes each
-    _Alignas(64) int32_t comp[NC];  // -128 * column sums of the packed B block
+    int8_t *v;     // groups of 4 k, NR columns of 4 bytes each
+    int32_t *comp; // -128 * column sums of the packed B block, before v in the buffer
 };
+#define A_BYTES(mc, kc) ((size_t)(mc) * ((kc) + 3) / 4 * 4)
+#define B_BYTES(kc, nc) ((size_t)(nc) * sizeof(int32_t) + (size_t)((kc) + 3) / 4 * (nc) * 4)
+#define GEMM_B_COMP
 #include "gemm_driver.h"
 
 // up to 16 bytes, zero filled, never past src + w

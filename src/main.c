@@ -132,9 +132,9 @@ static int report(const struct options *o, const struct context *ctx, const stru
                   int status) {
     char err[512];
     report_table(stdout, ctx, results, n);
-    if (ctx->model) {
+    for (int m = 0; m < ctx->n_models; m++) {
         printf("\n");
-        model_report_table(stdout, ctx->model);
+        model_report_table(stdout, &ctx->models[m]);
     }
     fflush(stdout);
     warn_print(stderr);
@@ -224,15 +224,17 @@ int main(int argc, char **argv) {
     status = run_plan(&plan, &cfg, results, &n_done);
     controls_warn(&controls);
     controls_free(&controls);
-    static struct model_result model;
-    if (plan.model_path && !interrupt_signal() && status != 3) {
-        if (model_run(plan.model_path, o.batch, &cfg, &model, err, sizeof err) < 0) {
-            fprintf(stderr, "bmml-host: model %s: %s\n", plan.model_path, err);
+    static struct model_result models[MODEL_DEFAULTS];
+    ctx.models = models;
+    for (int i = 0; i < plan.n_models && !interrupt_signal() && status != 3; i++) {
+        struct model_result *model = &models[ctx.n_models];
+        if (model_run(plan.model_path[i], o.batch, &cfg, model, err, sizeof err) < 0) {
+            fprintf(stderr, "bmml-host: model %s: %s\n", plan.model_path[i], err);
             status = 3;
         } else {
-            ctx.model = &model;
-            for (int t = 0; t < model.n_tiers; t++) {
-                if (model.tiers[t].r.status == ST_FAILED && !status) status = 1;
+            ctx.n_models++;
+            for (int t = 0; t < model->n_tiers; t++) {
+                if (model->tiers[t].r.status == ST_FAILED && !status) status = 1;
             }
         }
     }

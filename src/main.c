@@ -229,7 +229,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < plan.n_models && !interrupt_signal() && status != 3; i++) {
         struct model_result *model = &models[ctx.n_models];
         if (model_run(plan.model_path[i], o.batch, &cfg, model, err, sizeof err) < 0) {
-            fprintf(stderr, "bmml-host: model %s: %s\n", plan.model_path[i], err);
+            fprintf(stderr, "bmml-host: model %s\n", err); // err names the file
             status = 3;
         } else {
             ctx.n_models++;

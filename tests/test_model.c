@@ -533,3 +533,93 @@ Test(model, the_time_per_operation_adds_up_to_the_pass) {
     free(logits), free(probs);
     model_free(&m);
 }
+
+// ---------------------------------------------------------------------------
+// The committed models in every tier against the Python twin's pass
+
+#define DIGITS BMML_SRCDIR "/models/digits.bmml"
+#define VIT BMML_SRCDIR "/models/vit.bmml"
+
+// One test per tier and path (int8 only for the native tiers): the Python
+// pass is the reference and runs in each.
+struct path {
+    int tier, int8;
+};
+
+#define OVER_PATHS(suite, name)                                                                        \
+    ParameterizedTestParameters(suite, name) {                                                        \
+        static struct path p[] = {{T_PYTHON, 0},  {T_NUMPY, 0},  {T_SCALAR, 0}, {T_SCALAR, 1},          \
+                                  {T_AUTOVEC, 0}, {T_AUTOVEC, 1}, {T_AVX2, 0},  {T_AVX2, 1},           \
+                                  {T_AVX512, 0},  {T_AVX512, 1}};                                      \
+        return cr_make_param_array(struct path, p, sizeof p / sizeof *p);                              \
+    }                                                                                                  \
+    ParameterizedTest(struct path *p, suite, name)
+
+// Python, the reference, and the tier of p
+static struct run_config config(struct path p) {
+    struct run_config cfg = {.seed = 42, .min_time = 0.001, .max_time = 10, .repetitions = 1, .threads = 1,
+                             .cpu = cpu_features(CAP_AVX512), .tiers = 1u << T_PYTHON | 1u << p.tier};
+    snprintf(cfg.numpy_note, sizeof cfg.numpy_note, "not imported");
+    cr_assert_eq(embed_start(PYSCRIPTS, err, sizeof err), 0, "embed_start: %s", err);
+    cfg.python = embed_import("kernels", err, sizeof err) == 0;
+    cr_assert(cfg.python, "kernels.py: %s", err);
+    cfg.numpy = embed_import("numpy_kernels", cfg.numpy_note, sizeof cfg.numpy_note) == 0;
+    return cfg;
+}
+
+// The path p of r: it ran and agrees with the Python twin, or the test is
+// skipped saying why it is unavailable (a tier this CPU or build lacks, no NumPy).
+static const struct model_tier *path_agrees(const struct model_result *r, struct path p) {
+    cr_assert_geq(r->ref, 0, "no reference pass ran");
+    cr_expect_eq(r->tiers[r->ref].r.tier, T_PYTHON, "the reference is the Python pass");
+    const struct model_tier *t = NULL;
+    for (int i = 0; i < r->n_tiers; i++)
+        if (r->tiers[i].r.tier == p.tier && r->tiers[i].int8 == p.int8) t = &r->tiers[i];
+    const char *name = tier_names[p.tier], *path = p.int8 ? "int8" : "fp32";
+    cr_assert_not_null(t, "%s %s did not run", name, path);
+    if (t->r.status == ST_UNAVAILABLE) cr_skip_test("%s %s: %s", name, path, t->r.note);
+    cr_expect_eq(t->r.status, ST_OK, "%s %s: %s", name, path, t->r.note);
+    cr_expect_gt(t->pass_ns, 0, "%s %s: the time per operation was kept", name, path);
+    if (t->int8) return t; // int8 may change a class: it reports, it does not fail
+    cr_expect_eq(t->agreement, 1.0, "%s: %d classes differ from Python's", name, t->changed);
+    cr_expect_leq(t->max_logit_diff, r->logit_tol, "%s: logits off by %g", name, t->max_logit_diff);
+    return t;
+}
+
+OVER_PATHS(model, tiers_match_the_python_twin_on_a_few_images_in_batches) {
+    // a small ViT-like model of odd sizes, 8 images in batches of 3, 3 and 2
+    struct spec s = vit(6, 3, 10, 2, 6, 1, 4, 8);
+    size_t size;
+    unsigned char *d = make_file(&s, 21, &size);
+    char path[] = "/tmp/bmml-model-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, d, size), (ssize_t)size);
+    close(fd);
+    free(d);
+    struct run_config cfg = config(*p);
+    static struct model_result r;
+    int rc = model_run(path, 3, &cfg, &r, err, sizeof err);
+    unlink(path);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_expect_eq(r.n_test, 8);
+    cr_expect_eq(r.n_batches, 3);
+    path_agrees(&r, *p);
+    embed_stop();
+}
+
+static void committed_model_is_accurate(const char *file, struct path p, double least) {
+    if (access(file, R_OK) != 0) cr_skip_test("%s is not there", file);
+    struct run_config cfg = config(p);
+    static struct model_result r;
+    cr_assert_eq(model_run(file, 0, &cfg, &r, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(r.batch, 360);
+    const struct model_tier *t = path_agrees(&r, p);
+    cr_expect_gt(t->accuracy, least, "%s %s %s: accuracy %.4f", r.name, tier_names[p.tier], p.int8 ? "int8" : "fp32",
+                 t->accuracy);
+    embed_stop();
+}
+
+// a trained MLP on this set should clear 95%, the ViT 97% (the bars)
+OVER_PATHS(model, committed_digits_model_is_accurate) { committed_model_is_accurate(DIGITS, *p, 0.95); }
+OVER_PATHS(model, committed_vit_is_accurate) { committed_model_is_accurate(VIT, *p, p->int8 ? 0.95 : 0.97); }

@@ -13,7 +13,7 @@
 
 static struct model m; // 16 KiB of op records
 
-static void finite(const float *v, size_t n) {
+static void all_finite(const float *v, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (!isfinite(v[i])) abort();
 }
@@ -37,10 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         const struct op *o = &m.op[i];
         if (o->rows != rows || o->cols != cols || (o->kind == OP_SOFTMAX) != (i == m.n_ops - 1)) abort();
         rows = o->out_rows, cols = o->out_cols;
-        if (o->kind == OP_LAYERNORM) finite(o->p[0], o->a), finite(o->p[1], o->a);
-        if (o->kind == OP_ADD_POS) finite(o->p[0], (size_t)o->a * o->b);
+        if (o->kind == OP_LAYERNORM) all_finite(o->p[0], o->a), all_finite(o->p[1], o->a);
+        if (o->kind == OP_ADD_POS) all_finite(o->p[0], (size_t)o->a * o->b);
         if (o->kind != OP_DENSE) continue;
-        finite(o->p[1], o->b);
+        all_finite(o->p[1], o->b);
         for (int j = 0; j < o->b; j++) {
             if (!(o->scale[j] >= 0)) abort();
             for (int p = 0; p < o->a; p++) {
@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (rows != 1 || cols != m.classes) abort();
     for (int i = 0; i < m.n_test; i++)
         if (m.label[i] < 0 || m.label[i] >= m.classes) abort();
-    finite(m.x, (size_t)m.n_test * m.in_rows * m.in_cols);
+    all_finite(m.x, (size_t)m.n_test * m.in_rows * m.in_cols);
     model_free(&m);
     free(copy);
     return 0;

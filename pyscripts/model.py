@@ -277,8 +277,9 @@ def forward(m, x, images, steps=None):
     """Run m's ops over images (x: in_rows * in_cols float32 values each): (probs, logits), array('f') each.
 
     steps is the module whose step functions run (this one unless given,
-    numpy_model for the NumPy way); each op writes a new buffer, so a
-    buffer SAVE keeps is never written again.
+    numpy_model for the NumPy way). As in bmml-host, GELU, ADD_POS and ADD
+    write in place unless a saved activation (or x) is there; the other ops
+    write a new buffer.
     """
     steps = steps or sys.modules[__name__]
     view = memoryview
@@ -293,7 +294,9 @@ def forward(m, x, images, steps=None):
             stack.append(cur)
             continue
         n_in, n_out = images * rows * cols, images * out_rows * out_cols
-        y = new(n_out)
+        saved = stack.pop() if kind == ADD else None
+        in_place = kind in (GELU, ADD_POS, ADD) and cur is not x and all(cur is not t for t in stack)
+        y = cur if in_place else new(n_out)
         p = [view(t) for t in params]
         if kind == DENSE:
             steps.dense(view(y), view(cur), p[0], p[1], images * rows, a, b)
@@ -306,7 +309,7 @@ def forward(m, x, images, steps=None):
         elif kind == ADD_POS:
             steps.add_pos(view(y), view(cur), p[0], images, rows * cols)
         elif kind == ADD:
-            steps.add(view(y), view(cur), view(stack.pop()), n_in)
+            steps.add(view(y), view(cur), view(saved), n_in)
         elif kind == ATTENTION:
             heads, dim = a, cols // 3 // a
             groups = images * heads

@@ -10,12 +10,18 @@ import numpy as np
 
 import numpy_kernels
 
-gelu = numpy_kernels.gelu            # gelu(y, x, n)
 layernorm = numpy_kernels.layernorm  # layernorm(y, x, gamma, beta, rows, cols)
 
 
 def _f32(view, count, *shape):
     return np.frombuffer(view, dtype=np.float32, count=count).reshape(shape or (count,))
+
+
+def gelu(y, x, n):
+    xs = _f32(x, n)
+    if np.shares_memory(xs, _f32(y, n)):
+        xs = xs.copy()  # the kernel reads x after it has written y: in place, x must be kept apart
+    numpy_kernels.gelu(y, xs, n)
 
 
 def dense(y, x, w, b, rows, n_in, n_out):

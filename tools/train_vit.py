@@ -30,14 +30,17 @@ Training: AdamW (weight decay 0.05 on the matrices), batch 64, a learning
 rate warmed up for 5 epochs then cosine to 0 over EPOCHS, cross-entropy with
 label smoothing 0.1, and as augmentation each training image shifted by up
 to one pixel each way (zeros shifted in; the digits' borders are mostly
-blank). Seeded and deterministic: torch.manual_seed(SEED), a seeded
-generator for the order and the shifts, deterministic algorithms, one
-thread; the same torch gives the same file.
+blank). Seeded and deterministic: torch.manual_seed(SEED) for the initial
+weights, a torch.Generator seeded with SEED for the order and the shifts
+(SEED = 20240602; the split keeps train_digits.py's own seed), deterministic
+algorithms, one thread; the same torch gives the same file.
 
-The tolerance in the header is derived as tools/bmml_format.py says (a
-first-order error bound through every op, from the native kernels' stated
-bounds and the Python twin's rounding, the largest over the test set,
-rounded up). The tool prints the bound and how many test images have their
+The tolerance in the header is derived as tools/bmml_format.py says: a
+first-order bound, each value a pass stores (every op's output, and the
+attention's scores, softmax and context) off by at most what its kernel
+states (for the Python twin, its own rounding), times |d logit / d value|
+at the exact float64 values, summed over the values; the largest over the
+test set, native plus Python, rounded up to two significant digits. The tool prints the bound and how many test images have their
 two largest logits within twice of it; it then reads the file back with
 pyscripts/model.py and checks that its pure-Python pass, and numpy_model.py's,
 give torch's class on every test image with every logit within the tolerance.

@@ -21,12 +21,12 @@ from array import array
 from operator import add as _add
 
 import kernels
-from kernels import gelu, layernorm  # noqa: F401  (steps as they are: gelu(y, x, n), layernorm(y, x, gamma, beta, rows, cols))
 
 MAGIC = b"BMML"
 VERSION = 2
 HEADER_BYTES, OP_BYTES = 32, 16
 MAX_OPS, MAX_TEST, MAX_DIM, MAX_CLASSES, MAX_STACK = 256, 1 << 24, 65536, 65536, 4
+MAX_VALUES = 1 << 24  # in one image's activation, and in its attention scores (heads x tokens x tokens)
 DENSE, GELU, SOFTMAX, LAYERNORM, PATCHES, ADD_POS, SAVE, ADD, ATTENTION, MEAN = range(1, 11)
 NAMES = {DENSE: "DENSE", GELU: "GELU", SOFTMAX: "SOFTMAX", LAYERNORM: "LAYERNORM", PATCHES: "PATCHES",
          ADD_POS: "ADD_POS", SAVE: "SAVE", ADD: "ADD", ATTENTION: "ATTENTION", MEAN: "MEAN"}
@@ -36,6 +36,10 @@ ROLES = (1, 2, 3, 4)  # patch embedding, attention projection, MLP, classifier h
 
 # ---------------------------------------------------------------------------
 # The steps
+
+gelu = kernels.gelu            # gelu(y, x, n)
+layernorm = kernels.layernorm  # layernorm(y, x, gamma, beta, rows, cols)
+
 
 def dense(y, x, w, b, rows, n_in, n_out):
     """y (rows, n_out) = x (rows, n_in) @ w (n_in, n_out) + b (n_out)."""
@@ -166,10 +170,10 @@ def _check_ops(ops, in_shape, classes):
             raise ValueError(f"{where}: a field it does not use is not 0")
         count = []
         if kind == DENSE:
+            if not (1 <= a <= MAX_DIM and 1 <= b <= MAX_DIM):
+                raise ValueError(f"{where}: shape {a} x {b}; each side must be 1 to {MAX_DIM}")
             if a != cols:
                 raise ValueError(f"{where} takes {a} inputs but the activation has {cols} columns")
-            if not 1 <= b <= MAX_DIM:
-                raise ValueError(f"{where}: {b} outputs; the format allows 1 to {MAX_DIM}")
             if c not in ROLES:
                 raise ValueError(f"{where}: role {c} is not one of 1 to 4")
             count, cols = [a * b, b], b
@@ -204,6 +208,8 @@ def _check_ops(ops, in_shape, classes):
             cols //= 3
         elif kind == MEAN:
             rows = 1
+        if rows * cols > MAX_VALUES or (kind == ATTENTION and a * rows * rows > MAX_VALUES):
+            raise ValueError(f"{where}: one image's activation or scores would hold more than {MAX_VALUES} values")
         counts.append(count)
         shapes.append((rows, cols))
     if ops[-1][0] != SOFTMAX:
@@ -233,6 +239,8 @@ def load(path):
         raise ValueError(f"{n_test} test images; the format allows 1 to {MAX_TEST}")
     if not (1 <= in_rows <= MAX_DIM and 1 <= in_cols <= MAX_DIM):
         raise ValueError(f"input {in_rows} x {in_cols}; each side must be 1 to {MAX_DIM}")
+    if in_rows * in_cols > MAX_VALUES:
+        raise ValueError(f"input {in_rows} x {in_cols}: one image would hold more than {MAX_VALUES} values")
     if not 2 <= classes <= MAX_CLASSES:
         raise ValueError(f"{classes} classes; the format allows 2 to {MAX_CLASSES}")
     if not (math.isfinite(logit_tol) and logit_tol > 0):
@@ -269,8 +277,9 @@ def forward(m, x, images, steps=None):
     """Run m's ops over images (x: in_rows * in_cols float32 values each): (probs, logits), array('f') each.
 
     steps is the module whose step functions run (this one unless given,
-    numpy_model for the NumPy way); each op writes a new buffer, so a
-    buffer SAVE keeps is never written again.
+    numpy_model for the NumPy way). As in bmml-host, GELU, ADD_POS and ADD
+    write in place unless a saved activation (or x) is there; the other ops
+    write a new buffer.
     """
     steps = steps or sys.modules[__name__]
     view = memoryview
@@ -285,7 +294,9 @@ def forward(m, x, images, steps=None):
             stack.append(cur)
             continue
         n_in, n_out = images * rows * cols, images * out_rows * out_cols
-        y = new(n_out)
+        saved = stack.pop() if kind == ADD else None
+        in_place = kind in (GELU, ADD_POS, ADD) and cur is not x and all(cur is not t for t in stack)
+        y = cur if in_place else new(n_out)
         p = [view(t) for t in params]
         if kind == DENSE:
             steps.dense(view(y), view(cur), p[0], p[1], images * rows, a, b)
@@ -298,7 +309,7 @@ def forward(m, x, images, steps=None):
         elif kind == ADD_POS:
             steps.add_pos(view(y), view(cur), p[0], images, rows * cols)
         elif kind == ADD:
-            steps.add(view(y), view(cur), view(stack.pop()), n_in)
+            steps.add(view(y), view(cur), view(saved), n_in)
         elif kind == ATTENTION:
             heads, dim = a, cols // 3 // a
             groups = images * heads

@@ -8,36 +8,39 @@ the format lists for it, in order.
 
 The tolerance (logit_tol in the header) bounds |logit - the Python pass's
 logit| for any fp32 tier. Both passes are compared with the exact forward
-pass over the file's float32 weights, computed here in float64, and the
-bound is first order: an error e entering an op leaves it as |J| e, J the
-op's derivative at the exact values, plus the error the op itself makes.
-For each op the native tiers' own error is what their kernels state
-(src/kernels.c, each kernel's tolerance and why; ref.c, the bounds); u = 2^-24,
-gamma_n = n u / (1 - n u) (Higham, Accuracy and Stability, 3.5):
+pass over the file's float32 weights, computed here in float64. Each value a
+pass stores (an op's output; inside the attention its scores, their softmax
+and its context) is off by the error made there plus what the errors before
+carried in; to first order a logit is then off by
+
+    sum over the stored values v of  d logit / d v  x  (the error made at v),
+
+so by at most the sum of |d logit / d v| times that error's bound. The
+derivatives are the exact ones at the exact values, carried back from the
+logit through the ops (per class, for every test image). A running bound,
+|J| times the incoming bound op after op, bounds the same sum but takes
+absolute values at every op, so it compounds across LayerNorm and attention:
+for models/vit.bmml it gave 5e8, this 6.8e-3.
+
+The error made at each value, for the native tiers, is what their kernels
+state (src/kernels.c, each kernel's tolerance and why; ref.c, the bounds);
+u = 2^-24, gamma_n = n u / (1 - n u) (Higham, Accuracy and Stability, 3.5):
 
   DENSE (y = x @ w + b, n inputs): the matmul kernel's gamma_n sum_p |x_p w_pj|
-      plus the rounding of x @ w, u |x @ w|, then the bias add's u |y|;
-      incoming: sum_p e_p |w_pj|.
+      plus the rounding of x @ w, u |x @ w|, then the bias add's u |y|.
   GELU: the kernel's 1e-6 |y| + 1e-6, the 1e-6 being 2 u |x| at |x| = 5
-      (tanh's few ulp near -1, halved, times |x|): max(1e-6, 2 u |x|);
-      incoming: e times the largest |GELU'| on [x - e, x + e], which is at
-      most |GELU'(x)| + e max |GELU''|.
-  LAYERNORM (n = (x - mean) r, r = 1 / sqrt(var + 1e-5), y = g n + b, C
-      columns): the kernel's 2^-18 |g| r (|x - mean| + mean |x|) + 2^-23 |y|;
-      incoming: |g_j| r (e_j + mean e + |n_j| mean(|n| e)), from
-      dn_j = r (dx_j - mean dx - n_j mean(n dx)).
+      (tanh's few ulp near -1, halved, times |x|): max(1e-6, 2 u |x|).
+  LAYERNORM (y = g (x - mean) r + b, r = 1 / sqrt(var + 1e-5)): the kernel's
+      2^-18 |g| r (|x - mean| + mean |x|) + 2^-23 |y|.
   attention scores (s = q k^T / sqrt(d), the matmul kernel, then a scale by
       a float 1/sqrt(d)): (gamma_d + 2 u) sum_c |q_c k_c| / sqrt(d) + 2 u |s|,
-      which holds whether q or the product is scaled; incoming:
-      sum_c (e_qc |k_c| + |q_c| e_kc) / sqrt(d).
-  softmax (the attention's rows; the model's last op, after the logits,
-      needs no bound): the kernel's 4e-6 p_j, derived for |s_j - max| <= 20,
-      plus |s_j - max| u p_j, the subtraction's rounding that exp turns into
-      a relative error, for wider rows; incoming: p_j (e_j + sum_l p_l e_l).
-  attention context (o = p @ v over T keys): gamma_T sum_j p_j |v_jc| + u |o|;
-      incoming: sum_j (e_pj |v_jc| + p_j e_vjc).
-  ADD_POS, ADD: u |y|; incoming: the sum of the two.
-  MEAN over T rows: gamma_T mean |x| + u |y|; incoming: mean e.
+      which holds whether q or the product is scaled.
+  their softmax: the kernel's 4e-6 p_j, derived for |s_j - max| <= 20, plus
+      |s_j - max| u p_j, the subtraction's rounding that exp turns into a
+      relative error, for wider rows. (The model's last SOFTMAX comes after
+      the logits and needs no bound.)
+  attention context (o = p @ v over T keys): gamma_T sum_j p_j |v_jc| + u |o|.
+  ADD_POS, ADD: u |y|.  MEAN over T rows: gamma_T mean |x| + u |y|.
   PATCHES and the attention's split and merge move values: exact.
 
 The Python twin computes in double and rounds once per value it stores:
@@ -54,9 +57,9 @@ them.
 """
 
 import math
+import os
 import struct
 import sys
-import os
 
 import numpy as np
 
@@ -100,14 +103,6 @@ def gelu_grad(x):
     return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_C * (1.0 + 3 * 0.044715 * x * x)
 
 
-def _gelu_grad2_max():
-    # max |GELU''| over the line: GELU'' decays like x exp(-x^2 / 2), so
-    # [-10, 10] holds it; central differences on a fine grid, a little over
-    x = np.linspace(-10, 10, 400001)
-    g = gelu_grad(x)
-    return float(np.max(np.abs(np.diff(g)) / (x[1] - x[0]))) * 1.01
-
-
 def gamma(n, unit=U):
     return n * unit / (1 - n * unit)
 
@@ -127,97 +122,66 @@ def write(path, ops, params, x_test, y_test, in_shape, classes, logit_tol):
 
 
 # ---------------------------------------------------------------------------
-# The forward pass in float64 with the two error bounds, over all images at
-# once: each activation is (images, rows, cols) of values, and of bounds for
-# the native tiers (en) and for the Python twin (ep).
+# The forward pass in float64 over all images at once, each activation
+# (images, rows, cols), recording per op what its derivative needs and the
+# error bounds of the values it stores (local[0] native, local[1] the Python
+# twin); then, per class, the logit's derivative carried back through the ops.
 
-def _dense(v, en, ep, w, b):
+def _dense(v, w, b):
     xw = v @ w
     y = xw + b
     s = np.abs(v) @ np.abs(w)
-    aw = np.abs(w)
+    stored = U * np.abs(xw) + U * np.abs(y)
     n = w.shape[0]
-    en = en @ aw + gamma(n) * s + U * np.abs(xw) + U * np.abs(y)
-    ep = ep @ aw + gamma(n, UD) * s + U * np.abs(xw) + U * np.abs(y)
-    return y, en, ep
+    return y, ("dense", w), [(y, gamma(n) * s + stored, gamma(n, UD) * s + stored)]
 
 
-def _gelu(v, en, ep, g2max):
+def _gelu(v):
     y = gelu(v)
-    g1 = np.abs(gelu_grad(v))
     local_n = 1e-6 * np.abs(y) + np.maximum(1e-6, 2 * U * np.abs(v))
     local_p = U * np.abs(y) + 4 * UD * np.abs(v)
-    return y, (g1 + en * g2max) * en + local_n, (g1 + ep * g2max) * ep + local_p
+    return y, ("gelu", gelu_grad(v)), [(y, local_n, local_p)]
 
 
-def _layernorm(v, en, ep, g, b):
+def _layernorm(v, g, b):
     mean = v.mean(axis=-1, keepdims=True)
     d = v - mean
     r = 1.0 / np.sqrt((d * d).mean(axis=-1, keepdims=True) + EPS)
     n = d * r
     y = n * g + b
-    scale = np.abs(g) * r
-
-    def carry(e):
-        return scale * (e + e.mean(axis=-1, keepdims=True) + np.abs(n) * (np.abs(n) * e).mean(axis=-1, keepdims=True))
-
-    local_n = 2.0 ** -18 * scale * (np.abs(d) + np.abs(v).mean(axis=-1, keepdims=True)) + 2.0 ** -23 * np.abs(y)
+    scale = np.abs(g) * r * (np.abs(d) + np.abs(v).mean(axis=-1, keepdims=True))
+    local_n = 2.0 ** -18 * scale + 2.0 ** -23 * np.abs(y)
     # the twin: mean, variance and y in double (a few 2^-53 of the same scale), one rounding of y
-    local_p = 8 * UD * v.shape[-1] * scale * (np.abs(d) + np.abs(v).mean(axis=-1, keepdims=True)) + U * np.abs(y)
-    return y, carry(en) + local_n, carry(ep) + local_p
+    local_p = 8 * UD * v.shape[-1] * scale + U * np.abs(y)
+    return y, ("layernorm", n, r, g), [(y, local_n, local_p)]
 
 
-def _softmax(s, en, ep):
-    """Rows of the last axis; returns p and the two bounds."""
+def _softmax_local(s):
+    """p, the softmax of the rows of s, and the bounds on it."""
     spread = s.max(axis=-1, keepdims=True) - s
     e = np.exp(-spread)
     p = e / e.sum(axis=-1, keepdims=True)
-
-    def carry(err):
-        return p * (err + (p * err).sum(axis=-1, keepdims=True))
-
-    cols = s.shape[-1]
-    local_n = p * (4e-6 + spread * U)
-    local_p = p * (U + (spread + cols + 4) * UD)
-    return p, carry(en) + local_n, carry(ep) + local_p
+    return p, p * (4e-6 + spread * U), p * (U + (spread + s.shape[-1] + 4) * UD)
 
 
-def _attention(v, en, ep, heads):
+def _attention(v, heads):
     images, tokens, three_d = v.shape
-    dm = three_d // 3
-    dim = dm // heads
-
-    def split(a):  # (images, tokens, 3D) -> 3 x (images, heads, tokens, dim)
-        a = a.reshape(images, tokens, 3, heads, dim).transpose(2, 0, 3, 1, 4)
-        return a[0], a[1], a[2]
-
-    q, k, vv = split(v)
-    qn, kn, vn = split(en)
-    qp, kp, vp = split(ep)
+    dim = three_d // 3 // heads
+    q, k, vv = v.reshape(images, tokens, 3, heads, dim).transpose(2, 0, 3, 1, 4)
     scale = 1.0 / math.sqrt(dim)
-    qk = q @ k.transpose(0, 1, 3, 2)
+    kt = k.transpose(0, 1, 3, 2)
+    qk = q @ kt
     s = qk * scale
-    big = np.abs(q) @ np.abs(k).transpose(0, 1, 3, 2) * scale
-
-    def carry_s(eq, ek):
-        return (eq @ np.abs(k).transpose(0, 1, 3, 2) + np.abs(q) @ ek.transpose(0, 1, 3, 2)) * scale
-
-    sn = carry_s(qn, kn) + (gamma(dim) + 2 * U) * big + 2 * U * np.abs(s)
-    sp = carry_s(qp, kp) + gamma(dim, UD) * big + U * np.abs(qk) * scale + U * np.abs(s)
-    p, pn, pp = _softmax(s, sn, sp)
+    big = np.abs(q) @ np.abs(kt) * scale
+    s_n = (gamma(dim) + 2 * U) * big + 2 * U * np.abs(s)
+    s_p = gamma(dim, UD) * big + U * np.abs(qk) * scale + U * np.abs(s)
+    p, p_n, p_p = _softmax_local(s)
     o = p @ vv
     pv = p @ np.abs(vv)
-
-    def carry_o(epr, ev):
-        return epr @ np.abs(vv) + p @ ev
-
-    on = carry_o(pn, vn) + gamma(tokens) * pv + U * np.abs(o)
-    op = carry_o(pp, vp) + gamma(tokens, UD) * pv + U * np.abs(o)
-
-    def merge(a):  # (images, heads, tokens, dim) -> (images, tokens, heads * dim)
-        return a.transpose(0, 2, 1, 3).reshape(images, tokens, dm)
-
-    return merge(o), merge(on), merge(op)
+    o_n = gamma(tokens) * pv + U * np.abs(o)
+    o_p = gamma(tokens, UD) * pv + U * np.abs(o)
+    y = o.transpose(0, 2, 1, 3).reshape(images, tokens, heads * dim)
+    return y, ("attention", q, k, vv, p, scale), [(s, s_n, s_p), (p, p_n, p_p), (o, o_n, o_p)]
 
 
 def _patches(a, p):
@@ -226,49 +190,128 @@ def _patches(a, p):
     return a.reshape(images, (h // p) * (w // p), p * p)
 
 
-def bound(ops, params, x, in_shape):
-    """The float64 logits of the images x and the two bounds on them: (logits, en, ep).
+def _unpatches(g, p, h, w):
+    images = g.shape[0]
+    return g.reshape(images, h // p, w // p, p, p).transpose(0, 1, 3, 2, 4).reshape(images, h, w)
 
-    Runs the ops up to the SOFTMAX that ends the model (the logits are its input).
-    """
-    g2max = _gelu_grad2_max()
+
+def _forward(ops, params, x, in_shape):
+    """The float64 pass: (logits (images, classes), tape), one tape entry per op:
+    (what its derivative needs, [(a stored value, its bound native, Python's)])."""
     v = np.asarray(x, dtype=np.float64).reshape(len(x), *in_shape)
-    en = np.zeros_like(v)
-    ep = np.zeros_like(v)
-    stack = []
-    for (kind, a, b, c), arrays in zip(ops, params):
+    tape, stack = [], []
+    for (kind, a, b, _), arrays in zip(ops, params):
         arrays = [np.asarray(t, dtype=np.float32).astype(np.float64) for t in arrays]
         if kind == DENSE:
-            v, en, ep = _dense(v, en, ep, arrays[0].reshape(a, b), arrays[1])
+            v, back, local = _dense(v, arrays[0].reshape(a, b), arrays[1])
         elif kind == GELU:
-            v, en, ep = _gelu(v, en, ep, g2max)
+            v, back, local = _gelu(v)
         elif kind == LAYERNORM:
-            v, en, ep = _layernorm(v, en, ep, arrays[0], arrays[1])
+            v, back, local = _layernorm(v, arrays[0], arrays[1])
         elif kind == PATCHES:
-            v, en, ep = _patches(v, a), _patches(en, a), _patches(ep, a)
+            back, local = ("patches", a, v.shape[1], v.shape[2]), []
+            v = _patches(v, a)
         elif kind == ADD_POS:
             v = v + arrays[0].reshape(a, b)
-            en, ep = en + U * np.abs(v), ep + U * np.abs(v)
+            back, local = ("same",), [(v, U * np.abs(v), U * np.abs(v))]
         elif kind == SAVE:
-            stack.append((v, en, ep))
+            back, local = ("save",), []
+            stack.append(v)
         elif kind == ADD:
-            sv, sn, sp = stack.pop()
-            v = v + sv
-            en, ep = en + sn + U * np.abs(v), ep + sp + U * np.abs(v)
+            v = v + stack.pop()
+            back, local = ("add",), [(v, U * np.abs(v), U * np.abs(v))]
         elif kind == ATTENTION:
-            v, en, ep = _attention(v, en, ep, a)
+            v, back, local = _attention(v, a)
         elif kind == MEAN:
             rows = v.shape[1]
             mabs = np.abs(v).mean(axis=1, keepdims=True)
             v = v.mean(axis=1, keepdims=True)
-            en = en.mean(axis=1, keepdims=True) + gamma(rows) * mabs + U * np.abs(v)
-            ep = ep.mean(axis=1, keepdims=True) + gamma(rows, UD) * mabs + U * np.abs(v)
+            back = ("mean", rows)
+            local = [(v, gamma(rows) * mabs + U * np.abs(v), gamma(rows, UD) * mabs + U * np.abs(v))]
         elif kind == SOFTMAX:
             break
         else:
             raise ValueError(f"op kind {kind} has no bound")
-    n = len(x)
-    return v.reshape(n, -1), en.reshape(n, -1), ep.reshape(n, -1)
+        tape.append((back, local))
+    if v.shape[1] != 1:
+        raise ValueError("the logits are not one row per image")
+    return v[:, 0, :], tape
+
+
+def _back(back, g):
+    """The derivative with respect to an op's input from that with respect to its output (g)."""
+    kind = back[0]
+    if kind == "dense":
+        return g @ back[1].T
+    if kind == "gelu":
+        return g * back[1]
+    if kind == "layernorm":
+        # y = g n + b, n = (x - mean) r: dn_j = r (dx_j - mean dx - n_j mean(n dx)), which is symmetric
+        _, n, r, gam = back
+        gn = g * gam
+        return r * (gn - gn.mean(axis=-1, keepdims=True) - n * (gn * n).mean(axis=-1, keepdims=True))
+    if kind == "patches":
+        return _unpatches(g, *back[1:])
+    if kind == "mean":
+        return np.repeat(g / back[1], back[1], axis=1)
+    raise ValueError(kind)
+
+
+def _carry_back(tape, g, count):
+    """Carry g, the derivative of one logit per image with respect to the last
+    op's output, back through the tape to the input, and return it there;
+    count(derivative, (value, native bound, Python's bound)) sees each stored value."""
+    stack = []
+    for back, local in reversed(tape):
+        kind = back[0]
+        if kind == "attention":
+            _, q, k, vv, p, scale = back
+            images, heads, tokens, dim = q.shape
+            g_o = g.reshape(images, tokens, heads, dim).transpose(0, 2, 1, 3)
+            count(g_o, local[2])
+            g_p = g_o @ vv.transpose(0, 1, 3, 2)
+            g_v = p.transpose(0, 1, 3, 2) @ g_o
+            count(g_p, local[1])
+            g_s = p * (g_p - (p * g_p).sum(axis=-1, keepdims=True))  # through the softmax
+            count(g_s, local[0])
+            g_q = scale * g_s @ k
+            g_k = scale * g_s.transpose(0, 1, 3, 2) @ q
+            g = np.stack([g_q, g_k, g_v]).transpose(1, 3, 0, 2, 4).reshape(images, tokens, 3 * heads * dim)
+            continue
+        for value in local:
+            count(g, value)
+        if kind == "add":
+            stack.append(g)  # the saved activation's share: g reaches it through the add as well
+        elif kind == "save":
+            g = g + stack.pop()
+        elif kind != "same":
+            g = _back(back, g)
+    return g
+
+
+def bound(ops, params, x, in_shape):
+    """The float64 logits of the images x and the bounds on them: (logits, native, python), each (images, classes).
+
+    First order: a pass's logit is off the exact one by the sum over every
+    stored value of the error made there times the logit's derivative with
+    respect to that value, so it is off by at most the sum of |derivative|
+    times that value's bound; the derivatives are carried back through the
+    ops one class at a time. Runs the ops up to the SOFTMAX that ends the
+    model (the logits are its input).
+    """
+    logits, tape = _forward(ops, params, x, in_shape)
+    images, classes = logits.shape
+    native, python = np.zeros_like(logits), np.zeros_like(logits)
+    for c in range(classes):
+        def count(g, local):
+            axes = tuple(range(1, g.ndim))
+            native[:, c] += (np.abs(g) * local[1]).sum(axis=axes)
+            python[:, c] += (np.abs(g) * local[2]).sum(axis=axes)
+
+        g = np.zeros((images, 1, classes))
+        g[:, 0, c] = 1.0
+        _carry_back(tape, g, count)
+    return logits, native, python
 
 
 def round_up(x, digits=2):

@@ -12,6 +12,17 @@
 //     run, CMP_FLOOR at least.
 // A row that passes the first test and not the second moved no more than
 // the machine did: it is said so, not called a change.
+//
+// A Python row that records its CPU time (cpu_samples_ns) is judged on that
+// instead. The interpreter's speed moves with what the other core of the
+// same physical core runs, by much more than a fixed loop of C does, in
+// spells shorter than a pass, and time sliced to other programs falls into
+// its long repetitions: so its pass medians move more than a 1.5x change of
+// the work. Neither can make a repetition faster. So the unit is the row's
+// fastest repetition in CPU time, over samples spread over two passes or
+// more, and a change is called when the ratio of the two runs' fastest
+// exceeds the change of the fastest Python control timed beside the row's
+// samples (control_cpu_ns), plus CMP_PYTHON_FLOOR.
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +42,8 @@ struct entry {
     double median_ns;     // NaN when the tier did not run
     double *samples;
     size_t n_samples;
+    double fastest_cpu;     // python: the least of cpu_samples_ns; 0 when not recorded
+    double fastest_control; // the least of control_cpu_ns; 0 when not recorded
     int per_pass[MAX_PASSES]; // samples of each pass, in order
     int passes;
     int passes_recorded;  // samples_per_pass was in the file; else equal shares of the context's passes
@@ -62,6 +75,23 @@ static void run_free(struct run *r) {
 static int unusable(struct entry *e, const char *why) {
     snprintf(e->unusable, sizeof e->unusable, "%s", why);
     return 0;
+}
+
+// The least of a per-sample array (one number for each of n samples, each a
+// positive time) into *least, 0 when the array is absent or empty; NULL, or
+// what is wrong with it.
+static const char *fastest_of(const struct json *a, size_t n, double *least) {
+    *least = 0;
+    if (!a) return NULL;
+    if (a->type != JSON_ARRAY) return "cpu_samples_ns or control_cpu_ns is not an array";
+    if (!a->n) return NULL;
+    if (a->n != n) return "cpu_samples_ns or control_cpu_ns does not have one figure per sample";
+    for (size_t k = 0; k < a->n; k++) {
+        double v = json_number(&a->items[k], NAN);
+        if (!(v > 0) || !isfinite(v)) return "cpu_samples_ns or control_cpu_ns holds a figure that is not a positive time";
+        if (!*least || v < *least) *least = v;
+    }
+    return NULL;
 }
 
 // The entry's numbers; what makes them unusable goes into e->unusable. -1
@@ -96,6 +126,9 @@ static int read_entry(const struct run *r, size_t i, const struct json *b, struc
     }
     if (!m || m->type != JSON_NUMBER || !(e->median_ns > 0) || !isfinite(e->median_ns))
         return unusable(e, "median_ns is not a positive number");
+    const char *bad = fastest_of(json_get(b, "cpu_samples_ns"), e->n_samples, &e->fastest_cpu);
+    if (!bad) bad = fastest_of(json_get(b, "control_cpu_ns"), e->n_samples, &e->fastest_control);
+    if (bad) return unusable(e, bad);
     const struct json *pp = json_get(b, "samples_per_pass");
     if (pp && pp->type == JSON_ARRAY && pp->n <= MAX_PASSES) {
         size_t sum = 0;
@@ -213,6 +246,31 @@ enum verdict { V_FASTER, V_SLOWER, V_SAME, V_MACHINE, V_TOO_FEW, V_NOT_COMPARED,
 
 static int ran(const struct entry *e) { return e && strcmp(e->status, "ok") == 0 && !e->unusable[0]; }
 
+// A Python row on its fastest repetition in CPU time (the comment at the top).
+static enum verdict compare_fastest(const struct entry *o, const struct entry *n, char *why, size_t size) {
+    double ratio = n->fastest_cpu / o->fastest_cpu;
+    int both = o->fastest_control && n->fastest_control;
+    double machine = both ? n->fastest_control / o->fastest_control : 1;
+    double times = ratio >= 1 ? ratio : 1 / ratio;
+    const char *dir = ratio >= 1 ? "slower" : "faster";
+    if (fabs(log(ratio)) <= log(1 + CMP_PYTHON_FLOOR)) {
+        snprintf(why, size, "same: the fastest CPU time %.2fx %s, within %.0f%%", times, dir, 100 * CMP_PYTHON_FLOOR);
+        return V_SAME;
+    }
+    if (fabs(log(ratio)) <= fabs(log(machine)) + log(1 + CMP_PYTHON_FLOOR)) {
+        snprintf(why, size, "machine: the fastest CPU time %.2fx %s, no more than the python control beside it "
+                 "moved (%.2fx) plus %.0f%%", times, dir, machine, 100 * CMP_PYTHON_FLOOR);
+        return V_MACHINE;
+    }
+    if (both)
+        snprintf(why, size, "%.2fx %s in the fastest CPU time (python control beside it %.2fx, floor %.0f%%)", times,
+                 dir, machine, 100 * CMP_PYTHON_FLOOR);
+    else
+        snprintf(why, size, "%.2fx %s in the fastest CPU time (no python control beside it to allow for; floor %.0f%%)",
+                 times, dir, 100 * CMP_PYTHON_FLOOR);
+    return ratio >= 1 ? V_SLOWER : V_FASTER;
+}
+
 static enum verdict compare_pair(const struct run *ro, const struct run *rn, const struct entry *o,
                                  const struct entry *n, char *why, size_t size) {
     const char *uo_why = o ? o->unusable : "", *un_why = n ? n->unusable : "";
@@ -236,6 +294,7 @@ static enum verdict compare_pair(const struct run *ro, const struct run *rn, con
                  CMP_MIN_PASSES);
         return V_TOO_FEW;
     }
+    if (o->fastest_cpu && n->fastest_cpu) return compare_fastest(o, n, why, size);
     double ratio = n->median_ns / o->median_ns;
     // every pass of one run beyond every pass of the other, by CMP_FLOOR at least
     int slower = stats_min(un, pn) > (1 + CMP_FLOOR) * stats_max(uo, po);
@@ -332,7 +391,8 @@ int compare_main(const char *old_path, const char *new_path, FILE *out, char *er
         fprintf(out, "the two runs are from different CPUs: the changes are the machines' as much as the code's\n");
     print_controls(out, &o, &n);
     fprintf(out, "\n%-11s %-7s %-13s %10s %10s %8s  %s\n", "kernel", "tier", "size", "old median", "new median",
-            "new/old", "change (pass medians apart, and beyond the control of its kind plus a floor)");
+            "new/old", "change (beyond the control of its kind plus a floor: native tiers by their passes' medians, "
+            "python by its fastest CPU time)");
     int counts[N_VERDICTS] = {0};
     for (size_t i = 0; i < n.n; i++) {
         struct entry *match = find(&o, &n.e[i]);

@@ -11,6 +11,11 @@
 // The least change called, whatever the controls say: a process's memory
 // layout alone moves a tier by a few percent from one run to the next.
 #define CMP_FLOOR 0.05
+// The least change of a Python row's fastest CPU time called (compare.c):
+// two processes' fastest repetitions of the same Python kernel differ by
+// more than a native tier's do (a spell of other work on the core can cover
+// every repetition of a short row, and the process's memory layout differs).
+#define CMP_PYTHON_FLOOR 0.15
 
 // The control (controls.h) whose kind of work a row is: python and numpy the
 // interpreter's; an element-wise kernel whose bytes (8 per element) pass the

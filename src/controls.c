@@ -16,6 +16,7 @@
 const char *const control_names[N_CONTROLS] = {"python", "scalar", "simd", "memory"};
 
 #define PY_TURNS 20000            // of _bmml.control_loop
+#define PY_BESIDE_TURNS 4000      // of the same beside each Python sample: short beside the sample
 #define SCALAR_STEPS (1L << 20)   // of a dependent float chain, so one element at a time
 #define SIMD_ITERS (1L << 17)     // of peak_fma_avx2, or of the SSE2 loop below
 // A copy past any L2 of today's cores and within their L3 (a copy that
@@ -101,9 +102,29 @@ void controls_pass(struct controls *c, unsigned cpu, int python) {
     }
 }
 
+double controls_python_beside(struct controls *c) {
+    char err[256];
+    if (c->beside_failed) return 0;
+    if (!c->beside) {
+        struct py_arg turns = {ARG_INT, NULL, 0, 0, PY_BESIDE_TURNS};
+        if (!(c->beside = embed_call_new("_bmml", "control_loop", &turns, 1, err, sizeof err))) {
+            c->beside_failed = 1;
+            return 0;
+        }
+    }
+    double t0 = thread_cpu_ns();
+    if (embed_call(c->beside, err, sizeof err) < 0) {
+        c->beside_failed = 1;
+        return 0;
+    }
+    return thread_cpu_ns() - t0;
+}
+
 void controls_free(struct controls *c) {
     free(c->copy_src), free(c->copy_dst);
     c->copy_src = c->copy_dst = NULL;
+    embed_call_free(c->beside);
+    c->beside = NULL;
 }
 
 double controls_spread(const struct controls *c, int k) {

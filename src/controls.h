@@ -8,6 +8,8 @@
 
 #include "results.h"
 
+struct py_call; // embed.h
+
 enum control { C_PYTHON, C_SCALAR, C_SIMD, C_MEMORY, N_CONTROLS };
 extern const char *const control_names[N_CONTROLS];
 
@@ -23,6 +25,8 @@ struct controls {
     const char *isa[N_CONTROLS];        // what the SIMD control ran: "avx2" or "sse2"
     double samples_ns[N_CONTROLS][MAX_PASSES]; // per pass: the median of the control's runs
     char *copy_src, *copy_dst;          // the memory control's, kept so that every pass copies the same pages
+    struct py_call *beside;             // the short Python control timed beside each Python sample
+    int beside_failed;                  // it could not be made, or raised: none is timed
 };
 
 // The runs of one control a pass times; the pass's figure is their median.
@@ -31,6 +35,12 @@ struct controls {
 // Time every control once more (a pass), appending to c; cpu (CPU_* bits)
 // picks the SIMD loop, python says whether the interpreter runs.
 void controls_pass(struct controls *c, unsigned cpu, int python);
+// One short run of the Python control, timed beside a Python sample
+// (runner.c): the interpreter thread's CPU time it took, or 0 when it cannot
+// run. On a shared machine the interpreter's speed moves in spells shorter
+// than a pass (other work on the other core of the same physical core), so
+// --compare sets a Python row against the control timed next to its samples.
+double controls_python_beside(struct controls *c);
 // Free what the passes kept (the figures stay).
 void controls_free(struct controls *c);
 // Record one pass's figure of control k (what controls_pass does for each).

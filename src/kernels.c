@@ -43,8 +43,8 @@
 
 const struct kind_desc kinds[N_KINDS] = {
     [KIND_UNARY_F32] = {1, {"out", "x"}, 1, 1},
-    [KIND_MATMUL_F32] = {2, {"c", "a", "b"}, 3, 0},
-    [KIND_MATMUL_I8] = {2, {"c", "a", "b"}, 3, 0},
+    [KIND_MATMUL_F32] = {2, {"c", "a", "b"}, 3, 0, 1u << T_BLAS | 1u << T_ONEDNN}, // sgemm, dnnl_sgemm
+    [KIND_MATMUL_I8] = {2, {"c", "a", "b"}, 3, 0, 1u << T_ONEDNN},                // dnnl_gemm_u8s8s32
     [KIND_LAYERNORM] = {3, {"out", "x", "gamma", "beta"}, 2, 1},
     [KIND_ATTENTION] = {3, {"out", "q", "k", "v"}, 3, 0},
 };

@@ -24,6 +24,7 @@ struct kind_desc {
     const char *arg[4]; // the output's and the inputs' names, as in pyscripts/kernels.py
     int dims;           // the sizes after them: 1 (n), 2 (m, n) or 3 (m, n, k) of struct shape
     int streaming;      // 1: rated in GB/s against a copy of its bytes; 0: against a compute peak
+    unsigned libraries; // bit t set: library tier t (T_BLAS, T_ONEDNN) has this kind
 };
 extern const struct kind_desc kinds[N_KINDS];
 

@@ -48,10 +48,10 @@ static void print_list(const struct run_config *cfg) {
             variant_pick(&kernels[i], t, cfg->cpu, &why, NULL, 0);
             printf(" %-8s", marks[why]);
         }
-        printf(" %-8s", kernels[i].kind != KIND_MATMUL_F32 ? "-" : blas_available() ? "yes" : "not-built");
+        unsigned libs = kinds[kernels[i].kind].libraries;
+        printf(" %-8s", !(libs & 1u << T_BLAS) ? "-" : blas_available() ? "yes" : "not-built");
         char why[160];
-        int gemm = kernels[i].kind == KIND_MATMUL_F32 || kernels[i].kind == KIND_MATMUL_I8;
-        printf(" %-8s\n", !gemm ? "-" : !onednn_available() ? "not-built"
+        printf(" %-8s\n", !(libs & 1u << T_ONEDNN) ? "-" : !onednn_available() ? "not-built"
                           : kernels[i].kind == KIND_MATMUL_I8 && !onednn_int8_exact(cfg->cpu, why, sizeof why) ? "inexact"
                           : "yes");
     }
@@ -223,7 +223,6 @@ int main(int argc, char **argv) {
     int n_done;
     status = run_plan(&plan, &cfg, results, &n_done);
     controls_warn(&controls);
-    controls_free(&controls);
     static struct model_result models[MODEL_DEFAULTS];
     ctx.models = models;
     for (int i = 0; i < plan.n_models && !interrupt_signal() && status != 3; i++) {
@@ -238,6 +237,7 @@ int main(int argc, char **argv) {
             }
         }
     }
+    controls_free(&controls); // after the models, whose Python samples have their controls too
     if (cfg.progress) progress(NULL, NULL, NULL, 0);
     ctx.interrupted = interrupt_signal();
     if (ctx.interrupted) {

@@ -256,6 +256,18 @@ void json_entry_close(FILE *f, const struct tier_result *r) {
         if (i) fputs(", ", f);
         json_num(f, r->samples_ns[i]);
     }
+    if (ok && r->tier == T_PYTHON) { // what --compare judges a Python row on
+        fputs("], \"cpu_samples_ns\": [", f);
+        for (int i = 0; i < r->repetitions; i++) {
+            if (i) fputs(", ", f);
+            json_num(f, r->cpu_samples_ns[i]);
+        }
+        fputs("], \"control_cpu_ns\": [", f);
+        for (int i = 0; i < r->repetitions && r->control_cpu_ns[0] > 0; i++) {
+            if (i) fputs(", ", f);
+            json_num(f, r->control_cpu_ns[i]);
+        }
+    }
     fputs("], \"samples_per_pass\": [", f);
     for (int p = 0, sum = 0; ok && p < MAX_PASSES && sum < r->repetitions; sum += r->pass_samples[p++])
         fprintf(f, "%s%d", p ? ", " : "", r->pass_samples[p]);

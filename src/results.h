@@ -67,6 +67,9 @@ struct tier_result {
     double cpu_ns;       // per call, the process's CPU time (every thread), mean over the samples
     double cv;           // standard deviation / mean of the samples
     double samples_ns[MAX_SAMPLES]; // per call, one per repetition
+    // python: per call, the interpreter thread's CPU time in each repetition,
+    // and the Python control's (controls.h) timed beside it, 0 when none
+    double cpu_samples_ns[MAX_SAMPLES], control_cpu_ns[MAX_SAMPLES];
     int pass_samples[MAX_PASSES];   // how many of them each pass took, in order (--compare's unit is a pass)
     double max_abs_err, max_rel_err;
     double max_ulp_err;  // in ulp of the reference rounded to float; NaN for int8

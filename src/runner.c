@@ -27,24 +27,27 @@ int pass_share(int count, int pass, int passes) {
     return count * (pass + 1) / passes - count * pass / passes;
 }
 
-// The nanoseconds n calls took, their CPU time added to *cpu; -1 at the
-// first that fails (or whose guard rejects it) or after a signal. With a
-// guard each call is timed alone, wall clock and CPU time both, so the
-// guard's work stays out of either.
+// The nanoseconds n calls took, their CPU time added to *cpu (the
+// process's) and *own (this thread's); -1 at the first that fails (or whose
+// guard rejects it) or after a signal. With a guard each call is timed
+// alone, wall clock and CPU time both, so the guard's work stays out of
+// either.
 static double call_n(timed_fn call, const struct call_guard *guard, void *what, long n, struct tier_result *r,
-                     double *cpu) {
-    double timed = 0, t0 = now_ns(), c0 = process_cpu_ns();
+                     double *cpu, double *own) {
+    double timed = 0, t0 = now_ns(), c0 = process_cpu_ns(), o0 = thread_cpu_ns();
     for (long i = 0; i < n; i++) {
-        if (guard) guard->before(what), c0 = process_cpu_ns(), t0 = now_ns();
+        if (guard) guard->before(what), o0 = thread_cpu_ns(), c0 = process_cpu_ns(), t0 = now_ns();
         if (call(what, r->note, sizeof r->note) < 0 || interrupt_signal()) return -1;
         if (guard) {
             timed += now_ns() - t0;
             *cpu += process_cpu_ns() - c0;
+            *own += thread_cpu_ns() - o0;
             if (guard->after(what, r) < 0) return -1;
         }
     }
     if (guard) return timed;
     *cpu += process_cpu_ns() - c0;
+    *own += thread_cpu_ns() - o0;
     return now_ns() - t0;
 }
 
@@ -78,8 +81,8 @@ int sample_tier(timed_fn call, const struct call_guard *guard, void *what, doubl
     long iters = cfg->pass == 0 ? 1 : r->iterations;
     for (double dt = first_ns; cfg->pass == 0 && dt < target && iters < (1L << 30);) {
         iters = dt > 0 && target / dt < 10 ? (long)(iters * 1.2 * target / dt) + 1 : iters * 10;
-        double warm_cpu = 0;
-        if ((dt = call_n(call, guard, what, iters, r, &warm_cpu)) < 0) goto failed;
+        double warm_cpu = 0, warm_own = 0;
+        if ((dt = call_n(call, guard, what, iters, r, &warm_cpu, &warm_own)) < 0) goto failed;
     }
     r->iterations = iters;
     // at least MIN_REPETITIONS samples and min_time seconds in all, spread evenly over the passes
@@ -88,9 +91,20 @@ int sample_tier(timed_fn call, const struct call_guard *guard, void *what, doubl
     int want = cfg->repetitions ? pass_share(cfg->repetitions, cfg->pass, cfg->passes) : 0;
     int least = pass_share(MIN_REPETITIONS, cfg->pass, cfg->passes);
     double time = cfg->min_time * 1e9 / cfg->passes;
+    // a Python sample's CPU time, and the Python control's beside it: timed
+    // before and after the sample, the smaller kept (other work on the
+    // core, in a spell, slows the two alike; one run it breaks into is long)
+    int beside = r->tier == T_PYTHON && cfg->controls;
+    double control = beside ? controls_python_beside(cfg->controls) : 0;
     while (want ? n < want : before + n < MAX_SAMPLES && (n < least || total < time)) {
-        double dt = call_n(call, guard, what, iters, r, &cpu);
+        double own = 0, dt = call_n(call, guard, what, iters, r, &cpu, &own);
         if (dt < 0) goto failed;
+        r->cpu_samples_ns[before + n] = own / iters;
+        if (beside) {
+            double after = controls_python_beside(cfg->controls);
+            r->control_cpu_ns[before + n] = after < control ? after : control;
+            control = after;
+        }
         samples[n++] = dt / iters;
         if (cfg->progress) cfg->progress(kernel, tier_names[r->tier], size, before + n);
         total += dt;
@@ -470,8 +484,7 @@ int run_case(const struct kernel *kern, struct shape s, const struct run_config 
     int k = 0; // the tiers in the same order every pass
     for (int t = 0; t < N_TIERS && !interrupt_signal(); t++) {
         if (!(cfg->tiers & (1u << t))) continue;
-        if (t == T_BLAS && kern->kind != KIND_MATMUL_F32) continue; // BLAS has only this one
-        if (t == T_ONEDNN && kern->kind != KIND_MATMUL_F32 && kern->kind != KIND_MATMUL_I8) continue; // its GEMMs only
+        if (tier_is_library(t) && !(kinds[kern->kind].libraries & (1u << t))) continue;
         if (first) out->n_tiers++;
         struct tier_result *r = &out->tiers[k++];
         run_tier(t, kern, s, &b, cfg, r);

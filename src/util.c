@@ -23,6 +23,8 @@ double now_ns(void) { return read_ns(CLOCK_MONOTONIC); }
 
 double process_cpu_ns(void) { return read_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
+double thread_cpu_ns(void) { return read_ns(CLOCK_THREAD_CPUTIME_ID); }
+
 double clock_res_ns(void) {
     struct timespec res;
     return clock_getres(CLOCK_MONOTONIC, &res) == 0 ? res.tv_sec * 1e9 + res.tv_nsec : 0;

@@ -10,6 +10,9 @@
 double now_ns(void);
 // The CPU time of the process, every thread of it, in ns.
 double process_cpu_ns(void);
+// The calling thread's CPU time, in nanoseconds: what it ran, without the
+// time other work on its core took from it.
+double thread_cpu_ns(void);
 // clock_getres(CLOCK_MONOTONIC), in ns.
 double clock_res_ns(void);
 // The least time between two readings of the clock, over `tries` pairs; 0

@@ -688,11 +688,15 @@ Test(host, sweep_runs_the_range_and_leaves_python_out_past_max_time, .timeout = 
     struct json *doc = read_doc(path);
     static const char *const sizes[] = {"1000", "3000", "10000", "30000", "100000", "300000", "1000000", "3000000",
                                         "10000000"};
+    int predicted = 0; // notes giving a time: only the first size left out has its own prediction
     for (int i = 0; i < 9; i++) {
         char name[64];
         snprintf(name, sizeof name, "relu/python/%s", sizes[i]);
-        entry(doc, name); // every size of the range is reported
+        const struct json *e = entry(doc, name); // every size of the range is reported
+        const char *note = str_of(e, "note");
+        predicted += note && strstr(note, "left out of the sweep") && strstr(note, " s, past");
     }
+    cr_expect_eq(predicted, 1, "one size left out with a prediction, the later ones saying a smaller size was past it");
     cr_expect_str_eq(str_of(entry(doc, "relu/python/1000"), "status"), "ok");
     const struct json *big = entry(doc, "relu/python/10000000");
     cr_expect_str_eq(str_of(big, "status"), "unavailable");
@@ -777,6 +781,17 @@ Test(host, json_has_the_fields_readme_names) {
         if (strcmp(kind, "bootstrap95") == 0) cr_expect_eq(coverage, 0.95, "%s", names[i]);
         const struct json *interval = json_get(e, "speedup_interval");
         cr_expect(interval && interval->type == JSON_ARRAY && interval->n == 2, "%s: speedup_interval", names[i]);
+    }
+    // a Python row's CPU time and the Python control beside it, per sample; a native row has neither
+    const struct json *py = entry(doc, "relu/python/16");
+    double reps = json_number(json_get(py, "repetitions"), 0);
+    static const char *const per_sample[] = {"cpu_samples_ns", "control_cpu_ns"};
+    for (int i = 0; i < 2; i++) {
+        const struct json *a = json_get(py, per_sample[i]);
+        cr_assert(a && a->type == JSON_ARRAY && a->n == reps, "%s: one figure per sample", per_sample[i]);
+        for (size_t k = 0; k < a->n; k++)
+            cr_expect(json_number(&a->items[k], 0) > 0, "%s[%zu] is a positive time", per_sample[i], k);
+        cr_expect_null(json_get(entry(doc, "relu/scalar/16"), per_sample[i]), "%s is the python tier's", per_sample[i]);
     }
     const struct json *relu = entry(doc, "relu/scalar/16"), *i8 = entry(doc, "matmul_int8/scalar/16x16x16");
     cr_expect(json_get(relu, "max_ulp_err") && json_get(relu, "max_ulp_err")->type == JSON_NUMBER, "relu's max_ulp_err");

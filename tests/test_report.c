@@ -247,6 +247,88 @@ Test(compare, a_pass_at_the_old_speed_keeps_slow_spells_from_being_called, .init
     free(out);
 }
 
+// A Python entry as bmml-host writes it: entry()'s nine samples around
+// wall * scale[p], with the interpreter's CPU time per sample (fastest cpu,
+// the others up to 1.8x that: slow spells) and the Python control beside
+// each (fastest control); late puts the spells in the other order, so that
+// neither side's fastest is its first.
+static void python_entry(char *buf, size_t size, double wall, const double *scale, double cpu, double control,
+                         int late) {
+    entry(buf, size, "relu", "python", "1000", wall, scale);
+    static const double spells[9] = {1.8, 1.0, 1.2, 1.5, 1.01, 1.8, 1.3, 1.02, 1.6};
+    size_t len = strlen(buf) - 1; // over the closing brace
+    len += snprintf(buf + len, size - len, ", \"cpu_samples_ns\": [");
+    for (int i = 0; i < 9; i++)
+        len += snprintf(buf + len, size - len, "%s%g", i ? ", " : "", cpu * spells[late ? 8 - i : i]);
+    len += snprintf(buf + len, size - len, "], \"control_cpu_ns\": [");
+    for (int i = 0; i < 9; i++)
+        len += snprintf(buf + len, size - len, "%s%g", i ? ", " : "", control * spells[late ? i : 8 - i]);
+    snprintf(buf + len, size - len, "]}");
+}
+
+static char *compare_python(double wall, const double *scale, double cpu, double control, int *rc) {
+    static char a[2048], b[2048], c[512], old_text[4096], new_text[4096];
+    python_entry(a, sizeof a, 1e6, steady, 1e6, 1e5, 0);
+    python_entry(b, sizeof b, wall, scale, cpu, control, 1);
+    controls_ctx(c, sizeof c, 1000, steady);
+    snprintf(old_text, sizeof old_text, "{%s, \"benchmarks\": [%s]}", c, a);
+    snprintf(new_text, sizeof new_text, "{%s, \"benchmarks\": [%s]}", c, b);
+    return run_compare(old_text, new_text, rc);
+}
+
+Test(compare, a_python_row_is_judged_on_its_fastest_cpu_time, .init = make_tmpdir, .fini = remove_tmpdir) {
+    // every pass of NEW 1.8x slower on the clock, the pass controls steady,
+    // the same fastest CPU time: time other programs took, not the kernel's
+    static const double sliced[3] = {1.8, 1.81, 1.79};
+    int rc;
+    char *out = compare_python(1e6, sliced, 1e6, 1e5, &rc);
+    cr_expect_eq(rc, 0, "%s", err);
+    cr_expect(strstr(out, "same: the fastest CPU time 1.00x slower, within 15%"), "%s", out);
+    free(out);
+
+    // 1.5x the work: called, though the clock's passes overlap
+    static const double overlap[3] = {1.0, 1.6, 1.6};
+    out = compare_python(1.5e6, overlap, 1.5e6, 1e5, &rc);
+    cr_expect(strstr(out, "1.50x slower in the fastest CPU time (python control beside it 1.00x, floor 15%)"), "%s", out);
+    cr_expect(strstr(out, "0 faster, 1 slower"), "%s", out);
+    free(out);
+    out = compare_python(1e6 / 1.5, steady, 1e6 / 1.5, 1e5, &rc);
+    cr_expect(strstr(out, "1.50x faster in the fastest CPU time"), "%s", out);
+    free(out);
+
+    // within the floor
+    out = compare_python(1.1e6, steady, 1.1e6, 1e5, &rc);
+    cr_expect(strstr(out, "same: the fastest CPU time 1.10x slower, within 15%"), "%s", out);
+    free(out);
+
+    // the interpreter 1.3x slower beside every sample of the row, the
+    // control too: the machine, not the kernel
+    out = compare_python(1.3e6, steady, 1.3e6, 1.3e5, &rc);
+    cr_expect(strstr(out, "machine: the fastest CPU time 1.30x slower, no more than the python control beside it "
+                          "moved (1.30x) plus 15%"), "%s", out);
+    free(out);
+}
+
+Test(compare, python_cpu_figures_that_do_not_fit_are_named, .init = make_tmpdir, .fini = remove_tmpdir) {
+    static const struct {
+        const char *arrays, *reason;
+    } bad[] = {
+        {"\"cpu_samples_ns\": [1, 2]", "does not have one figure per sample"},
+        {"\"cpu_samples_ns\": 5", "is not an array"},
+        {"\"cpu_samples_ns\": [1, 2, 3], \"control_cpu_ns\": [1, 0, 3]", "not a positive time"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "{\"benchmarks\": [{\"kernel\": \"relu\", \"tier\": \"python\", \"size\": "
+                 "\"1000\", \"status\": \"ok\", \"median_ns\": 2, \"samples_ns\": [1, 2, 3], %s}]}", bad[i].arrays);
+        int rc;
+        char *out = run_compare(text, text, &rc);
+        cr_expect(strstr(out, bad[i].reason), "%s: %s", bad[i].reason, out);
+        cr_expect(strstr(out, "1 unusable"), "%s", out);
+        free(out);
+    }
+}
+
 Test(compare, files_without_controls_or_passes_still_compare_with_a_note, .init = make_tmpdir, .fini = remove_tmpdir) {
     // as bmml wrote before it recorded controls and passes: 9 samples, 3 passes in the context
     static const char *const old_text =

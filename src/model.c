@@ -388,6 +388,7 @@ struct work {
     int8_t *xq;                  // the int8 path: rows quantized, (batch, the largest activation)
     float *xscale;               // (batch, the most rows of an activation)
     int32_t *acc;                // (batch, the largest activation)
+    size_t pool_bytes, attn_bytes, scores_bytes; // of each pool[i]; of q, kt, v, o; of s, p
 };
 
 struct pass_times {
@@ -658,11 +659,12 @@ static int work_new(struct run *r, int keep) {
     }
     size_t b = (size_t)r->batch, out = (size_t)m->n_test * r->classes;
     struct work *w = &r->w;
+    w->pool_bytes = b * act * 4, w->attn_bytes = b * attn * 4, w->scores_bytes = b * scores * 4;
     int ok = 1;
-    for (int i = 0; i < POOL; i++) ok &= (w->pool[i] = aligned_new(b * act * 4)) != NULL;
-    w->q = aligned_new(b * attn * 4), w->kt = aligned_new(b * attn * 4);
-    w->v = aligned_new(b * attn * 4), w->o = aligned_new(b * attn * 4);
-    w->s = aligned_new(b * scores * 4), w->p = aligned_new(b * scores * 4);
+    for (int i = 0; i < POOL; i++) ok &= (w->pool[i] = aligned_new(w->pool_bytes)) != NULL;
+    w->q = aligned_new(w->attn_bytes), w->kt = aligned_new(w->attn_bytes);
+    w->v = aligned_new(w->attn_bytes), w->o = aligned_new(w->attn_bytes);
+    w->s = aligned_new(w->scores_bytes), w->p = aligned_new(w->scores_bytes);
     w->xq = aligned_new(b * act), w->xscale = aligned_new(b * rows * 4), w->acc = aligned_new(b * act * 4);
     r->probs = aligned_new(out * 4), r->logits = aligned_new(out * 4);
     r->prog = calloc((size_t)r->n_batches * m->n_ops * STEPS_PER_OP, sizeof *r->prog);
@@ -762,14 +764,25 @@ struct timed_pass {
     int slot; // where the checked pass's outputs were kept
 };
 
-// A Python pass is long beside a check: each timed one is checked, untimed,
-// against the pass checked before timing, so a script that skips work once
-// it is being timed fails. NaN, the poison, never compares within tolerance.
-static void poison_outputs(void *what) {
-    const struct timed_pass *tp = what;
-    size_t bytes = (size_t)tp->r->m->n_test * tp->r->classes * 4;
-    memset(tp->r->probs, 0xff, bytes), memset(tp->r->logits, 0xff, bytes);
+// NaN into every buffer a step writes, not only the outputs: a step a
+// script skips, whose buffer no other step rewrites (one block, one batch),
+// would otherwise leave an earlier pass's values, or an earlier tier's, for
+// the steps after it. NaN carries through to the logits and never compares
+// within tolerance.
+static void poison_work(const struct run *r) {
+    const struct work *w = &r->w;
+    size_t bytes = (size_t)r->m->n_test * r->classes * 4;
+    memset(r->probs, 0xff, bytes), memset(r->logits, 0xff, bytes);
+    for (int i = 0; i < POOL; i++) memset(w->pool[i], 0xff, w->pool_bytes);
+    float *attn[] = {w->q, w->kt, w->v, w->o}, *scores[] = {w->s, w->p};
+    for (int i = 0; i < 4; i++) memset(attn[i], 0xff, w->attn_bytes);
+    for (int i = 0; i < 2; i++) memset(scores[i], 0xff, w->scores_bytes);
 }
+
+// A Python pass is long beside a check: each timed one is poisoned and
+// checked, untimed, against the pass checked before timing, so a script
+// that skips work once it is being timed fails.
+static void poison_outputs(void *what) { poison_work(((const struct timed_pass *)what)->r); }
 
 static int same_outputs(void *what, struct tier_result *tr) {
     const struct timed_pass *tp = what;
@@ -836,7 +849,7 @@ static void run_tier(struct run *r, int slot, const struct run_config *cfg, stru
     }
     // one pass to check, kept for scoring, then the timed passes
     size_t out_bytes = (size_t)r->m->n_test * r->classes * 4;
-    memset(r->probs, 0xff, out_bytes), memset(r->logits, 0xff, out_bytes); // NaN: a pass that writes nothing shows
+    poison_work(r); // a pass that writes nothing shows, and none passes on an earlier tier's work
     tr->status = ST_FAILED;
     double t0 = now_ns();
     if (run_pass(r, &p, NULL, tr->note, sizeof tr->note) < 0) goto done;

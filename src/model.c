@@ -61,6 +61,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buffers.h"
 #include "config.h"
 #include "embed.h"
 #include "kernels.h"
@@ -91,14 +92,24 @@ static uint32_t le32(const unsigned char *p) {
     return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-void model_free(struct model *m) {
+struct run;
+static void release(const struct run *r, void *p, size_t bytes);
+static void param_counts(const struct op *o, size_t *n0, size_t *n1);
+
+// Free m, but what a script of run r (NULL: none) still reaches.
+static void model_release(struct model *m, const struct run *r) {
     for (int i = 0; i < m->n_ops; i++) {
-        free(m->op[i].p[0]), free(m->op[i].p[1]);
+        size_t n[2];
+        param_counts(&m->op[i], &n[0], &n[1]);
+        release(r, m->op[i].p[0], n[0] * 4), release(r, m->op[i].p[1], n[1] * 4);
         free(m->op[i].wq), free(m->op[i].scale);
     }
-    free(m->x), free(m->label);
+    release(r, m->x, (size_t)m->n_test * m->in_rows * m->in_cols * 4);
+    free(m->label);
     memset(m, 0, sizeof *m);
 }
+
+void model_free(struct model *m) { model_release(m, NULL); }
 
 // Copy count float32 from the file at *at into a new buffer; NULL on a value
 // that is not finite (a corrupted file) or no memory.
@@ -389,6 +400,7 @@ struct work {
     float *xscale;               // (batch, the most rows of an activation)
     int32_t *acc;                // (batch, the largest activation)
     size_t pool_bytes, attn_bytes, scores_bytes; // of each pool[i]; of q, kt, v, o; of s, p
+    size_t out_bytes;            // of the run's probs and logits
 };
 
 struct pass_times {
@@ -406,6 +418,12 @@ struct run {
     float *kept[MODEL_TIERS][2]; // model_run: each tier's probs and logits, for scoring at the end
     struct pass_times *times;    // the timed passes of the tier running now
     size_t n_times, cap_times;
+    // memory a script still reaches after its calls (embed_call_free): a
+    // pointer into each such buffer, which is then never freed; held_all:
+    // one could not be recorded, so nothing a script saw is freed
+    const void **held;
+    size_t n_held;
+    int held_all;
 };
 
 static struct py_arg view(const float *p, size_t count) { return (struct py_arg){ARG_VIEW, (void *)p, count, 'f', 0}; }
@@ -632,13 +650,27 @@ static void run_step(const struct ops *op, const struct work *w, const struct st
 // ---------------------------------------------------------------------------
 // Tiers: each runs the whole test set in batches on the same buffers
 
+// free(p), unless a script of r (NULL: none) still reaches into its bytes:
+// then it is left to Python (buffers.c), reachable for the rest of the process
+static void release(const struct run *r, void *p, size_t bytes) {
+    int held = r && r->held_all;
+    for (size_t i = 0; r && i < r->n_held && !held; i++)
+        held = (const char *)r->held[i] >= (char *)p && (const char *)r->held[i] < (char *)p + bytes;
+    free_unless_held(p, held);
+}
+
+// after model_release(m, r), which asks r what scripts hold (m may be gone)
 static void work_free(struct run *r) {
     struct work *w = &r->w;
-    for (int i = 0; i < POOL; i++) free(w->pool[i]);
-    free(w->q), free(w->kt), free(w->v), free(w->o), free(w->s), free(w->p);
+    for (int i = 0; i < POOL; i++) release(r, w->pool[i], w->pool_bytes);
+    release(r, w->q, w->attn_bytes), release(r, w->kt, w->attn_bytes);
+    release(r, w->v, w->attn_bytes), release(r, w->o, w->attn_bytes);
+    release(r, w->s, w->scores_bytes), release(r, w->p, w->scores_bytes);
+    release(r, r->probs, w->out_bytes), release(r, r->logits, w->out_bytes);
     free(w->xq), free(w->xscale), free(w->acc);
-    free(r->probs), free(r->logits), free(r->prog), free(r->times);
+    free(r->prog), free(r->times);
     for (int i = 0; i < MODEL_TIERS; i++) free(r->kept[i][0]), free(r->kept[i][1]);
+    free(r->held);
     memset(w, 0, sizeof *w);
 }
 
@@ -660,6 +692,7 @@ static int work_new(struct run *r, int keep) {
     size_t b = (size_t)r->batch, out = (size_t)m->n_test * r->classes;
     struct work *w = &r->w;
     w->pool_bytes = b * act * 4, w->attn_bytes = b * attn * 4, w->scores_bytes = b * scores * 4;
+    w->out_bytes = out * 4;
     int ok = 1;
     for (int i = 0; i < POOL; i++) ok &= (w->pool[i] = aligned_new(w->pool_bytes)) != NULL;
     w->q = aligned_new(w->attn_bytes), w->kt = aligned_new(w->attn_bytes);
@@ -707,19 +740,34 @@ static int run_pass(const struct run *r, const struct pass *p, struct pass_times
     return 0;
 }
 
-static void py_calls_free(struct py_call **calls, int n) {
-    for (int k = 0; calls && k < n; k++) embed_call_free(calls[k]);
+// Free the calls; the views a script kept past them (embed_call_free's
+// bits) are recorded in r, with the first such step and argument in
+// which. How many were kept.
+static int py_calls_free(struct run *r, struct py_call **calls, int n, char *which, size_t whichlen) {
+    int kept = 0;
+    for (int k = 0; calls && k < n; k++) {
+        unsigned held = embed_call_free(calls[k]);
+        for (int i = 0; held && i < r->prog[k].n_args; i++) {
+            if (!(held >> i & 1)) continue;
+            if (!kept++) snprintf(which, whichlen, "%s's argument %d", step_names[r->prog[k].kind], i + 1);
+            const void **more = realloc(r->held, (r->n_held + 1) * sizeof *more);
+            if (more) r->held = more, r->held[r->n_held++] = r->prog[k].arg[i].p;
+            else r->held_all = 1;
+        }
+    }
     free(calls);
+    return kept;
 }
 
 // module.<step function>(views..., ints...) for every step
-static struct py_call **py_calls_new(const char *module, const struct run *r, char *err, size_t errlen) {
+static struct py_call **py_calls_new(const char *module, struct run *r, char *err, size_t errlen) {
     struct py_call **calls = calloc(r->n_steps, sizeof *calls);
     if (!calls) return failf(err, errlen, "out of memory"), NULL;
     for (int k = 0; k < r->n_steps; k++) {
         const struct step *s = &r->prog[k];
         if (!(calls[k] = embed_call_new(module, step_names[s->kind], s->arg, s->n_args, err, errlen))) {
-            py_calls_free(calls, k);
+            char which[64];
+            py_calls_free(r, calls, k, which, sizeof which); // never called: nothing held
             return NULL;
         }
     }
@@ -868,7 +916,14 @@ static void run_tier(struct run *r, int slot, const struct run_config *cfg, stru
     median_pass(r, t);
 done:
     finish_tier(tr);
-    py_calls_free(p.py, r->n_steps);
+    char which[64];
+    if (py_calls_free(r, p.py, r->n_steps, which, sizeof which)) {
+        size_t used = tr->status == ST_FAILED ? strlen(tr->note) : 0; // after why it failed, if it did
+        tr->status = ST_FAILED;
+        snprintf(tr->note + used, sizeof tr->note - used,
+                 "%sthe script kept %s past its call (a slice or an array over the view): that memory is left to "
+                 "Python", used ? "; " : "", which);
+    }
 }
 
 // the first largest value's index
@@ -949,8 +1004,8 @@ int model_run(const char *path, size_t batch, const struct run_config *cfg, stru
     out->n_batches = (m.n_test + out->batch - 1) / out->batch;
     struct run r = {.m = &m, .name = out->name, .batch = out->batch, .n_batches = out->n_batches, .classes = m.classes};
     if (work_new(&r, 1) < 0) {
+        model_release(&m, &r);
         work_free(&r);
-        model_free(&m);
         return failf(err, errlen, "%s: out of memory for a batch of %d", path, out->batch);
     }
     struct run_config c = *cfg;
@@ -992,7 +1047,7 @@ int model_run(const char *path, size_t batch, const struct run_config *cfg, stru
         if (py && t != py) speedup_interval(&py->r, &t->r, cfg->seed + i);
         else if (py) t->r.speedup = 1;
     }
+    model_release(&m, &r); // what a script still reaches stays
     work_free(&r);
-    model_free(&m);
     return 0;
 }

@@ -470,17 +470,19 @@ struct path {
     }                                                                                                  \
     ParameterizedTest(struct path *p, suite, name)
 
-// Python, the reference, and the tier of p
-static struct run_config config(struct path p) {
+// Python, the reference, and the tier of p, the scripts from dir
+static struct run_config config_in(struct path p, const char *dir) {
     struct run_config cfg = {.seed = 42, .min_time = 0.001, .max_time = 10, .repetitions = 1, .threads = 1,
                              .cpu = cpu_features(CAP_AVX512), .tiers = 1u << T_PYTHON | 1u << p.tier};
     snprintf(cfg.numpy_note, sizeof cfg.numpy_note, "not imported");
-    cr_assert_eq(embed_start(PYSCRIPTS, err, sizeof err), 0, "embed_start: %s", err);
+    cr_assert_eq(embed_start(dir, err, sizeof err), 0, "embed_start: %s", err);
     cfg.python = embed_import("kernels", err, sizeof err) == 0;
     cr_assert(cfg.python, "kernels.py: %s", err);
     cfg.numpy = embed_import("numpy_kernels", cfg.numpy_note, sizeof cfg.numpy_note) == 0;
     return cfg;
 }
+
+static struct run_config config(struct path p) { return config_in(p, PYSCRIPTS); }
 
 // The path p of r: it ran and agrees with the Python twin, or the test is
 // skipped saying why it is unavailable (a tier this CPU or build lacks, no NumPy).
@@ -514,6 +516,33 @@ OVER_PATHS(model, tiers_match_the_python_twin_on_a_few_images_in_batches) {
     cr_expect_eq(r.n_test, 8);
     cr_expect_eq(r.n_batches, 3);
     path_agrees(&r, *p);
+    embed_stop();
+}
+
+// A step that keeps slices of its views past its call
+// (tests/faulty/model_keeps_view): the tier fails saying so, and the memory
+// they reach outlives the model's run, so the script's writes through them
+// in the next model's run land in memory nobody else uses (under ASan, a use
+// after free would end the test).
+Test(model, memory_a_script_keeps_is_never_freed) {
+    struct run_config cfg = config_in((struct path){T_SCALAR, 0}, BMML_SRCDIR "/tests/faulty/model_keeps_view");
+    struct spec first = mlp(8, 3, 4), second = vit(4, 2, 6, 2, 4, 1, 3, 5);
+    char paths[2][32];
+    cr_assert_eq(write_model(&first, 1, paths[0]), 0);
+    cr_assert_eq(write_model(&second, 2, paths[1]), 0);
+    static struct model_result r[2];
+    for (int i = 0; i < 2; i++) {
+        int rc = model_run(paths[i], 0, &cfg, &r[i], err, sizeof err);
+        unlink(paths[i]);
+        cr_assert_eq(rc, 0, "%s", err);
+        cr_assert(r[i].n_tiers == 3 && r[i].tiers[0].r.tier == T_PYTHON && r[i].tiers[1].r.tier == T_SCALAR);
+    }
+    const struct tier_result *py = &r[0].tiers[0].r;
+    cr_expect_eq(py->status, ST_FAILED, "%s", py->note);
+    cr_expect(strstr(py->note, "kept dense's argument 1 past its call") && strstr(py->note, "left to Python"), "%s",
+              py->note);
+    cr_expect_eq(r[0].tiers[1].r.status, ST_OK, "scalar: %s", r[0].tiers[1].r.note);
+    cr_expect_eq(r[1].tiers[0].r.status, ST_OK, "the second model's Python tier kept nothing: %s", r[1].tiers[0].r.note);
     embed_stop();
 }
 

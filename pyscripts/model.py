@@ -277,9 +277,9 @@ def forward(m, x, images, steps=None):
     """Run m's ops over images (x: in_rows * in_cols float32 values each): (probs, logits), array('f') each.
 
     steps is the module whose step functions run (this one unless given,
-    numpy_model for the NumPy way). As in bmml-host, GELU, ADD_POS and ADD
-    write in place unless a saved activation (or x) is there; the other ops
-    write a new buffer.
+    numpy_model for the NumPy way). As in bmml-host, ADD_POS and ADD write
+    in place unless a saved activation (or x) is there; the other ops write
+    a new buffer.
     """
     steps = steps or sys.modules[__name__]
     view = memoryview
@@ -295,7 +295,7 @@ def forward(m, x, images, steps=None):
             continue
         n_in, n_out = images * rows * cols, images * out_rows * out_cols
         saved = stack.pop() if kind == ADD else None
-        in_place = kind in (GELU, ADD_POS, ADD) and cur is not x and all(cur is not t for t in stack)
+        in_place = kind in (ADD_POS, ADD) and cur is not x and all(cur is not t for t in stack)
         y = cur if in_place else new(n_out)
         p = [view(t) for t in params]
         if kind == DENSE:

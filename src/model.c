@@ -440,8 +440,10 @@ static struct step *emit(struct step *s, int kind, int cat, const struct op *op,
 }
 
 // Batch b's steps into s; how many. The activation moves between the pool's
-// buffers: an op writes a buffer no saved activation holds, in place where
-// that is safe; SAVE keeps its activation where it is, so it costs nothing
+// buffers: an op writes a buffer no saved activation holds, in place only
+// for ADD_POS and ADD, as the step functions' contract allows (GELU gets a
+// buffer of its own: a free one always exists, the pool being the stack's
+// depth and two); SAVE keeps its activation where it is, so it costs nothing
 // in any tier. The op before SOFTMAX writes the logits, SOFTMAX the probabilities.
 static int compile_batch(const struct run *r, int b, struct step *s) {
     const struct model *m = r->m;
@@ -472,8 +474,7 @@ static int compile_batch(const struct run *r, int b, struct step *s) {
             y = r->probs + first * r->classes;
         } else if (i == m->n_ops - 2) {
             y = r->logits + first * r->classes;
-        } else if ((o->kind == OP_GELU || o->kind == OP_ADD_POS || o->kind == OP_ADD) && cur_pool >= 0 &&
-                   !held[cur_pool]) {
+        } else if ((o->kind == OP_ADD_POS || o->kind == OP_ADD) && cur_pool >= 0 && !held[cur_pool]) {
             y = (float *)cur, y_pool = cur_pool;
         } else {
             for (y_pool = 0; y_pool == cur_pool || held[y_pool]; y_pool++) {}

@@ -69,6 +69,7 @@
 #include "parallel.h"
 #include "quant.h"
 #include "runner.h"
+#include "stats.h"
 #include "util.h"
 
 #define HEADER_BYTES 32
@@ -416,7 +417,9 @@ struct run {
     struct step *prog;           // every batch's steps, batch after batch
     int n_steps;
     float *kept[MODEL_TIERS][2]; // model_run: each tier's probs and logits, for scoring at the end
-    struct pass_times *times;    // the timed passes of the tier running now
+    // every pass sample_tier ran for the tier running now, warm-ups first:
+    // call j's times at times[j % cap_times], the last cap_times kept
+    struct pass_times *times;
     size_t n_times, cap_times;
     // memory a script still reaches after its calls (embed_call_free): a
     // pointer into each such buffer, which is then never freed; held_all:
@@ -850,7 +853,7 @@ static int same_outputs(void *what, struct tier_result *tr) {
     return 0;
 }
 
-#define MAX_TIMES (1 << 20) // timed passes whose steps are kept, per tier
+#define MAX_TIMES (1 << 20) // passes whose steps are kept, per tier: the last ones
 
 static int timed_pass(void *what, char *err, size_t errlen) {
     struct timed_pass *tp = what;
@@ -862,23 +865,31 @@ static int timed_pass(void *what, char *err, size_t errlen) {
         struct pass_times *more = realloc(r->times, cap * sizeof *more);
         if (more) r->times = more, r->cap_times = cap;
     }
-    if (r->n_times < r->cap_times) r->times[r->n_times++] = t;
+    if (r->cap_times) r->times[r->n_times % r->cap_times] = t;
+    r->n_times++;
     return 0;
 }
 
-static int by_pass(const void *a, const void *b) {
-    double x = ((const struct pass_times *)a)->pass, y = ((const struct pass_times *)b)->pass;
-    return (x > y) - (x < y);
-}
-
-// The parts of the median timed pass: a real pass, so its parts add up to it
-// but for the clock reads and the loop between the steps.
-static void median_pass(struct run *r, struct model_tier *t) {
-    if (!r->n_times) return;
-    qsort(r->times, r->n_times, sizeof *r->times, by_pass);
-    const struct pass_times *mid = &r->times[(r->n_times - 1) / 2];
-    memcpy(t->cat_ns, mid->cat, sizeof t->cat_ns);
-    t->pass_ns = mid->pass;
+// The time per category over the timed passes alone (sample_tier's
+// calibration runs first, and those warm-ups are left out): each
+// category's median, and the median pass. Medians of parts need not add up
+// to the median of the whole; the reports show the sum beside the pass.
+static void median_parts(struct run *r, long timed, struct model_tier *t) {
+    size_t kept = r->n_times < r->cap_times ? r->n_times : r->cap_times;
+    size_t n = (size_t)timed < kept ? (size_t)timed : kept;
+    double *v = n ? malloc(2 * n * sizeof *v) : NULL;
+    if (!v) return;
+    for (int k = 0; k <= N_CATEGORIES; k++) {
+        for (size_t i = 0; i < n; i++) {
+            const struct pass_times *p = &r->times[(r->n_times - n + i) % r->cap_times];
+            v[i] = k < N_CATEGORIES ? p->cat[k] : p->pass;
+        }
+        double mid = stats_median(v, n, v + n);
+        if (k < N_CATEGORIES) t->cat_ns[k] = mid;
+        else t->pass_ns = mid;
+    }
+    t->op_passes = (long)n;
+    free(v);
 }
 
 static void run_tier(struct run *r, int slot, const struct run_config *cfg, struct model_tier *t) {
@@ -914,7 +925,7 @@ static void run_tier(struct run *r, int slot, const struct run_config *cfg, stru
     if (sample_tier(timed_pass, is_py ? &checked : NULL, &tp, first, cfg, "model", size, tr) < 0) goto done;
     t->batch_ns = tr->median_ns / r->n_batches;
     t->inference_ns = tr->median_ns / r->m->n_test;
-    median_pass(r, t);
+    median_parts(r, (long)tr->repetitions * tr->iterations, t); // cfg passes = 1: every sample is this call's
 done:
     finish_tier(tr);
     char which[64];
@@ -1009,6 +1020,8 @@ int model_run(const char *path, size_t batch, const struct run_config *cfg, stru
         work_free(&r);
         return failf(err, errlen, "%s: out of memory for a batch of %d", path, out->batch);
     }
+    out->steps = r.n_steps;
+    out->clock_read_ns = clock_read_ns(1000);
     struct run_config c = *cfg;
     c.pass = 0, c.passes = 1; // after the kernels' passes, in one of its own
     char why[200], np_why[150];

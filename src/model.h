@@ -91,10 +91,13 @@ struct model_tier {
     double agreement;         // share given the reference pass's class
     int changed;              // images whose class differs from the reference's
     double max_logit_diff;    // largest |logit - reference logit|
-    // The time per category of the timed pass whose own time is the median
-    // of the timed passes (a real pass, so its parts add up to it), and that
-    // pass's time, all measured by the host's clock; 0 when none was timed.
+    // Over the op_passes timed passes (warm-ups left out), each category's
+    // median time and the median pass's time, all measured by the host's
+    // clock around each step and around the pass; 0 when none was timed.
+    // Medians of the parts need not add up to the pass's: the reports show
+    // their sum beside it.
     double cat_ns[N_CATEGORIES], pass_ns;
+    long op_passes;
 };
 
 // python, numpy, the native tiers in fp32, the native tiers in int8
@@ -108,6 +111,8 @@ struct model_result {
     double logit_tol;
     int n_test, batch, n_batches;
     int ref;                  // index in tiers of the reference pass (Python's, else scalar's); -1: none ran
+    int steps;                // steps of one pass over the test set, the host's clock read around each
+    double clock_read_ns;     // what one reading of the clock costs, measured by model_run
     int n_tiers;
     struct model_tier tiers[MODEL_TIERS];
 };

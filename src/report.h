@@ -55,16 +55,18 @@ struct model_cells {
 // ("-: why" or "FAILED: why").
 int model_cells(const struct model_tier *t, struct model_cells *c);
 // The time per operation (model.h's categories) of one tier: each
-// category's share of the steps' time, the steps' sum, the pass, and the gap
-// (pass - sum) / pass. 1 with every cell set; 0 when the tier has no timed pass.
+// category's median as a share of the medians' sum, that sum, the median
+// pass, and the gap (pass - sum) / pass. 1 with every cell set; 0 when the
+// tier has no timed pass.
 extern const char *const category_short[N_CATEGORIES]; // "attn mm", ...
 struct model_op_cells {
     char share[N_CATEGORIES][16], steps[32], pass[32], gap[16];
 };
 int model_op_cells(const struct model_tier *t, struct model_op_cells *c);
-#define MODEL_OP_NOTE                                                                                            \
-    "(the timed pass whose time is the median; the host's clock read around each step of the interpreter; "     \
-    "the gap is the loop and the clock reads between the steps)"
+// The footnote under the time per operation: what its figures are, and what
+// the clock reads around the steps add to every pass of r, the headline
+// times too (r's steps x 2 reads x the measured cost of one).
+const char *model_op_note(const struct model_result *r, char *buf, size_t size);
 // A model tier's "size" ("vit/fp32/batch360") and entry name ("model/avx2/vit/fp32/batch360").
 void model_entry_names(const struct model_result *r, const struct model_tier *t, char *size, size_t size_len,
                        char *name, size_t name_len);

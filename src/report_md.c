@@ -118,7 +118,10 @@ static void md_model(FILE *f, const struct model_result *m) {
         for (int k = 0; k < N_CATEGORIES; k++) fprintf(f, " %s |", c.share[k]);
         fprintf(f, " %s | %s | %s |\n", c.steps, c.pass, c.gap);
     }
-    fprintf(f, "\n%s\n", MODEL_OP_NOTE);
+    char note[600];
+    fputc('\n', f);
+    md_text(f, model_op_note(m, note, sizeof note));
+    fputc('\n', f);
 }
 
 static void md_warnings(FILE *f) {

@@ -72,7 +72,8 @@ void model_report_table(FILE *f, const struct model_result *r) {
     }
     fprintf(f, "fp32 tiers must give the reference's class for every image and logits within %g of it\n",
             r->logit_tol);
-    fprintf(f, "\nTime per operation, %s: share of the steps' time; the steps' sum, the pass, the gap\n", r->name);
+    fprintf(f, "\nTime per operation, %s: each category's median, as a share of the medians' sum; that sum, the "
+               "median pass, the gap\n", r->name);
     fprintf(f, "%-8s %-5s", "tier", "path");
     for (int k = 0; k < N_CATEGORIES; k++) fprintf(f, " %*s", k == CAT_ATTN_SOFTMAX ? 12 : 9, category_short[k]);
     fprintf(f, " %10s %10s %6s\n", "steps", "pass", "gap");
@@ -84,7 +85,21 @@ void model_report_table(FILE *f, const struct model_result *r) {
         for (int k = 0; k < N_CATEGORIES; k++) fprintf(f, " %*s", k == CAT_ATTN_SOFTMAX ? 12 : 9, c.share[k]);
         fprintf(f, " %10s %10s %6s\n", c.steps, c.pass, c.gap);
     }
-    fprintf(f, "%s\n", MODEL_OP_NOTE);
+    char note[600];
+    fprintf(f, "%s\n", model_op_note(r, note, sizeof note));
+}
+
+const char *model_op_note(const struct model_result *r, char *buf, size_t size) {
+    char one[32], all[32];
+    fmt_time(r->clock_read_ns, one, sizeof one);
+    fmt_time(2.0 * r->steps * r->clock_read_ns, all, sizeof all);
+    snprintf(buf, size,
+             "(each category: the median of its time over the timed passes, warm-ups left out; steps: the sum of "
+             "those medians; pass: the median pass; gap: (pass - steps) / pass, the loop between the steps, and "
+             "medians of parts need not add up to the median whole. The host's clock is read around each of the %d "
+             "steps of a pass: %d x 2 reads x %s = %s in every pass, the times of the table above included)",
+             r->steps, r->steps, one, all);
+    return buf;
 }
 
 static void json_value(FILE *f, const char *key, double v) {
@@ -124,7 +139,7 @@ void model_report_json(FILE *f, const struct model_result *r) {
         json_value(f, "changed", t->r.repetitions && isfinite(t->agreement) ? t->changed : NAN);
         json_value(f, "max_logit_diff", t->r.repetitions ? t->max_logit_diff : NAN);
         json_value(f, "logit_tolerance", t->int8 ? NAN : r->logit_tol);
-        // the median pass's time per category, host clock around each step (model.h)
+        // each category's median over the timed passes, host clock around each step (model.h)
         fputs(",\n     \"op_ns\": {", f);
         for (int k = 0; k < N_CATEGORIES; k++) {
             fprintf(f, "%s\"%s\": ", k ? ", " : "", category_keys[k]);
@@ -132,6 +147,8 @@ void model_report_json(FILE *f, const struct model_result *r) {
         }
         fputs("}", f);
         json_value(f, "op_pass_ns", ok && t->pass_ns > 0 ? t->pass_ns : NAN);
+        json_value(f, "op_passes", ok && t->pass_ns > 0 ? (double)t->op_passes : NAN);
+        json_value(f, "clock_reads_ns_per_pass", 2.0 * r->steps * r->clock_read_ns);
         json_entry_close(f, &t->r);
     }
 }

@@ -521,9 +521,9 @@ static void operations_svg(FILE *f, const struct context *ctx, const struct case
     }
     if (!rows) svg_text(f, WIDTH / 2.0, PLOT_TOP + 30, 13, "middle", "#777777", "", "no model ran");
     svg_text(f, 24, height - 30, 11, "start", "#555555", "",
-             "Each bar is one timed pass over the test set, the one whose time is the median, as 100%%: the host's clock");
+             "Each bar: every category's median time over the timed passes (warm-ups left out), as a share of the medians'");
     svg_text(f, 24, height - 16, 11, "start", "#555555", "",
-             "read around each step of the interpreter, summed per category.");
+             "sum; the host's clock read around each step of the interpreter. The pass: the median pass.");
     svg_close(f);
 }
 

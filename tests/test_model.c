@@ -449,6 +449,29 @@ Test(model, the_time_per_operation_adds_up_to_the_pass) {
     model_free(&m);
 }
 
+// sample_tier's calibration runs passes before the timed ones (many here: a
+// pass far shorter than min_time / 30); the time per operation is taken over
+// the timed passes alone, the median of each category and of the pass.
+Test(model, the_time_per_operation_leaves_the_warm_ups_out) {
+    struct spec s = mlp(8, 3, 4);
+    char path[32];
+    cr_assert_eq(write_model(&s, 14, path), 0);
+    struct run_config cfg = {.seed = 42, .min_time = 0.05, .max_time = 10, .repetitions = 5, .threads = 1,
+                             .cpu = cpu_features(CAP_AVX512), .tiers = 1u << T_SCALAR};
+    static struct model_result r;
+    int rc = model_run(path, 0, &cfg, &r, err, sizeof err);
+    unlink(path);
+    cr_assert_eq(rc, 0, "%s", err);
+    const struct model_tier *t = &r.tiers[0];
+    cr_assert(t->r.tier == T_SCALAR && !t->int8 && t->r.status == ST_OK, "%s", t->r.note);
+    cr_assert_gt(t->r.iterations, 1, "the calibration ran passes");
+    cr_expect_eq(t->op_passes, (long)t->r.repetitions * t->r.iterations);
+    cr_expect_eq(r.steps, 4, "one step per op: dense, gelu, dense, softmax_rows");
+    double sum = 0;
+    for (int k = 0; k < N_CATEGORIES; k++) sum += t->cat_ns[k];
+    cr_expect(t->pass_ns > 0 && sum > 0 && sum < 2 * t->pass_ns, "steps %g ns, pass %g ns", sum, t->pass_ns);
+}
+
 // ---------------------------------------------------------------------------
 // The committed models in every tier against the Python twin's pass
 

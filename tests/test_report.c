@@ -513,6 +513,7 @@ static void model_results(struct model_result *m) {
     }
     struct model_tier *s = &m->tiers[1];
     s->cat_ns[CAT_MLP_MATMUL] = 3e5, s->cat_ns[CAT_GELU] = 8e4, s->cat_ns[CAT_HEAD] = 1e4, s->pass_ns = 4e5;
+    m->steps = 4, m->clock_read_ns = 25;
 }
 
 static char dir[128];
@@ -755,6 +756,9 @@ Test(report_dir, markdown_agrees_to_its_three_digits, .init = write_reports, .fi
     // the time per operation: shares of the steps' sum, which falls 2.5% short of the pass
     cr_expect(strstr(model_part, "| scalar | fp32 | 0.0% | 0.0% | 0.0% | 0.0% | 76.9% | 20.5% | 0.0% | 2.6% | 390 us | "
                                  "400 us | 2.5% |"), "%s", model_part);
+    // the clock reads every pass holds, from the model's steps and the measured cost of one
+    cr_expect(strstr(model_part, "each of the 4 steps of a pass: 4 x 2 reads x 25.0 ns = 200 ns in every pass"), "%s",
+              model_part);
     *model_part = '\0'; // the kernels' table above it
     int rows = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {

@@ -100,7 +100,8 @@ def attn_scores(s, q, kt, groups, tokens, dim):
     matmul = kernels.matmul
     for g in range(groups):
         matmul(s[g * tt:(g + 1) * tt], q[g * td:(g + 1) * td], kt[g * td:(g + 1) * td], tokens, tokens, dim)
-    scale = 1.0 / math.sqrt(dim)
+    # 1 / sqrt(dim) once, in double, rounded to float32, as the C tiers scale by it
+    scale = struct.unpack('f', struct.pack('f', 1.0 / math.sqrt(dim)))[0]
     s[:groups * tt] = array('f', [v * scale for v in s[:groups * tt].tolist()])
 
 

@@ -449,6 +449,33 @@ Test(model, the_time_per_operation_adds_up_to_the_pass) {
     model_free(&m);
 }
 
+// model.py's attn_scores scales by 1 / sqrt(dim) rounded to float32, as the
+// C tiers do: a float32 score times a float32 scale is exact in double, so
+// its one rounding gives the C tiers' float product bit for bit. Scores
+// that are the q values themselves (kt's first row 1, the rest 0) over
+// dim 3, whose 1 / sqrt(3) float32 does not hold exactly: with the scale
+// left in double, some of the 64 products round the other way.
+Test(model, python_scales_the_scores_as_the_c_tiers) {
+    enum { T = 64, DIM = 3 };
+    static float q[T * DIM], kt[DIM * T], sc[T * T];
+    uint64_t seed = 8;
+    for (int t = 0; t < T; t++) q[t * DIM] = (float)((splitmix64(&seed) >> 40) * 0x1p-20 - 8), kt[t] = 1;
+    cr_assert_eq(embed_start(PYSCRIPTS, err, sizeof err), 0, "embed_start: %s", err);
+    cr_assert_eq(embed_import("model", err, sizeof err), 0, "%s", err);
+    struct py_arg args[] = {{ARG_VIEW, sc, T * T, 'f', 0}, {ARG_VIEW, q, T * DIM, 'f', 0}, {ARG_VIEW, kt, DIM * T, 'f', 0},
+                            {ARG_INT, NULL, 0, 0, 1}, {ARG_INT, NULL, 0, 0, T}, {ARG_INT, NULL, 0, 0, DIM}};
+    struct py_call *call = embed_call_new("model", "attn_scores", args, 6, err, sizeof err);
+    cr_assert_not_null(call, "%s", err);
+    cr_assert_eq(embed_call(call, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(embed_call_free(call), 0);
+    float scale = (float)(1 / sqrt((double)DIM));
+    for (int t = 0; t < T; t++)
+        for (int u = 0; u < T; u++)
+            cr_expect_eq(sc[t * T + u], q[t * DIM] * scale, "score (%d, %d): %.9g, not %.9g", t, u, sc[t * T + u],
+                         q[t * DIM] * scale);
+    embed_stop();
+}
+
 // sample_tier's calibration runs passes before the timed ones (many here: a
 // pass far shorter than min_time / 30); the time per operation is taken over
 // the timed passes alone, the median of each category and of the pass.

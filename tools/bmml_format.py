@@ -46,7 +46,8 @@ u = 2^-24, gamma_n = n u / (1 - n u) (Higham, Accuracy and Stability, 3.5):
 The Python twin computes in double and rounds once per value it stores:
 the same formulas with u |stored value| for each store and 2^-53 in place
 of u inside the double sums (its dense stores x @ w and then y, its scores
-q @ k^T and then s; Python's sum and exp in double add their 2^-53 terms).
+q @ k^T and then s, scaled by the float32 1/sqrt(d) the native tiers use;
+Python's sum and exp in double add their 2^-53 terms).
 
 The tolerance is the largest bound on a logit of the native tier plus that
 of the Python twin, over the test set, rounded up to two significant digits
@@ -174,7 +175,7 @@ def _attention(v, heads):
     s = qk * scale
     big = np.abs(q) @ np.abs(kt) * scale
     s_n = (gamma(dim) + 2 * U) * big + 2 * U * np.abs(s)
-    s_p = gamma(dim, UD) * big + U * np.abs(qk) * scale + U * np.abs(s)
+    s_p = gamma(dim, UD) * big + U * np.abs(qk) * scale + 2 * U * np.abs(s)  # scale is a float32 there too
     p, p_n, p_p = _softmax_local(s)
     o = p @ vv
     pv = p @ np.abs(vv)

@@ -948,16 +948,21 @@ static int argmax(const float *v, int n) {
 // Accuracy, agreement with the reference pass and the largest logit difference.
 // fp32 must agree on every class and stay within the file's logit_tol; int8 only reports.
 //
-// logit_tol bounds the error of a float32 forward pass, derived by the
-// training tool for its model and test set as a first-order running error
-// bound propagated in float64 through each op: a dot product of length n
-// adds gamma_n sum |x w| (gamma_n = n u / (1 - n u), u = 2^-24, any order of
-// summation: Higham, Accuracy and Stability, 3.5) and carries the incoming
-// error times |w|; GELU, softmax and LayerNorm carry it times their largest
-// derivative on the values met and add the kernel's stated error (the
-// tolerance table of buffers.c); the largest over the test set, rounded up.
-// The class cannot change where an image's two largest logits are more than
-// twice the tolerance apart; the tool says how many images are not.
+// logit_tol bounds |logit - the Python pass's logit| for a float32 tier,
+// derived by the training tool (tools/bmml_format.py, its docstring) for its
+// model and test set as a first-order bound in its adjoint form: both passes
+// are compared with the exact pass in float64, and a pass's logit is off by
+// the sum over every value it stores of the error made at that value times
+// |d logit / d value|, the exact derivatives carried back from each logit
+// through the ops. The error made at a value is its kernel's stated bound
+// (kernels.c's tolerances): a dot product of length n, gamma_n sum |x w|
+// (gamma_n = n u / (1 - n u), u = 2^-24, any order of summation: Higham,
+// Accuracy and Stability, 3.5) and u |y| per rounding; GELU, softmax and
+// LayerNorm, their kernels' stated error. The native tier's sum plus the
+// Python pass's own, the largest over the test set, rounded up to two
+// significant digits. The class cannot change where an image's two largest
+// logits are more than twice the tolerance apart; the tool says how many
+// images are not.
 static void score(const struct run *r, int slot, int ref, const char *ref_name, struct model_tier *t) {
     const float *probs = r->kept[slot][0], *logits = r->kept[slot][1];
     const float *ref_probs = ref >= 0 ? r->kept[ref][0] : NULL, *ref_logits = ref >= 0 ? r->kept[ref][1] : NULL;

@@ -146,6 +146,10 @@ static void param_counts(const struct op *o, size_t *n0, size_t *n1) {
     if (o->kind == OP_ADD_POS) *n0 = (size_t)o->a * o->b;
 }
 
+// lo <= v <= hi for a field read from the file as int, compared as unsigned:
+// a value of 2^31 or more (negative as int) is out of range, not below it
+static int in_range(int v, int lo, int hi) { return (uint32_t)v - (uint32_t)lo <= (uint32_t)(hi - lo); }
+
 // Which of a, b, c each kind uses (bit 0: a, 1: b, 2: c)
 static const unsigned op_fields[OP_KINDS_END] = {
     [OP_DENSE] = 7, [OP_LAYERNORM] = 1, [OP_PATCHES] = 1, [OP_ADD_POS] = 3, [OP_ATTENTION] = 1,
@@ -166,10 +170,10 @@ static int check_op(struct op *o, int i, int *rows, int *cols, int stack[][2], i
     o->rows = r, o->cols = c;
     switch (o->kind) {
     case OP_DENSE:
-        if ((unsigned)o->a < 1 || o->a > MAX_DIM || (unsigned)o->b < 1 || o->b > MAX_DIM)
+        if (!in_range(o->a, 1, MAX_DIM) || !in_range(o->b, 1, MAX_DIM))
             return failf(err, errlen, "op %d (DENSE): shape %u x %u; each side must be 1 to %d", i + 1,
                          (unsigned)o->a, (unsigned)o->b, MAX_DIM);
-        if (o->c < ROLE_EMBED || o->c > ROLE_HEAD)
+        if (!in_range(o->c, ROLE_EMBED, ROLE_HEAD))
             return failf(err, errlen, "op %d (DENSE): role %u; the roles are 1 to 4", i + 1, (unsigned)o->c);
         if (o->a != c)
             return failf(err, errlen, "op %d (DENSE): takes %d inputs but the activation (%d, %d) has %d columns",
@@ -185,7 +189,7 @@ static int check_op(struct op *o, int i, int *rows, int *cols, int stack[][2], i
                          (unsigned)o->a, r, c, c);
         break;
     case OP_PATCHES:
-        if (o->a < 1 || r % o->a || c % o->a)
+        if (!in_range(o->a, 1, MAX_DIM) || r % o->a || c % o->a)
             return failf(err, errlen, "op %d (PATCHES): patches of %u do not divide the activation (%d, %d)", i + 1,
                          (unsigned)o->a, r, c);
         r = (r / o->a) * (c / o->a), c = o->a * o->a;
@@ -208,7 +212,9 @@ static int check_op(struct op *o, int i, int *rows, int *cols, int stack[][2], i
                          stack[*depth][0], stack[*depth][1], r, c);
         break;
     case OP_ATTENTION: {
-        if (o->a < 1) return failf(err, errlen, "op %d (ATTENTION): 0 heads", i + 1);
+        if (!in_range(o->a, 1, MAX_DIM))
+            return failf(err, errlen, "op %d (ATTENTION): %u heads; there must be 1 to %d", i + 1, (unsigned)o->a,
+                         MAX_DIM);
         if (c % 3 || (c / 3) % o->a)
             return failf(err, errlen,
                          "op %d (ATTENTION): the activation's %d columns are not 3 x D with D divisible by %u heads",
@@ -258,7 +264,7 @@ int model_parse(struct model *m, const void *bytes, size_t size, char *err, size
 
     m->n_ops = (int)n_ops, m->n_test = (int)n_test, m->in_rows = (int)in_rows, m->in_cols = (int)in_cols;
     m->classes = (int)classes, m->logit_tol = tol;
-    // a, b, c beyond INT_MAX read as negative and fail their range checks
+    // a, b, c of 2^31 or more read as negative ints: check_op compares them as unsigned (in_range)
     int rows = m->in_rows, cols = m->in_cols, stack[MODEL_MAX_STACK][2], depth = 0;
     for (int i = 0; i < m->n_ops; i++) {
         const unsigned char *p = data + HEADER_BYTES + OP_BYTES * i;
@@ -275,7 +281,7 @@ int model_parse(struct model *m, const void *bytes, size_t size, char *err, size
         }
         size_t n0, n1;
         param_counts(o, &n0, &n1);
-        need += (n0 + n1) * 4; // at most 2^33 bytes an op, 2^41 in all
+        need += (n0 + n1) * 4; // at most 2^34 bytes an op (a 65536 x 65536 DENSE), 2^42 in all
     }
     int last = m->op[m->n_ops - 1].kind;
     if (last != OP_SOFTMAX) {

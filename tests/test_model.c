@@ -150,6 +150,31 @@ Test(model, refuses_ops_that_do_not_fit) {
     }
 }
 
+// Fields of 2^31 or more, negative as int, are out of range, not below it:
+// written into a good file's op records (the file's size is then wrong
+// too, which the loader must not get to first).
+Test(model, refuses_fields_of_2_31_or_more) {
+    struct { int op; uint32_t kind, a, b, c; const char *says; } cases[] = {
+        {0, OP_DENSE, 0x80000000, 8, 3, "op 1 (DENSE): shape 2147483648 x 8; each side must be 1 to 65536"},
+        {0, OP_DENSE, 64, 0xffffffc0, 3, "op 1 (DENSE): shape 64 x 4294967232; each side"},
+        {2, OP_DENSE, 8, 0x80000000, 4, "op 3 (DENSE): shape 8 x 2147483648; each side"},
+        {0, OP_DENSE, 64, 8, 0x80000000, "op 1 (DENSE): role 2147483648; the roles are 1 to 4"},
+        {1, OP_PATCHES, 0xffffffc0, 0, 0, "op 2 (PATCHES): patches of 4294967232 do not divide"},
+        {1, OP_ATTENTION, 0x80000000, 0, 0, "op 2 (ATTENTION): 2147483648 heads; there must be 1 to 65536"},
+    };
+    struct spec good = mlp(8, 3, 2);
+    size_t size;
+    unsigned char *d = make_file(&good, 3, &size), *bad = malloc(size);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memcpy(bad, d, size);
+        uint32_t rec[4] = {cases[i].kind, cases[i].a, cases[i].b, cases[i].c};
+        for (int k = 0; k < 4; k++) put32(bad + 32 + 16 * cases[i].op + 4 * k, rec[k]);
+        expect_refused_bytes(bad, size, cases[i].says);
+    }
+    free(bad);
+    free(d);
+}
+
 Test(model, refuses_a_broken_residual_stack_or_attention) {
     struct spec s = vit(8, 2, 12, 3, 8, 1, 4, 2);
     expect_refused(&(struct spec){0}, "0 ops"); // nothing at all

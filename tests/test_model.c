@@ -414,7 +414,7 @@ OVER_TIERS(model, interpreter_matches_a_double_forward_pass) {
 // whose row's largest is 127, integer weights whose column's largest is
 // 127, integer biases. Both scales are then 1, the int32 sums are exact, and
 // so are the float ones (integers below 2^24): int8 gives the fp32 logits
-// bit for bit, in every tier.
+// bit for bit, in every tier; and it runs its own weights, not fp32's.
 OVER_TIERS(model, int8_is_exact_where_quantization_loses_nothing) {
     struct spec s = {.n_ops = 2, .op = {{OP_DENSE, 16, 5, ROLE_HEAD}, {OP_SOFTMAX}}, .n_test = 9, .in_rows = 1,
                      .in_cols = 16, .classes = 5, .tol = 1e-3f};
@@ -438,6 +438,19 @@ OVER_TIERS(model, int8_is_exact_where_quantization_loses_nothing) {
     cr_assert_eq(rc, 0, "%s", err);
     cr_assert_eq(model_forward(&m, *t, 0, cpu, 4, l32, p32, cat, &pass, err, sizeof err), 0, "%s", err);
     for (size_t i = 0; i < n; i++) cr_expect_eq(l8[i], l32[i], "logit %zu: int8 %g, fp32 %g", i, l8[i], l32[i]);
+    // the int8 weights were derived on loading: a float weight changed now
+    // moves the fp32 logits and leaves int8's as they were, so a tier that
+    // ran fp32 where int8 was asked for shows here
+    m.op[0].p[0][0] += 0.5f;
+    float l8b[45], l32b[45];
+    cr_assert_eq(model_forward(&m, *t, 1, cpu, 4, l8b, p8, cat, &pass, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(model_forward(&m, *t, 0, cpu, 4, l32b, p32, cat, &pass, err, sizeof err), 0, "%s", err);
+    int moved = 0;
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_eq(l8b[i], l8[i], "logit %zu: int8 moved with a float weight", i);
+        moved += l32b[i] != l32[i];
+    }
+    cr_expect_gt(moved, 0, "the fp32 logits moved");
     model_free(&m);
 }
 

@@ -57,12 +57,15 @@ int model_cells(const struct model_tier *t, struct model_cells *c);
 // The time per operation (model.h's categories) of one tier: each
 // category's median as a share of the medians' sum, that sum, the median
 // pass, and the gap (pass - sum) / pass. 1 with every cell set; 0 when the
-// tier has no timed pass.
+// tier has none to show (model_has_op_times).
 extern const char *const category_short[N_CATEGORIES]; // "attn mm", ...
 struct model_op_cells {
     char share[N_CATEGORIES][16], steps[32], pass[32], gap[16];
 };
 int model_op_cells(const struct model_tier *t, struct model_op_cells *c);
+// 1 when t has a time per operation to show: it ran and passed (ST_OK),
+// as every writer's rows (text, Markdown, SVG, JSON) require.
+int model_has_op_times(const struct model_tier *t);
 // The footnote under the time per operation: what its figures are, and what
 // the clock reads around the steps add to every pass of r, the headline
 // times too (r's steps x 2 reads x the measured cost of one).

@@ -45,9 +45,11 @@ int model_cells(const struct model_tier *t, struct model_cells *c) {
 const char *const category_short[N_CATEGORIES] = {"embed", "layernorm", "attn mm", "attn softmax",
                                                   "MLP mm", "GELU", "residual", "head"};
 
+int model_has_op_times(const struct model_tier *t) { return t->r.status == ST_OK && t->pass_ns > 0; }
+
 int model_op_cells(const struct model_tier *t, struct model_op_cells *c) {
     memset(c, 0, sizeof *c);
-    if (!(t->pass_ns > 0) || t->r.status == ST_UNAVAILABLE) return 0;
+    if (!model_has_op_times(t)) return 0;
     double sum = 0;
     for (int k = 0; k < N_CATEGORIES; k++) sum += t->cat_ns[k];
     for (int k = 0; k < N_CATEGORIES; k++) snprintf(c->share[k], sizeof c->share[k], "%.1f%%", 100 * t->cat_ns[k] / sum);
@@ -143,11 +145,11 @@ void model_report_json(FILE *f, const struct model_result *r) {
         fputs(",\n     \"op_ns\": {", f);
         for (int k = 0; k < N_CATEGORIES; k++) {
             fprintf(f, "%s\"%s\": ", k ? ", " : "", category_keys[k]);
-            json_num(f, ok && t->pass_ns > 0 ? t->cat_ns[k] : NAN);
+            json_num(f, model_has_op_times(t) ? t->cat_ns[k] : NAN);
         }
         fputs("}", f);
-        json_value(f, "op_pass_ns", ok && t->pass_ns > 0 ? t->pass_ns : NAN);
-        json_value(f, "op_passes", ok && t->pass_ns > 0 ? (double)t->op_passes : NAN);
+        json_value(f, "op_pass_ns", model_has_op_times(t) ? t->pass_ns : NAN);
+        json_value(f, "op_passes", model_has_op_times(t) ? (double)t->op_passes : NAN);
         json_value(f, "clock_reads_ns_per_pass", 2.0 * r->steps * r->clock_read_ns);
         json_entry_close(f, &t->r);
     }

@@ -471,7 +471,7 @@ enum { OPS_BAR_X = LABEL_W + 20, OPS_BAR_W = WIDTH - OPS_BAR_X - 110 };
 
 static int ops_rows(const struct model_result *m) {
     int rows = 0;
-    for (int i = 0; i < m->n_tiers; i++) rows += m->tiers[i].pass_ns > 0 && m->tiers[i].r.status != ST_UNAVAILABLE;
+    for (int i = 0; i < m->n_tiers; i++) rows += model_has_op_times(&m->tiers[i]);
     return rows;
 }
 
@@ -514,7 +514,7 @@ static void operations_svg(FILE *f, const struct context *ctx, const struct case
         svg_text(f, 24, y + 14, 13, "start", "#111111", "font-weight=\"bold\"", "%.110s", model_title(r, title, sizeof title));
         y += GROUP_HEAD;
         for (int i = 0; i < r->n_tiers; i++) {
-            if (!(r->tiers[i].pass_ns > 0) || r->tiers[i].r.status == ST_UNAVAILABLE) continue;
+            if (!model_has_op_times(&r->tiers[i])) continue;
             ops_bar(f, &r->tiers[i], y);
             y += BAR_H + BAR_GAP;
         }

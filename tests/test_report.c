@@ -514,6 +514,9 @@ static void model_results(struct model_result *m) {
     struct model_tier *s = &m->tiers[1];
     s->cat_ns[CAT_MLP_MATMUL] = 3e5, s->cat_ns[CAT_GELU] = 8e4, s->cat_ns[CAT_HEAD] = 1e4, s->pass_ns = 4e5;
     m->steps = 4, m->clock_read_ns = 25;
+    // the failed tier has times per operation too, which no writer may show
+    struct model_tier *f = &m->tiers[2];
+    f->cat_ns[CAT_MLP_MATMUL] = 7e4, f->cat_ns[CAT_GELU] = 2e4, f->cat_ns[CAT_HEAD] = 5e3, f->pass_ns = 1e5;
 }
 
 static char dir[128];
@@ -624,6 +627,21 @@ Test(report_dir, svgs_are_well_formed_xml, .init = write_reports, .fini = remove
         snprintf(cmd, sizeof cmd, "xmllint --noout '%s'", in_dir(svgs[i]));
         cr_expect_eq(system(cmd), 0, "%s", cmd);
     }
+}
+
+// The failed avx2 tier has times per operation (model_results): no writer shows them.
+Test(report_dir, a_failed_tiers_time_per_operation_is_shown_nowhere, .init = write_reports, .fini = remove_tmpdir) {
+    char *md = slurp(in_dir("results.md")), *svg = slurp(in_dir("operations.svg")), *text;
+    size_t len;
+    FILE *f = open_memstream(&text, &len);
+    model_report_table(f, &model);
+    fclose(f);
+    const char *ops = strstr(text, "Time per operation");
+    cr_assert(ops, "%s", text);
+    cr_expect(strstr(ops, "scalar   fp32") && !strstr(ops, "avx2     fp32"), "%s", ops);
+    cr_expect(strstr(md, "| scalar | fp32 | 0.0%") && !strstr(md, "| avx2 | fp32 | 0.0%"), "%s", md);
+    cr_expect(strstr(svg, ">scalar fp32<") && !strstr(svg, ">avx2 fp32<"), "%s", svg);
+    free(md), free(svg), free(text);
 }
 
 Test(report_dir, no_sweep_no_scaling_chart, .fini = remove_tmpdir) {

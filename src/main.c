@@ -225,17 +225,9 @@ int main(int argc, char **argv) {
     controls_warn(&controls);
     static struct model_result models[MODEL_DEFAULTS];
     ctx.models = models;
-    for (int i = 0; i < plan.n_models && !interrupt_signal() && status != 3; i++) {
-        struct model_result *model = &models[ctx.n_models];
-        if (model_run(plan.model_path[i], o.batch, &cfg, model, err, sizeof err) < 0) {
-            fprintf(stderr, "bmml-host: model %s\n", err); // err names the file
-            status = 3;
-        } else {
-            ctx.n_models++;
-            for (int t = 0; t < model->n_tiers; t++) {
-                if (model->tiers[t].r.status == ST_FAILED && !status) status = 1;
-            }
-        }
+    if (status != 3) { // memory ran out for a kernel's case: no model either
+        int models_status = run_models(&plan, o.batch, &cfg, models, &ctx.n_models);
+        if (models_status == 3 || !status) status = models_status;
     }
     controls_free(&controls); // after the models, whose Python samples have their controls too
     if (cfg.progress) progress(NULL, NULL, NULL, 0);

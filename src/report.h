@@ -95,7 +95,8 @@ int report_svg_scaling(const char *path, const struct context *ctx, const struct
 int report_svg_operations(const char *path, const struct context *ctx, const struct case_result *cases, int n);
 
 // Write results.json, results.csv, results.md, speedup.svg,
-// decomposition.svg and, after a sweep, scaling.svg into dir, making dir
+// decomposition.svg, after a sweep scaling.svg and, when a model ran,
+// operations.svg into dir, making dir
 // (not its parents) when it does not exist. Each file appears whole or not
 // at all. 0, or -1 with the file and the reason in err.
 int report_dir(const char *dir, const struct context *ctx, const struct case_result *cases, int n, char *err,

@@ -80,7 +80,9 @@ static void md_decomposition(FILE *f, const struct case_result *cases, int n) {
 
 static void md_model(FILE *f, const struct model_result *m) {
     char title[512];
-    fprintf(f, "\n## The model %s\n\n", m->name);
+    fputs("\n## The model ", f);
+    md_text(f, m->name); // the file's name: any character
+    fputs("\n\n", f);
     md_text(f, model_title(m, title, sizeof title));
     fputs("\n\n| tier | path | isa | per batch | per image | speedup | accuracy | agreement | max \\|dlogit\\| | check |\n", f);
     fputs("|---|---|---|--:|--:|--:|--:|--:|--:|---|\n", f);
@@ -105,7 +107,9 @@ static void md_model(FILE *f, const struct model_result *m) {
     }
     fprintf(f, "\nfp32 tiers must give the reference's class for every image and logits within %g of it.\n",
             m->logit_tol);
-    fprintf(f, "\n### Time per operation, %s\n\n| tier | path |", m->name);
+    fputs("\n### Time per operation, ", f);
+    md_text(f, m->name);
+    fputs("\n\n| tier | path |", f);
     for (int k = 0; k < N_CATEGORIES; k++) fprintf(f, " %s |", category_short[k]);
     fputs(" steps | pass | gap |\n|---|---|", f);
     for (int k = 0; k < N_CATEGORIES + 3; k++) fputs("--:|", f);

@@ -14,6 +14,7 @@
 #include "embed.h"
 #include "model.h"
 #include "model_files.h"
+#include "plan.h"
 #include "runner.h"
 #include "tiers.h"
 #include "util.h"
@@ -512,6 +513,28 @@ Test(model, python_scales_the_scores_as_the_c_tiers) {
             cr_expect_eq(sc[t * T + u], q[t * DIM] * scale, "score (%d, %d): %.9g, not %.9g", t, u, sc[t * T + u],
                          q[t * DIM] * scale);
     embed_stop();
+}
+
+// A model that cannot be loaded is said and the rest of the plan's models
+// run: exit status 3 at the end, not the others skipped.
+Test(model, a_model_that_does_not_load_leaves_the_others_to_run) {
+    struct spec s = mlp(8, 3, 4);
+    char bad[32], good[32];
+    struct spec refused = s;
+    refused.n_test = 0; // 0 test images
+    cr_assert_eq(write_model(&refused, 1, bad), 0);
+    cr_assert_eq(write_model(&s, 1, good), 0);
+    static struct plan p;
+    p.model_path[0] = bad, p.model_path[1] = good, p.n_models = 2;
+    struct run_config cfg = {.seed = 42, .min_time = 0.001, .max_time = 10, .repetitions = 1, .threads = 1,
+                             .cpu = cpu_features(CAP_AVX512), .tiers = 1u << T_SCALAR};
+    static struct model_result r[MODEL_DEFAULTS];
+    int n = -1;
+    cr_expect_eq(run_models(&p, 0, &cfg, r, &n), 3);
+    unlink(bad), unlink(good);
+    cr_assert_eq(n, 1, "the good model ran");
+    cr_expect_str_eq(r[0].path, good);
+    cr_expect_eq(r[0].tiers[0].r.status, ST_OK, "%s", r[0].tiers[0].r.note);
 }
 
 // sample_tier's calibration runs passes before the timed ones (many here: a

@@ -644,6 +644,16 @@ Test(report_dir, a_failed_tiers_time_per_operation_is_shown_nowhere, .init = wri
     free(md), free(svg), free(text);
 }
 
+// A model's name is its file's: Markdown's characters in it are escaped, as in every other cell.
+Test(report_dir, a_models_name_is_escaped_in_markdown, .init = write_reports, .fini = remove_tmpdir) {
+    snprintf(model.name, sizeof model.name, "my_*vit*|2");
+    cr_assert_eq(report_md(in_dir("named.md"), &ctx, cases, 4), 0);
+    char *md = slurp(in_dir("named.md"));
+    cr_expect(strstr(md, "\n## The model my\\_\\*vit\\*\\|2\n"), "%s", md);
+    cr_expect(strstr(md, "\n### Time per operation, my\\_\\*vit\\*\\|2\n"), "%s", md);
+    free(md);
+}
+
 Test(report_dir, no_sweep_no_scaling_chart, .fini = remove_tmpdir) {
     make_tmpdir();
     relu_case(&cases[0], 1000, 1);

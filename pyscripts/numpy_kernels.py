@@ -80,24 +80,3 @@ def attention(out, q, k, v, heads, seq, dim):
     s /= s.sum(axis=2, keepdims=True)
     np.matmul(s, vs, out=_f32(out, n).reshape(shape))
 
-
-def forward(probs, logits, hidden, x, w1, b1, w2, b2):
-    """The digits perceptron, as model.forward: GELU(x @ w1 + b1) @ w2 + b2, softmax per row.
-
-    Batched as a NumPy user writes it, in float32, with the temporaries that
-    costs; the sizes follow from the views, as in model.py.
-    """
-    n_hidden, n_out = len(b1), len(b2)
-    n_in = len(w1) // n_hidden
-    rows = len(x) // n_in
-    h = _f32(hidden, rows * n_hidden).reshape(rows, n_hidden)
-    z = _f32(logits, rows * n_out).reshape(rows, n_out)
-    p = _f32(probs, rows * n_out).reshape(rows, n_out)
-    np.matmul(_f32(x, rows * n_in).reshape(rows, n_in), _f32(w1, n_in * n_hidden).reshape(n_in, n_hidden), out=h)
-    h += _f32(b1, n_hidden)
-    h *= np.float32(0.5) * (np.float32(1.0) + np.tanh(np.float32(0.7978845608) * (h + np.float32(0.044715) * h * h * h)))
-    np.matmul(h, _f32(w2, n_hidden * n_out).reshape(n_hidden, n_out), out=z)
-    z += _f32(b2, n_out)
-    np.subtract(z, z.max(axis=1, keepdims=True), out=p)  # subtract the max for numerical stability
-    np.exp(p, out=p)
-    p /= p.sum(axis=1, keepdims=True)

@@ -72,7 +72,7 @@ static void fill_f32(float *x, size_t n, float lo, float hi, uint64_t *state) {
 static void **left_to_python;
 static size_t n_left_to_python;
 
-static void free_unless_held(void *p, int held) {
+void free_unless_held(void *p, int held) {
     if (!held) {
         free(p);
         return;

@@ -35,6 +35,9 @@ int buffers_new(struct buffers *b, const struct kernel *kern, struct shape s, ui
 // Free what no script still reaches (python_holds): that memory is kept
 // reachable for the rest of the process instead.
 void buffers_free(struct buffers *b);
+// free(p), or when held (a script still reaches it: embed_call_free) keep
+// it reachable for the rest of the process instead.
+void free_unless_held(void *p, int held);
 
 // ||dequantized c - a @ b||_F / ||a @ b||_F with the float a and b that were
 // quantized: what int8 costs in accuracy. int8 matmul only.

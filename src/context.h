@@ -49,7 +49,8 @@ struct context {
     const struct roofline *roof;     // NULL: not measured
     const struct harness *harness;   // NULL: not measured
     const struct controls *controls; // NULL: not measured (controls.h)
-    const struct model_result *model; // NULL: the model did not run (model.h)
+    const struct model_result *models; // the models that ran (model.h), n_models of them
+    int n_models;
 };
 
 // Probe the machine and record o. numpy: numpy_kernels.py imported, so

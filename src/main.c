@@ -132,9 +132,9 @@ static int report(const struct options *o, const struct context *ctx, const stru
                   int status) {
     char err[512];
     report_table(stdout, ctx, results, n);
-    if (ctx->model) {
+    for (int m = 0; m < ctx->n_models; m++) {
         printf("\n");
-        model_report_table(stdout, ctx->model);
+        model_report_table(stdout, &ctx->models[m]);
     }
     fflush(stdout);
     warn_print(stderr);
@@ -223,19 +223,13 @@ int main(int argc, char **argv) {
     int n_done;
     status = run_plan(&plan, &cfg, results, &n_done);
     controls_warn(&controls);
-    static struct model_result model;
-    if (plan.model_path && !interrupt_signal() && status != 3) {
-        if (model_run(plan.model_path, o.batch, &cfg, &model, err, sizeof err) < 0) {
-            fprintf(stderr, "bmml-host: model %s: %s\n", plan.model_path, err);
-            status = 3;
-        } else {
-            ctx.model = &model;
-            for (int t = 0; t < model.n_tiers; t++) {
-                if (model.tiers[t].r.status == ST_FAILED && !status) status = 1;
-            }
-        }
+    static struct model_result models[MODEL_DEFAULTS];
+    ctx.models = models;
+    if (status != 3) { // memory ran out for a kernel's case: no model either
+        int models_status = run_models(&plan, o.batch, &cfg, models, &ctx.n_models);
+        if (models_status == 3 || !status) status = models_status;
     }
-    controls_free(&controls); // after the model, whose Python samples have their controls too
+    controls_free(&controls); // after the models, whose Python samples have their controls too
     if (cfg.progress) progress(NULL, NULL, NULL, 0);
     ctx.interrupted = interrupt_signal();
     if (ctx.interrupted) {

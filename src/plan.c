@@ -107,18 +107,24 @@ static int check_targets(const struct options *o, char *err, size_t errlen) {
 int plan_make(struct plan *p, const struct options *o, char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
     if (o->sweep && o->have_size) return snprintf(err, errlen, "--sweep chooses the sizes: drop --size"), 2;
-    // --model alone runs only the model; no selection at all runs the kernels and the committed model
+    // --model alone runs only that model; no selection at all runs the kernels and the committed models
     int n_kernels_planned = o->n_kernel ? o->n_kernel : o->model_path ? 0 : n_kernels;
-    p->model_path = o->model_path ? o->model_path : o->n_kernel ? NULL : model_default_path();
-    if (o->batch && !p->model_path) return snprintf(err, errlen, "--batch goes with --model"), 2;
-    if (p->model_path && access(p->model_path, R_OK) != 0) {
-        if (o->model_path) return snprintf(err, errlen, "--model %s: %s", p->model_path, strerror(errno)), 3;
-        warnf("the committed model is not at %s; the model is left out", p->model_path);
-        p->model_path = NULL;
+    if (o->model_path) {
+        p->model_path[p->n_models++] = o->model_path;
+    } else if (!o->n_kernel) {
+        for (int i = 0; i < MODEL_DEFAULTS; i++) {
+            const char *path = model_default_path(i);
+            if (access(path, R_OK) == 0) p->model_path[p->n_models++] = path;
+            else warnf("the committed model is not at %s; it is left out", path);
+        }
     }
+    if (o->batch && !p->n_models) return snprintf(err, errlen, "--batch goes with --model"), 2;
+    if (o->model_path && access(o->model_path, R_OK) != 0)
+        return snprintf(err, errlen, "--model %s: %s", o->model_path, strerror(errno)), 3;
     struct stat st;
-    if (p->model_path && stat(p->model_path, &st) == 0 && !S_ISREG(st.st_mode))
-        return snprintf(err, errlen, "--model %s: %s, not a file", p->model_path, file_kind(st.st_mode)), 3;
+    for (int i = 0; i < p->n_models; i++)
+        if (stat(p->model_path[i], &st) == 0 && !S_ISREG(st.st_mode))
+            return snprintf(err, errlen, "--model %s: %s, not a file", p->model_path[i], file_kind(st.st_mode)), 3;
     for (int i = 0; i < n_kernels_planned; i++) {
         const struct kernel *k = &kernels[o->n_kernel ? o->kernel[i] : i];
         if (o->sweep) {

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "kernels.h"
+#include "model.h"
 #include "results.h"
 
 #define MAX_SWEEP_SHAPES 9
@@ -16,7 +17,8 @@ struct plan {
     int n;
     const struct kernel *kern[MAX_CASES];
     struct shape shape[MAX_CASES];
-    const char *model_path; // NULL: no model
+    const char *model_path[MODEL_DEFAULTS]; // the models to run, n_models of them
+    int n_models;
 };
 
 // The plan o asks for, every shape checked for its limits, overflow and the

@@ -490,9 +490,11 @@ int report_json(const char *path, const struct context *ctx, const struct case_r
             json_tier(f, &cases[c], &cases[c].tiers[i]);
         }
     }
-    if (ctx->model && ctx->model->n_tiers) {
+    for (int m = 0; m < ctx->n_models; m++) {
+        if (!ctx->models[m].n_tiers) continue;
         if (!first) fputs(",\n", f);
-        model_report_json(f, ctx->model);
+        first = 0;
+        model_report_json(f, &ctx->models[m]);
     }
     fputs("\n  ],\n  \"decomposition\": [\n", f);
     for (int c = 0; c < n; c++) {

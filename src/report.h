@@ -44,8 +44,8 @@ void json_entry_open(FILE *f, const char *name, const char *kernel, const struct
 void json_entry_close(FILE *f, const struct tier_result *r);
 
 // The model's table, under the kernels' (report_model.c), and its pieces
-// for the other human-readable reports: the title line ("model digits.bmml:
-// 64 -> 128 (GELU) -> 10 (softmax); ...") and one tier's cells.
+// for the other human-readable reports: the title line ("model vit.bmml:
+// (8, 8) -> 10 classes in 31 ops (...); ...") and one tier's cells.
 void model_report_table(FILE *f, const struct model_result *r);
 const char *model_title(const struct model_result *r, char *buf, size_t size);
 struct model_cells {
@@ -54,7 +54,23 @@ struct model_cells {
 // 1 with every cell set; 0 when the tier has no figures, with only check set
 // ("-: why" or "FAILED: why").
 int model_cells(const struct model_tier *t, struct model_cells *c);
-// A model tier's "size" ("fp32/batch360") and entry name ("model/avx2/fp32/batch360").
+// The time per operation (model.h's categories) of one tier: each
+// category's median as a share of the medians' sum, that sum, the median
+// pass, and the gap (pass - sum) / pass. 1 with every cell set; 0 when the
+// tier has none to show (model_has_op_times).
+extern const char *const category_short[N_CATEGORIES]; // "attn mm", ...
+struct model_op_cells {
+    char share[N_CATEGORIES][16], steps[32], pass[32], gap[16];
+};
+int model_op_cells(const struct model_tier *t, struct model_op_cells *c);
+// 1 when t has a time per operation to show: it ran and passed (ST_OK),
+// as every writer's rows (text, Markdown, SVG, JSON) require.
+int model_has_op_times(const struct model_tier *t);
+// The footnote under the time per operation: what its figures are, and what
+// the clock reads around the steps add to every pass of r, the headline
+// times too (r's steps x 2 reads x the measured cost of one).
+const char *model_op_note(const struct model_result *r, char *buf, size_t size);
+// A model tier's "size" ("vit/fp32/batch360") and entry name ("model/avx2/vit/fp32/batch360").
 void model_entry_names(const struct model_result *r, const struct model_tier *t, char *size, size_t size_len,
                        char *name, size_t name_len);
 // The model's tiers as entries of a "benchmarks" array, kernel "model",
@@ -75,9 +91,12 @@ int report_svg_decomposition(const char *path, const struct context *ctx, const 
 // scaling.svg needs a kernel measured at two sizes or more, as after a sweep
 int report_has_sweep(const struct case_result *cases, int n);
 int report_svg_scaling(const char *path, const struct context *ctx, const struct case_result *cases, int n);
+// operations.svg: each model's time per operation, a stacked bar per tier. 0, or -1 with errno.
+int report_svg_operations(const char *path, const struct context *ctx, const struct case_result *cases, int n);
 
 // Write results.json, results.csv, results.md, speedup.svg,
-// decomposition.svg and, after a sweep, scaling.svg into dir, making dir
+// decomposition.svg, after a sweep scaling.svg and, when a model ran,
+// operations.svg into dir, making dir
 // (not its parents) when it does not exist. Each file appears whole or not
 // at all. 0, or -1 with the file and the reason in err.
 int report_dir(const char *dir, const struct context *ctx, const struct case_result *cases, int n, char *err,

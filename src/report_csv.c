@@ -86,7 +86,7 @@ static void csv_case(FILE *f, const struct case_result *cr, const struct tier_re
 
 // the model's tiers, named as in the JSON; no rate, no shape
 static void csv_model(FILE *f, const struct model_result *m, const struct model_tier *t) {
-    char size[32], name[64];
+    char size[128], name[160];
     model_entry_names(m, t, size, sizeof size, name, sizeof name);
     struct csv_id id = {name, "model", size, NULL, NULL, 0, NAN, NAN};
     csv_row(f, &id, &t->r);
@@ -99,6 +99,7 @@ int report_csv(const char *path, const struct context *ctx, const struct case_re
     for (int c = 0; c < n; c++) {
         for (int i = 0; i < cases[c].n_tiers; i++) csv_case(a.f, &cases[c], &cases[c].tiers[i]);
     }
-    for (int i = 0; ctx->model && i < ctx->model->n_tiers; i++) csv_model(a.f, ctx->model, &ctx->model->tiers[i]);
+    for (int m = 0; m < ctx->n_models; m++)
+        for (int i = 0; i < ctx->models[m].n_tiers; i++) csv_model(a.f, &ctx->models[m], &ctx->models[m].tiers[i]);
     return atomic_commit(&a);
 }

@@ -22,7 +22,7 @@ int report_dir(const char *dir, const struct context *ctx, const struct case_res
     static const struct {
         const char *name;
         writer_fn write;
-        int needs_sweep;
+        int needs; // 1: a sweep ran; 2: a model ran
     } files[] = {
         {"results.json", report_json, 0},
         {"results.csv", report_csv, 0},
@@ -30,11 +30,13 @@ int report_dir(const char *dir, const struct context *ctx, const struct case_res
         {"speedup.svg", report_svg_speedup, 0},
         {"decomposition.svg", report_svg_decomposition, 0},
         {"scaling.svg", report_svg_scaling, 1},
+        {"operations.svg", report_svg_operations, 2},
     };
     if (ensure_dir(dir, err, errlen) < 0) return -1;
     int sweep = report_has_sweep(cases, n);
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
-        if (files[i].needs_sweep && !sweep) continue;
+        if (files[i].needs == 1 && !sweep) continue;
+        if (files[i].needs == 2 && !ctx->n_models) continue; // the models' chart
         char path[PATH_MAX];
         if (snprintf(path, sizeof path, "%s/%s", dir, files[i].name) >= (int)sizeof path) {
             snprintf(err, errlen, "the report directory's name is too long: %s", dir);

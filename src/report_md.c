@@ -79,8 +79,10 @@ static void md_decomposition(FILE *f, const struct case_result *cases, int n) {
 }
 
 static void md_model(FILE *f, const struct model_result *m) {
-    char title[256];
-    fputs("\n## The model\n\n", f);
+    char title[512];
+    fputs("\n## The model ", f);
+    md_text(f, m->name); // the file's name: any character
+    fputs("\n\n", f);
     md_text(f, model_title(m, title, sizeof title));
     fputs("\n\n| tier | path | isa | per batch | per image | speedup | accuracy | agreement | max \\|dlogit\\| | check |\n", f);
     fputs("|---|---|---|--:|--:|--:|--:|--:|--:|---|\n", f);
@@ -104,7 +106,26 @@ static void md_model(FILE *f, const struct model_result *m) {
         fputc('\n', f);
     }
     fprintf(f, "\nfp32 tiers must give the reference's class for every image and logits within %g of it.\n",
-            MODEL_LOGIT_TOL);
+            m->logit_tol);
+    fputs("\n### Time per operation, ", f);
+    md_text(f, m->name);
+    fputs("\n\n| tier | path |", f);
+    for (int k = 0; k < N_CATEGORIES; k++) fprintf(f, " %s |", category_short[k]);
+    fputs(" steps | pass | gap |\n|---|---|", f);
+    for (int k = 0; k < N_CATEGORIES + 3; k++) fputs("--:|", f);
+    fputc('\n', f);
+    for (int i = 0; i < m->n_tiers; i++) {
+        const struct model_tier *t = &m->tiers[i];
+        struct model_op_cells c;
+        if (!model_op_cells(t, &c)) continue;
+        fprintf(f, "| %s | %s |", tier_names[t->r.tier], t->int8 ? "int8" : "fp32");
+        for (int k = 0; k < N_CATEGORIES; k++) fprintf(f, " %s |", c.share[k]);
+        fprintf(f, " %s | %s | %s |\n", c.steps, c.pass, c.gap);
+    }
+    char note[600];
+    fputc('\n', f);
+    md_text(f, model_op_note(m, note, sizeof note));
+    fputc('\n', f);
 }
 
 static void md_warnings(FILE *f) {
@@ -128,7 +149,8 @@ int report_md(const char *path, const struct context *ctx, const struct case_res
         for (int i = 0; i < cases[c].n_tiers; i++) md_row(f, &cases[c], &cases[c].tiers[i]);
     }
     md_decomposition(f, cases, n);
-    if (ctx->model && ctx->model->n_tiers) md_model(f, ctx->model);
+    for (int m = 0; m < ctx->n_models; m++)
+        if (ctx->models[m].n_tiers) md_model(f, &ctx->models[m]);
     md_warnings(f);
     return atomic_commit(&a);
 }

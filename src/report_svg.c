@@ -458,6 +458,76 @@ static void scaling_svg(FILE *f, const struct context *ctx, const struct case_re
 }
 
 // ---------------------------------------------------------------------------
+// operations.svg: where each tier's forward pass spends its time
+
+// the categories in table order, dark and light alternating so that
+// neighbours stay apart in a greyscale print
+static const char *const category_colours[N_CATEGORIES] = {"#8c510a", "#dfc27d", "#2166ac", "#92c5de",
+                                                           "#1b7837", "#a6dba0", "#762a83", "#c2a5cf"};
+static const char *const category_text[N_CATEGORIES] = {"#ffffff", "#111111", "#ffffff", "#111111",
+                                                        "#ffffff", "#111111", "#ffffff", "#111111"};
+
+enum { OPS_BAR_X = LABEL_W + 20, OPS_BAR_W = WIDTH - OPS_BAR_X - 110 };
+
+static int ops_rows(const struct model_result *m) {
+    int rows = 0;
+    for (int i = 0; i < m->n_tiers; i++) rows += model_has_op_times(&m->tiers[i]);
+    return rows;
+}
+
+// One tier's pass as a bar of 100%: each category's share of the steps' time
+static void ops_bar(FILE *f, const struct model_tier *t, double y) {
+    double sum = 0, x = OPS_BAR_X, cy = y + BAR_H / 2.0 + 4;
+    for (int k = 0; k < N_CATEGORIES; k++) sum += t->cat_ns[k];
+    svg_text(f, LABEL_W + 10, cy, 12, "end", "#222222", "", "%s %s", tier_names[t->r.tier], t->int8 ? "int8" : "fp32");
+    for (int k = 0; k < N_CATEGORIES && sum > 0; k++) {
+        double w = OPS_BAR_W * t->cat_ns[k] / sum;
+        if (w <= 0) continue;
+        svg_rect(f, x, y, w, BAR_H, category_colours[k], NULL);
+        if (w > 30) svg_text(f, x + w / 2, cy, 10, "middle", category_text[k], "", "%.0f%%", 100 * t->cat_ns[k] / sum);
+        x += w;
+    }
+    char pass[32];
+    fmt_time(t->pass_ns, pass, sizeof pass);
+    svg_text(f, OPS_BAR_X + OPS_BAR_W + 6, cy, 11, "start", "#111111", "", "pass %s", pass);
+}
+
+static void operations_svg(FILE *f, const struct context *ctx, const struct case_result *cases, int n) {
+    (void)cases, (void)n;
+    int rows = 0;
+    for (int m = 0; m < ctx->n_models; m++) rows += ops_rows(&ctx->models[m]);
+    int height = PLOT_TOP + 30 + ctx->n_models * GROUP_HEAD + rows * (BAR_H + BAR_GAP) + 50;
+    char sub[300];
+    svg_open(f, WIDTH, height);
+    svg_title(f, "Where the forward pass spends its time, per tier", subtitle(ctx, "", sub, sizeof sub));
+    // the legend: one swatch per category, in the bars' order
+    double lx = 24;
+    for (int k = 0; k < N_CATEGORIES; k++) {
+        svg_rect(f, lx, PLOT_TOP - 24, 12, 12, category_colours[k], NULL);
+        svg_text(f, lx + 16, PLOT_TOP - 14, 11, "start", "#222222", "", "%s", category_short[k]);
+        lx += 16 + 7.5 * strlen(category_short[k]) + 16;
+    }
+    double y = PLOT_TOP + 10;
+    for (int m = 0; m < ctx->n_models; m++) {
+        const struct model_result *r = &ctx->models[m];
+        char title[512];
+        svg_text(f, 24, y + 14, 13, "start", "#111111", "font-weight=\"bold\"", "%.110s", model_title(r, title, sizeof title));
+        y += GROUP_HEAD;
+        for (int i = 0; i < r->n_tiers; i++) {
+            if (!model_has_op_times(&r->tiers[i])) continue;
+            ops_bar(f, &r->tiers[i], y);
+            y += BAR_H + BAR_GAP;
+        }
+    }
+    if (!rows) svg_text(f, WIDTH / 2.0, PLOT_TOP + 30, 13, "middle", "#777777", "", "no model ran");
+    svg_text(f, 24, height - 30, 11, "start", "#555555", "",
+             "Each bar: every category's median time over the timed passes (warm-ups left out), as a share of the medians'");
+    svg_text(f, 24, height - 16, 11, "start", "#555555", "",
+             "sum; the host's clock read around each step of the interpreter. The pass: the median pass.");
+    svg_close(f);
+}
+
+// ---------------------------------------------------------------------------
 
 typedef void (*chart_fn)(FILE *, const struct context *, const struct case_result *, int);
 
@@ -475,6 +545,10 @@ int report_svg_speedup(const char *path, const struct context *ctx, const struct
 
 int report_svg_decomposition(const char *path, const struct context *ctx, const struct case_result *cases, int n) {
     return write_chart(path, decomposition_svg, ctx, cases, n);
+}
+
+int report_svg_operations(const char *path, const struct context *ctx, const struct case_result *cases, int n) {
+    return write_chart(path, operations_svg, ctx, cases, n);
 }
 
 int report_has_sweep(const struct case_result *cases, int n) {

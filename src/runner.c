@@ -12,6 +12,7 @@
 #include "controls.h"
 #include "embed.h"
 #include "interrupt.h"
+#include "model.h"
 #include "onednn.h"
 #include "parallel.h"
 #include "plan.h"
@@ -530,4 +531,23 @@ int run_plan(const struct plan *p, struct run_config *cfg, struct case_result *r
         }
     }
     return status;
+}
+
+int run_models(const struct plan *p, size_t batch, const struct run_config *cfg, struct model_result *out,
+               int *n_done) {
+    int status = 0, unloaded = 0;
+    char err[600];
+    *n_done = 0;
+    for (int i = 0; i < p->n_models && !interrupt_signal(); i++) {
+        struct model_result *m = &out[*n_done];
+        if (model_run(p->model_path[i], batch, cfg, m, err, sizeof err) < 0) {
+            fprintf(stderr, "bmml-host: model %s\n", err); // err names the file
+            unloaded = 1;
+            continue;
+        }
+        ++*n_done;
+        for (int t = 0; t < m->n_tiers; t++)
+            if (m->tiers[t].r.status == ST_FAILED) status = 1;
+    }
+    return unloaded ? 3 : status;
 }

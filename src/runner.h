@@ -54,6 +54,15 @@ struct plan;
 // memory could not be had.
 int run_plan(const struct plan *p, struct run_config *cfg, struct case_result *results, int *n_done);
 
+struct model_result;
+// Every model of the plan, in batches of `batch` (model_run), into
+// out[0 .. *n_done); a model that cannot be loaded or run is said on stderr
+// (the reason names its file) and the others run all the same. 0 when every
+// tier ran or was unavailable; 1 when a tier failed; 3 when a model could
+// not be loaded or run. Stops at a signal.
+int run_models(const struct plan *p, size_t batch, const struct run_config *cfg, struct model_result *out,
+               int *n_done);
+
 // A case's roof as measured now, in its unit (0 when unknown).
 typedef double (*roof_fn)(const struct case_result *cr, void *arg);
 

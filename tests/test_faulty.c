@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "model_files.h"
 
 #define FAULTY BMML_SRCDIR "/tests/faulty"
 
@@ -147,6 +148,21 @@ Test(faulty, a_thread_left_running_does_not_hold_the_exit, .timeout = 90) {
 Test(faulty, a_model_pass_that_works_only_once_fails_in_its_timed_passes) {
     cr_expect_eq(run_case_with("model_works_once", "--passes 1 --model " BMML_SRCDIR "/models/digits.bmml"), 1, "%s",
                  out);
+    expect_tier("model", "python", "failed", "skipped work");
+    expect_tier("model", "scalar", "ok", NULL);
+}
+
+// Idle attention steps once timed, in a model of one block run in one
+// batch: no other step rewrites their buffers, so only a host that poisons
+// every buffer a step writes, not only the outputs, sees the skipped work.
+Test(faulty, a_model_pass_that_skips_steps_whose_buffers_nothing_rewrites_fails) {
+    struct spec s = vit(8, 2, 8, 2, 16, 1, 10, 6);
+    char path[32], extra[128];
+    cr_assert_eq(write_model(&s, 3, path), 0, "cannot write %s", path);
+    snprintf(extra, sizeof extra, "--passes 1 --model %s", path);
+    int rc = run_case_with("model_skips_attention", extra);
+    unlink(path);
+    cr_expect_eq(rc, 1, "%s", out);
     expect_tier("model", "python", "failed", "skipped work");
     expect_tier("model", "scalar", "ok", NULL);
 }

@@ -491,7 +491,9 @@ static struct model_result model;
 static void model_results(struct model_result *m) {
     memset(m, 0, sizeof *m);
     snprintf(m->path, sizeof m->path, "models/digits.bmml");
-    m->dims[0] = 64, m->dims[1] = 128, m->dims[2] = 10;
+    snprintf(m->name, sizeof m->name, "digits");
+    m->n_ops = 4, m->in_rows = 1, m->in_cols = 64, m->classes = 10, m->logit_tol = 7.1e-4;
+    m->counts[OP_DENSE] = 2, m->counts[OP_GELU] = 1, m->counts[OP_SOFTMAX] = 1;
     m->n_test = m->batch = 360, m->n_batches = 1;
     fill_tier(&m->tiers[0].r, T_PYTHON, 2e7);
     fill_tier(&m->tiers[1].r, T_SCALAR, 4e5);
@@ -509,6 +511,12 @@ static void model_results(struct model_result *m) {
         if (i) t->r.speedup_lo = 0.9 * t->r.speedup, t->r.speedup_hi = 1.1 * t->r.speedup;
         if (i) t->r.interval = "range", t->r.interval_coverage = 0.998;
     }
+    struct model_tier *s = &m->tiers[1];
+    s->cat_ns[CAT_MLP_MATMUL] = 3e5, s->cat_ns[CAT_GELU] = 8e4, s->cat_ns[CAT_HEAD] = 1e4, s->pass_ns = 4e5;
+    m->steps = 4, m->clock_read_ns = 25;
+    // the failed tier has times per operation too, which no writer may show
+    struct model_tier *f = &m->tiers[2];
+    f->cat_ns[CAT_MLP_MATMUL] = 7e4, f->cat_ns[CAT_GELU] = 2e4, f->cat_ns[CAT_HEAD] = 5e3, f->pass_ns = 1e5;
 }
 
 static char dir[128];
@@ -527,7 +535,7 @@ static void write_reports(void) {
     ctx.build = "optimized";
     snprintf(ctx.date, sizeof ctx.date, "2024-01-02T03:04:05Z");
     model_results(&model);
-    ctx.model = &model;
+    ctx.models = &model, ctx.n_models = 1;
     snprintf(dir, sizeof dir, "%s/report", tmpdir);
     cr_assert_eq(report_dir(dir, &ctx, cases, 4, err, sizeof err), 0, "%s", err);
 }
@@ -601,20 +609,49 @@ Test(report_dir, every_json_entry_has_google_benchmarks_fields_and_bmmls, .init 
     }
     cr_expect_eq(models, 4, "the model's four tiers");
     const struct json *m = &b->items[b->n - 3]; // the model's scalar tier
-    cr_expect_str_eq(json_string(json_get(m, "name")), "model/scalar/fp32/batch360");
+    cr_expect_str_eq(json_string(json_get(m, "name")), "model/scalar/digits/fp32/batch360");
     cr_expect_str_eq(json_string(json_get(m, "speedup_interval_kind")), "range");
     cr_expect_eq(json_number(json_get(m, "speedup_vs_python"), 0), 50);
+    const struct json *ops = json_get(m, "op_ns");
+    cr_expect_eq(json_number(json_get(ops, "mlp_matmuls"), 0), 3e5, "the time per operation, in ns");
+    cr_expect_eq(json_number(json_get(ops, "embed"), NAN), 0);
+    cr_expect_eq(json_number(json_get(m, "op_pass_ns"), 0), 4e5);
     json_free(doc);
 }
 
 Test(report_dir, svgs_are_well_formed_xml, .init = write_reports, .fini = remove_tmpdir) {
     if (system("command -v xmllint >/dev/null 2>&1") != 0) cr_skip_test("xmllint is not installed (Debian: libxml2-utils)");
-    static const char *const svgs[] = {"speedup.svg", "decomposition.svg", "scaling.svg"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const svgs[] = {"speedup.svg", "decomposition.svg", "scaling.svg", "operations.svg"};
+    for (size_t i = 0; i < 4; i++) {
         char cmd[512];
         snprintf(cmd, sizeof cmd, "xmllint --noout '%s'", in_dir(svgs[i]));
         cr_expect_eq(system(cmd), 0, "%s", cmd);
     }
+}
+
+// The failed avx2 tier has times per operation (model_results): no writer shows them.
+Test(report_dir, a_failed_tiers_time_per_operation_is_shown_nowhere, .init = write_reports, .fini = remove_tmpdir) {
+    char *md = slurp(in_dir("results.md")), *svg = slurp(in_dir("operations.svg")), *text;
+    size_t len;
+    FILE *f = open_memstream(&text, &len);
+    model_report_table(f, &model);
+    fclose(f);
+    const char *ops = strstr(text, "Time per operation");
+    cr_assert(ops, "%s", text);
+    cr_expect(strstr(ops, "scalar   fp32") && !strstr(ops, "avx2     fp32"), "%s", ops);
+    cr_expect(strstr(md, "| scalar | fp32 | 0.0%") && !strstr(md, "| avx2 | fp32 | 0.0%"), "%s", md);
+    cr_expect(strstr(svg, ">scalar fp32<") && !strstr(svg, ">avx2 fp32<"), "%s", svg);
+    free(md), free(svg), free(text);
+}
+
+// A model's name is its file's: Markdown's characters in it are escaped, as in every other cell.
+Test(report_dir, a_models_name_is_escaped_in_markdown, .init = write_reports, .fini = remove_tmpdir) {
+    snprintf(model.name, sizeof model.name, "my_*vit*|2");
+    cr_assert_eq(report_md(in_dir("named.md"), &ctx, cases, 4), 0);
+    char *md = slurp(in_dir("named.md"));
+    cr_expect(strstr(md, "\n## The model my\\_\\*vit\\*\\|2\n"), "%s", md);
+    cr_expect(strstr(md, "\n### Time per operation, my\\_\\*vit\\*\\|2\n"), "%s", md);
+    free(md);
 }
 
 Test(report_dir, no_sweep_no_scaling_chart, .fini = remove_tmpdir) {
@@ -735,15 +772,21 @@ static double parse_time(const char *s) {
 Test(report_dir, markdown_agrees_to_its_three_digits, .init = write_reports, .fini = remove_tmpdir) {
     char *text = slurp(in_dir("results.md"));
     cr_expect(strstr(text, "Test CPU \\<R&D\\> \"8 cores\""), "the CPU, escaped for Markdown");
-    char *model_part = strstr(text, "\n## The model\n");
+    char *model_part = strstr(text, "\n## The model digits\n");
     cr_assert(model_part, "the model's table is missing");
-    cr_expect(strstr(model_part, "model digits.bmml: 64 -\\> 128 (GELU) -\\> 10 (softmax); 360 test images"), "%s", model_part);
+    cr_expect(strstr(model_part, "model digits.bmml: (1, 64) -\\> 10 classes in 4 ops (2 DENSE, 1 GELU, 1 SOFTMAX); 360 test images"), "%s", model_part);
     cr_expect(strstr(model_part, "| scalar | fp32 | x86-64 | 400 us | 1.11 us | 50x | 0.9800 | 1.0000 | 2e-06 | ok |"),
               "%s", model_part);
     cr_expect(strstr(model_part, "| avx2 | fp32 | x86-64 | 100 us | 278 ns | 200x | 0.9800 | 1.0000 | 2e-06 | FAILED: 3 "
                                  "classes differ from the reference |"), "%s", model_part);
     cr_expect(strstr(model_part, "| avx512 | int8 | - | - | - | - | - | - | - | -: not available on this CPU |"),
               "%s", model_part);
+    // the time per operation: shares of the steps' sum, which falls 2.5% short of the pass
+    cr_expect(strstr(model_part, "| scalar | fp32 | 0.0% | 0.0% | 0.0% | 0.0% | 76.9% | 20.5% | 0.0% | 2.6% | 390 us | "
+                                 "400 us | 2.5% |"), "%s", model_part);
+    // the clock reads every pass holds, from the model's steps and the measured cost of one
+    cr_expect(strstr(model_part, "each of the 4 steps of a pass: 4 x 2 reads x 25.0 ns = 200 ns in every pass"), "%s",
+              model_part);
     *model_part = '\0'; // the kernels' table above it
     int rows = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {

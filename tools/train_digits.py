@@ -14,37 +14,23 @@ do not include, and on that split even an RBF SVM falls short of 95%, which
 says more about the writers than about bmml. A shuffled
 split mixes writers, as scikit-learn's train_test_split does.
 
-The format is documented at the top of src/model.c and in README.md.
+The file is version 2 of the model format (src/model.c; tools/bmml_format.py
+writes it): in (1, 64), DENSE 64 128, GELU, DENSE 128 10, SOFTMAX. Its
+logit_tol is the bound tools/bmml_format.py derives for these weights over
+the test set: how it is derived is written there.
 """
 
-import struct
 import sys
 
 import numpy as np
-from sklearn.datasets import load_digits
 
-SEED = 20240601
-N_TEST = 360
+import bmml_format as fmt
+from bmml_format import DENSE, GELU, ROLE_HEAD, ROLE_MLP, SOFTMAX, gelu, gelu_grad
+
 HIDDEN = 128
 EPOCHS = 30
 BATCH = 32
 LR = 1e-3
-
-MAGIC = b"BMML"
-VERSION = 1
-ACT_GELU, ACT_SOFTMAX = 1, 2
-
-C = 0.7978845608  # sqrt(2 / pi), as in the kernels
-
-
-def gelu(x):
-    """0.5 x (1 + tanh(0.7978845608 (x + 0.044715 x^3))), the kernels' GELU."""
-    return 0.5 * x * (1.0 + np.tanh(C * (x + 0.044715 * x ** 3)))
-
-
-def gelu_grad(x):
-    t = np.tanh(C * (x + 0.044715 * x ** 3))
-    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * C * (1.0 + 3 * 0.044715 * x * x)
 
 
 def softmax(z):
@@ -91,30 +77,17 @@ def train(x, y, rng):
     return params
 
 
-def write(path, params, x_test, y_test):
-    w1, b1, w2, b2 = [p.astype("<f4") for p in params]
-    layers = [(w1, b1, ACT_GELU), (w2, b2, ACT_SOFTMAX)]
-    with open(path, "wb") as f:
-        f.write(MAGIC)
-        f.write(struct.pack("<IIII", VERSION, len(layers), len(x_test), 0))
-        for w, _, act in layers:
-            f.write(struct.pack("<III", w.shape[0], w.shape[1], act))
-        for w, b, _ in layers:
-            f.write(w.tobytes())
-            f.write(b.tobytes())
-        f.write(x_test.astype("<f4").tobytes())
-        f.write(y_test.astype("<i4").tobytes())
+def model(params):
+    """The ops and their parameters, as the file holds them."""
+    w1, b1, w2, b2 = [p.astype(np.float32) for p in params]
+    ops = [(DENSE, w1.shape[0], w1.shape[1], ROLE_MLP), (GELU, 0, 0, 0),
+           (DENSE, w2.shape[0], w2.shape[1], ROLE_HEAD), (SOFTMAX, 0, 0, 0)]
+    return ops, [[w1, b1], [], [w2, b2], []]
 
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "models/digits.bmml"
-    digits = load_digits()
-    x = digits.data / 16.0
-    y = digits.target
-    rng = np.random.default_rng(SEED)
-    order = rng.permutation(len(x))
-    train_idx, test_idx = order[:-N_TEST], order[-N_TEST:]
-    x_train, y_train, x_test, y_test = x[train_idx], y[train_idx], x[test_idx], y[test_idx]
+    x_train, y_train, x_test, y_test, rng = fmt.digits_split()
     params = train(x_train, y_train, rng)
     # judge the weights as bmml will run them: in float32
     p32 = [p.astype(np.float32) for p in params]
@@ -124,7 +97,10 @@ def main():
     train_acc = float((train_logits.argmax(1) == y_train).mean())
     print(f"train accuracy {train_acc:.4f} ({len(y_train)} images), "
           f"test accuracy {acc:.4f} ({len(y_test)} images)")
-    write(out, params, x_test, y_test)
+    ops, arrays = model(params)
+    tol = fmt.derive_tol(ops, arrays, x_test, y_test, (1, 64))
+    fmt.write(out, ops, arrays, x_test, y_test, (1, 64), 10, tol)
+    fmt.pyscripts_module("model").load(out)  # read back with the loader's twin
     print(f"wrote {out}")
 
 

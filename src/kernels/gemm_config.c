@@ -1,5 +1,6 @@
 // The GEMMs' blocking from the CPU's caches (gemm_config.h says the rule).
 // Baseline C: the ISA files ask it, so it runs on any CPU.
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -86,6 +87,22 @@ void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b) {
         (int)clamp(round_down(b->mc, g->mr), g->mr, round_down(GEMM_MC_MAX, g->mr)),
         (int)clamp(round_down(b->nc, g->nr), g->nr, GEMM_NC_MAX),
     };
+}
+
+// The small path against the packed one, on one thread of Zen 4 (AMD EPYC, 1 MiB
+// L2), fp32 avx2 and avx512: the small path was the faster at every shape tried
+// below this bound, and level with it well above. The bound stops where the packed
+// path starts splitting the work across threads (gemm_driver.h's
+// GEMM_MIN_PARALLEL), which the small path does not do, and well short of where
+// b's rows, reread for every block of rows, would no longer stay in the L2 of a
+// smaller core.
+#define GEMM_SMALL_BELOW (128L * 128 * 128)
+static long small_forced[N_GEMMS]; // 0: not forced, else the bound forced + 1
+
+long gemm_small_below(enum gemm_id id) { return small_forced[id] ? small_forced[id] - 1 : GEMM_SMALL_BELOW; }
+
+void gemm_small_force(enum gemm_id id, long below) {
+    small_forced[id] = below < 0 ? 0 : below == LONG_MAX ? LONG_MAX : below + 1;
 }
 
 // This thread's packing buffers: found through a thread-local pointer (a

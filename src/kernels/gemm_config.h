@@ -79,6 +79,15 @@ struct gemm_blocking gemm_blocking(enum gemm_id id, int own_b);
 // NULL: for the tests, which run every GEMM under other CPUs' blockings.
 void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b);
 
+// The small-matrix path (BLIS's "sup"), where an ISA file has one: a GEMM of
+// fewer multiply-adds than gemm_small_below(id) reads a and b where they lie,
+// unpacked, on one thread. Its bound, the same for every GEMM that has the path,
+// is gemm_config.c's; gemm_small_force sets another for GEMM id (0: never the
+// small path; LONG_MAX: always), or the default again when below is negative:
+// for the tests, which run both paths on the same shapes.
+long gemm_small_below(enum gemm_id id);
+void gemm_small_force(enum gemm_id id, long below);
+
 // The packing buffers. Each thread has its own packing buffer for blocks of a
 // and its own for blocks of b, kept for the thread's life and shared by every
 // GEMM it runs (one at a time), so GEMMs on different threads never meet. Each

@@ -121,7 +121,9 @@ static void tile(float *c, int ldc, const struct packed_a *pa, int i0, const str
 // of rows at a time; each c element sums its k products in order from zero, one
 // FMA each, as a packed tile does, so where k fits one KC block the two paths
 // agree bit for bit.
-#define SMALL_ROWS 4 // 4 rows x 2 vectors: 8 accumulators, 2 for b, 1 for a
+// 4 rows x 2 vectors or 8 rows x 1: 8 accumulators, the FMA chains that 2 pipes
+// of 4 cycles' latency need, 2 for b, 1 for a
+#define SMALL_ROWS 8
 
 // c (rows,w) = a (rows,k) @ b (k,w), w <= 8 * nv; with tail, the last vector's
 // columns are those of mask (maskload and maskstore skip the others, so no byte
@@ -130,20 +132,20 @@ static inline __attribute__((always_inline)) void small_rows(float *restrict c, 
                                                              int lda, const float *restrict b, int ldb, int k,
                                                              int rows, int nv, int tail, __m256i mask) {
     __m256 acc[SMALL_ROWS][2];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < rows; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
     for (int p = 0; p < k; p++, a++, b += ldb) {
         __m256 b0, b1 = _mm256_setzero_ps();
         if (nv == 1) b0 = tail ? _mm256_maskload_ps(b, mask) : _mm256_loadu_ps(b);
         else b0 = _mm256_loadu_ps(b), b1 = tail ? _mm256_maskload_ps(b + 8, mask) : _mm256_loadu_ps(b + 8);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int i = 0; i < rows; i++) {
             __m256 ai = _mm256_broadcast_ss(a + (size_t)i * lda);
             acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
             if (nv > 1) acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
         }
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int i = 0; i < rows; i++) {
         float *ci = c + (size_t)i * ldc;
         if (nv > 1) _mm256_storeu_ps(ci, acc[i][0]), ci += 8;
@@ -153,11 +155,14 @@ static inline __attribute__((always_inline)) void small_rows(float *restrict c, 
     }
 }
 
-// c (m,w) = a (m,k) @ b (k,w): blocks of 4 rows, then 2 and 1
+// c (m,w) = a (m,k) @ b (k,w): blocks of 8 rows (one vector wide) or 4 (two), then 4, 2 and 1
 static inline __attribute__((always_inline)) void small_cols(float *c, int ldc, const float *a, const float *b,
                                                              int ldb, int m, int k, int nv, int tail,
                                                              __m256i mask) {
     int i = 0;
+    if (nv == 1)
+        for (; i + 8 <= m; i += 8)
+            small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * k, k, b, ldb, k, 8, nv, tail, mask);
     for (; i + 4 <= m; i += 4) small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * k, k, b, ldb, k, 4, nv, tail, mask);
     if (m - i >= 2) small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * k, k, b, ldb, k, 2, nv, tail, mask), i += 2;
     if (m - i >= 1) small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * k, k, b, ldb, k, 1, nv, tail, mask);

@@ -217,11 +217,33 @@ static void fused_tile(float *c, int ldc, const struct packed_a *pa, struct pack
 // as a packed tile does: where k fits one KC block, the two paths agree bit for bit.
 #define SMALL_ROWS 8 // 8 rows x 2 vectors: 16 accumulators, 2 for b, 1 for a
 
+// As small_rows for w <= 8, the columns in m0, in one ymm: a zmm would take as
+// long a multiply-add for half its lanes idle
+static inline __attribute__((always_inline)) void small_rows_ymm(float *restrict c, int ldc, const float *restrict a,
+                                                                 int lda, const float *restrict b, int ldb, int k,
+                                                                 int rows, __mmask8 m0) {
+    __m256 acc[SMALL_ROWS];
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) acc[i] = _mm256_setzero_ps();
+    for (int p = 0; p < k; p++, a++, b += ldb) {
+        __m256 b0 = _mm256_maskz_loadu_ps(m0, b);
+#pragma GCC unroll 8
+        for (int i = 0; i < rows; i++) acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(a[(size_t)i * lda]), b0, acc[i]);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) _mm256_mask_storeu_ps(c + (size_t)i * ldc, m0, acc[i]);
+}
+
 // c (rows,w) = a (rows,k) @ b (k,w), w <= 16 * nv, the last vector's columns in m1
-// (or m0 when nv is 1); rows and nv are constants where it is inlined
+// (or m0 when nv is 1; nv 0: one ymm, small_rows_ymm); rows and nv are constants
+// where it is inlined
 static inline __attribute__((always_inline)) void small_rows(float *restrict c, int ldc, const float *restrict a,
                                                              int lda, const float *restrict b, int ldb, int k,
                                                              int rows, int nv, __mmask16 m0, __mmask16 m1) {
+    if (nv == 0) {
+        small_rows_ymm(c, ldc, a, lda, b, ldb, k, rows, (__mmask8)m0);
+        return;
+    }
     __m512 acc[SMALL_ROWS][2];
 #pragma GCC unroll 8
     for (int i = 0; i < rows; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -258,7 +280,8 @@ static void small(float *c, const float *a, const float *b, int m, int n, int k)
         __mmask16 m0 = w >= 16 ? 0xffff : (__mmask16)((1u << w) - 1);
         __mmask16 m1 = w >= 32 ? 0xffff : w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0;
         if (w > 16) small_cols(c + j, n, a, b + j, n, m, k, 2, m0, m1);
-        else small_cols(c + j, n, a, b + j, n, m, k, 1, m0, m1);
+        else if (w > 8) small_cols(c + j, n, a, b + j, n, m, k, 1, m0, m1);
+        else small_cols(c + j, n, a, b + j, n, m, k, 0, m0, m1);
     }
 }
 

@@ -116,6 +116,7 @@ static void under_every_blocking(int which) {
     if (!v->fn.matmul_f32) cr_skip_test("%s: not built here", gemm_geometries[id].name);
     if (v->needs & ~cpu_features(CAP_AVX512)) cr_skip_test("%s: this CPU lacks it", gemm_geometries[id].name);
     int f32 = kern->kind == KIND_MATMUL_F32;
+    gemm_small_force(id, 0); // the packed path, whose blocks these are, on the small shapes too
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         struct buffers buf;
         cr_assert_eq(buffers_new(&buf, kern, shapes[i], 42 + i), 0);
@@ -139,6 +140,7 @@ static void under_every_blocking(int which) {
         parallel_set_threads(1);
         buffers_free(&buf);
     }
+    gemm_small_force(id, -1);
 }
 
 Test(gemm, f32_avx2_matches_the_reference_under_every_blocking) { under_every_blocking(0); }

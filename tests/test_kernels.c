@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include "cpu.h"
 #include "guard.h"
 #include "kernels.h"
+#include "kernels/gemm_config.h"
 #include "buffers.h"
 
 // ---------------------------------------------------------------------------
@@ -620,6 +622,103 @@ static void matmul_empty(struct run *r) {
         }
         free(a), free(b), free(c);
     }
+}
+
+// The GEMMs' small paths (gemm_driver.h's small(), unpacked) and their packed
+// paths on the same shapes: every m, n and k tail of the small paths' row blocks
+// (8, 4, 2, 1 rows), vectors (8 and 16 floats, 16 int32, masked tails) and
+// groups of 4 k, each shape under one of the placements in turn, against the
+// reference; and, with k within one KC block, the fp32 paths sum each c
+// element's products in the same order, so both paths must agree bit for bit
+// (int8: both exact).
+static void small_path_one(struct run *r, enum gemm_id id, int m, int n, int k, const struct place p[3]) {
+    int f32 = r->kern->kind == KIND_MATMUL_F32;
+    size_t mn = (size_t)m * n, in = f32 ? sizeof(float) : sizeof(int8_t);
+    void *a = xmalloc((size_t)m * k * in), *b = xmalloc((size_t)k * n * in);
+    char *small = xmalloc(mn * 4), *packed = xmalloc(mn * 4);
+    void *ref = xmalloc(mn * (f32 ? sizeof(double) : sizeof(int32_t)));
+    double *bound = f32 ? xmalloc(mn * sizeof *bound) : NULL;
+    uint64_t seed = 0x5a000000ull + (uint64_t)m * 1000003 + (uint64_t)n * 1009 + (uint64_t)k;
+    if (f32) {
+        fill_f32(a, (size_t)m * k, r->kern->in_lo, r->kern->in_hi, seed);
+        fill_f32(b, (size_t)k * n, r->kern->in_lo, r->kern->in_hi, ~seed);
+        matmul_f32_ref(ref, bound, a, b, m, n, k);
+    } else {
+        // -128 and 127 every other shape: the largest products and u8 offsets
+        enum i8_fill fill = (m + n + k) % 2 ? I8_EXTREMES : I8_RANDOM;
+        fill_i8(a, (size_t)m * k, fill, seed);
+        fill_i8(b, (size_t)k * n, fill, ~seed);
+        matmul_i8_ref(ref, a, b, m, n, k);
+    }
+    char where[160];
+    mm_where(where, sizeof where, m, n, k, p);
+    strcat(where, ", small path");
+    gemm_small_force(id, LONG_MAX);
+    matmul_call(r, small, a, b, m, n, k, p, where);
+    gemm_small_force(id, 0);
+    matmul_call(r, packed, a, b, m, n, k, mm_places[0], where);
+    gemm_small_force(id, -1);
+    struct shape s = {(size_t)m, (size_t)n, (size_t)k};
+    double abs_err, rel_err;
+    if (!verify_output(r->kern, s, small, ref, bound, &abs_err, &rel_err, NULL)) {
+        size_t i = first_bad(r->kern, s, small, ref, bound);
+        fail(r, "%s: max abs error %.3g (rel %.3g), first at c[%zu,%zu] = %.9g, reference %.9g", where, abs_err,
+             rel_err, i / n, i % n, f32 ? ((float *)small)[i] : ((int32_t *)small)[i],
+             f32 ? ((double *)ref)[i] : ((int32_t *)ref)[i]);
+    } else if (k <= gemm_blocking(id, 1).kc && memcmp(small, packed, mn * 4) != 0) {
+        size_t i = 0;
+        while (memcmp(small + 4 * i, packed + 4 * i, 4) == 0) i++;
+        fail(r, "%s: c[%zu,%zu] = %.9g, the packed path's %.9g: not the same sums in the same order", where, i / n,
+             i % n, f32 ? ((float *)small)[i] : ((int32_t *)small)[i],
+             f32 ? ((float *)packed)[i] : ((int32_t *)packed)[i]);
+    }
+    free(a), free(b), free(small), free(packed), free(ref), free(bound);
+}
+
+static void small_path_tails(struct run *r, enum gemm_id id) {
+    static const int ms[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 15, 16, 17, 23, 31, 32, 33, 40};
+    static const int ks[] = {1, 2, 3, 7, 8, 16, 17, 33};
+    size_t places = sizeof mm_places / sizeof mm_places[0], turn = 0;
+    for (size_t mi = 0; mi < sizeof ms / sizeof *ms; mi++)
+        for (int n = 1; n <= 40; n++)
+            for (size_t ki = 0; ki < sizeof ks / sizeof *ks; ki++)
+                small_path_one(r, id, ms[mi], n, ks[ki], mm_places[turn++ % places]);
+}
+
+// Around the bound on either side, as shipped: the last shapes below it take the
+// small path, the first at it the packed one, with the placements of the tails
+static void small_bound(struct run *r) {
+    static const struct mm_case around[] = {{127, 128, 128, I8_RANDOM}, {128, 128, 128, I8_RANDOM},
+                                            {129, 127, 127, I8_RANDOM}, {1, 1, 128 * 128 * 128 - 1, I8_RANDOM}};
+    for (size_t i = 0; i < sizeof around / sizeof *around; i++) matmul_one(r, &around[i]);
+}
+static void small_bound_i8(struct run *r) {
+    static const struct mm_case around[] = {{47, 48, 48, I8_EXTREMES}, {48, 48, 48, I8_EXTREMES},
+                                            {49, 47, 47, I8_RANDOM}, {1, 1, 48 * 48 * 48 - 1, I8_MIN}};
+    for (size_t i = 0; i < sizeof around / sizeof *around; i++) matmul_one(r, &around[i]);
+}
+
+static void small_path_avx2(struct run *r) { small_path_tails(r, GEMM_F32_AVX2); }
+static void small_path_avx512(struct run *r) { small_path_tails(r, GEMM_F32_AVX512); }
+static void small_path_avx512vnni(struct run *r) { small_path_tails(r, GEMM_I8_AVX512VNNI); }
+
+Test(matmul, avx2_small_path_matches_reference_and_packed_path, .init = report_crashes) {
+    run_variant("matmul", T_AVX2, NULL, small_path_avx2);
+}
+Test(matmul, avx512_small_path_matches_reference_and_packed_path, .init = report_crashes) {
+    run_variant("matmul", T_AVX512, NULL, small_path_avx512);
+}
+Test(matmul_int8, avx512vnni_small_path_is_exact_and_matches_packed_path, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX512, NULL, small_path_avx512vnni);
+}
+Test(matmul, avx2_matches_reference_around_the_small_path_bound, .init = report_crashes) {
+    run_variant("matmul", T_AVX2, NULL, small_bound);
+}
+Test(matmul, avx512_matches_reference_around_the_small_path_bound, .init = report_crashes) {
+    run_variant("matmul", T_AVX512, NULL, small_bound);
+}
+Test(matmul_int8, avx512vnni_is_exact_around_the_small_path_bound, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX512, NULL, small_bound_i8);
 }
 
 // ---------------------------------------------------------------------------

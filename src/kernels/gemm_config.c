@@ -1,5 +1,6 @@
 // The GEMMs' blocking from the CPU's caches (gemm_config.h says the rule).
 // Baseline C: the ISA files ask it, so it runs on any CPU.
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -10,17 +11,30 @@
 
 #include "gemm_config.h"
 
+// The small paths against the packed ones, on one thread of Zen 4 (AMD EPYC, 1 MiB
+// L2). fp32: the small path was the faster at every shape tried below this
+// bound, and level with the packed path well above; the bound stops where the
+// packed path starts splitting the work across threads (gemm_driver.h's
+// GEMM_MIN_PARALLEL), which the small path does not do, and well short of where
+// b's rows, reread for every block of rows, would no longer stay in the L2 of a
+// smaller core. int8 avx512-vnni: the packed path, whose micro-kernel reads
+// a packed and each group of b once for six rows, overtakes the small path (a
+// broadcast of a and a group of b for each row, every 16 columns) much sooner.
+#define SMALL_F32 (128L * 128 * 128)
+#define SMALL_I8_AVX512VNNI (48L * 48 * 48)
+
 const struct gemm_geometry gemm_geometries[N_GEMMS] = {
-    [GEMM_F32_AVX2] = {"fp32 avx2", GEMM_F32_AVX2_MR, GEMM_F32_AVX2_NR, 4, 1, 0},
+    [GEMM_F32_AVX2] = {"fp32 avx2", GEMM_F32_AVX2_MR, GEMM_F32_AVX2_NR, 4, 1, 0, 0, SMALL_F32},
     // 32 floats a k step: 128 bytes a k, too wide a sliver for an L1d's share
-    [GEMM_F32_AVX512] = {"fp32 avx512", GEMM_F32_AVX512_MR, GEMM_F32_AVX512_NR, 4, 1, 1},
+    [GEMM_F32_AVX512] = {"fp32 avx512", GEMM_F32_AVX512_MR, GEMM_F32_AVX512_NR, 4, 1, 1, 0, SMALL_F32},
     [GEMM_I8_AVX2] = {"int8 avx2", GEMM_I8_AVX2_MR, GEMM_I8_AVX2_NR, 2, 2, 0},               // int16 pairs of k
     [GEMM_I8_AVXVNNI] = {"int8 avx-vnni", GEMM_I8_AVXVNNI_MR, GEMM_I8_AVXVNNI_NR, 1, 4, 0},   // groups of 4 k
     // 64-byte rows of a. 384 multiply-adds a cycle leave each pass over c little
     // time to hide it: KC 512, though its 32 KiB sliver crowds a 32 KiB L1d, beat
     // 256 (and 384) on both AMD cores measured, and KC 1024 (the sliver then
     // streams from L2) beats 512 on Zen 4 at one and two threads
-    [GEMM_I8_AVX512VNNI] = {"int8 avx512-vnni", GEMM_I8_AVX512VNNI_MR, GEMM_I8_AVX512VNNI_NR, 1, 64, 0, 1024},
+    [GEMM_I8_AVX512VNNI] = {"int8 avx512-vnni", GEMM_I8_AVX512VNNI_MR, GEMM_I8_AVX512VNNI_NR, 1, 64, 0, 1024,
+                            SMALL_I8_AVX512VNNI},
 };
 
 static long round_down(long v, long unit) { return v / unit * unit; }
@@ -86,6 +100,16 @@ void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b) {
         (int)clamp(round_down(b->mc, g->mr), g->mr, round_down(GEMM_MC_MAX, g->mr)),
         (int)clamp(round_down(b->nc, g->nr), g->nr, GEMM_NC_MAX),
     };
+}
+
+static long small_forced[N_GEMMS]; // 0: not forced, else the bound forced + 1
+
+long gemm_small_below(enum gemm_id id) {
+    return small_forced[id] ? small_forced[id] - 1 : gemm_geometries[id].small_below;
+}
+
+void gemm_small_force(enum gemm_id id, long below) {
+    small_forced[id] = below < 0 ? 0 : below == LONG_MAX ? LONG_MAX : below + 1;
 }
 
 // This thread's packing buffers: found through a thread-local pointer (a

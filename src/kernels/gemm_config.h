@@ -41,6 +41,7 @@ struct gemm_geometry {
     int k_unit;        // KC is a multiple of this (the packing's groups of k)
     int b_from_l2;     // the b sliver streams from the L2 (see the rule)
     int kc_min;        // 0, or the least KC that keeps the micro-kernel fed (gemm_config.c says why)
+    long small_below;  // 0, or the multiply-adds below which its small path runs (gemm_config.c says why)
 };
 
 enum gemm_id { GEMM_F32_AVX2, GEMM_F32_AVX512, GEMM_I8_AVX2, GEMM_I8_AVXVNNI, GEMM_I8_AVX512VNNI, N_GEMMS };
@@ -78,6 +79,14 @@ struct gemm_blocking gemm_blocking(enum gemm_id id, int own_b);
 // Make GEMM id use b (within the capacities), or the rule again when b is
 // NULL: for the tests, which run every GEMM under other CPUs' blockings.
 void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b);
+
+// The small-matrix path (BLIS's "sup"), where an ISA file has one: a GEMM of
+// fewer multiply-adds than gemm_small_below(id) (its geometry's small_below)
+// reads a where it lies, unpacked, on one thread. gemm_small_force sets another
+// bound for GEMM id (0: never the small path; LONG_MAX: always), or its own
+// again when below is negative: for the tests, which run both paths on the same shapes.
+long gemm_small_below(enum gemm_id id);
+void gemm_small_force(enum gemm_id id, long below);
 
 // The packing buffers. Each thread has its own packing buffer for blocks of a
 // and its own for blocks of b, kept for the thread's life and shared by every

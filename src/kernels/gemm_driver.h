@@ -15,6 +15,8 @@
 // and after it the three functions declared below, and its entry point, which calls gemm().
 // It defines GEMM_B_COMP where packed_b also holds comp, blk.nc int32 terms a
 // column, which lie before v in the buffer.
+// It may define GEMM_SMALL and small() (declared below), a path for GEMMs too small
+// to pay for packing (gemm_small_below in gemm_config.h), which then runs instead.
 // It may also define GEMM_SHORT_TILE and short_tile() (declared below) for tiles of
 // fewer than MR rows, which would otherwise cost a whole tile each, and
 // GEMM_FUSED_TILE and fused_tile(), which packs a sliver of b in the first tile
@@ -42,6 +44,10 @@ static void pack_b(struct packed_b *pb, int j0, const gemm_in *b, int ldb, int k
 // c (MR,NR), row stride ldc, = (add ? c : 0) + rows [i0, i0 + MR) of pa @ columns [j0, j0 + NR) of pb
 static void tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
                  int kc, int add);
+#ifdef GEMM_SMALL
+// c (m,n) = a (m,k) @ b (k,n), all of them where they lie: no packing; one thread
+static void small(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, int k);
+#endif
 #ifdef GEMM_SHORT_TILE
 // as tile, for rows [i0, i0 + mr) only, mr < MR
 static void short_tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
@@ -230,6 +236,12 @@ static void gemm(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, 
         memset(c, 0, (size_t)m * n * sizeof *c);
         return;
     }
+#ifdef GEMM_SMALL
+    if ((long)m * n * k < gemm_small_below(GEMM_ID)) {
+        small(c, a, b, m, n, k);
+        return;
+    }
+#endif
     int parts = (long)m * n * k < GEMM_MIN_PARALLEL ? 1 : parallel_threads();
     // the parts that each pack a block of b for themselves (gemm_part) share the L3
     int own_b = by_rows(m, parts) && parts <= GEMM_OWN_B_PARTS ? parts : 1;

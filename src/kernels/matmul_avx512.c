@@ -2,7 +2,8 @@
 // MR-row slivers and a KC x NC block of b into NR-column slivers, then run a 14x32
 // register-blocked micro-kernel over them. On one or two threads, the first tile of
 // each whole sliver of b in a thread's first row block packs the sliver as it reads
-// it (GEMM_FUSED_TILE). Accumulator: float, one FMA per product;
+// it (GEMM_FUSED_TILE). A small GEMM skips all that (small(), below).
+// Accumulator: float, one FMA per product;
 // each c element sums its k products in order within a KC block and adds the blocks
 // in order, so the error stays within Higham's gamma_k * sum |a||b| (kernels.c).
 #include <immintrin.h>
@@ -26,6 +27,7 @@ struct packed_a { float *v; }; // MR-row slivers, each (kc,MR)
 struct packed_b { float *v; }; // NR-column slivers, each (kc,NR)
 #define A_BYTES(mc, kc) ((size_t)(mc) * (kc) * sizeof(float))
 #define B_BYTES(kc, nc) ((size_t)(kc) * (nc) * sizeof(float))
+#define GEMM_SMALL
 #include "gemm_driver.h"
 
 // acc += rows [0, rows) of a (MR) x b (NR), one k step: 2 loads of b, a broadcast and 2 FMAs a row.
@@ -205,6 +207,82 @@ static void short_tile(float *c, int ldc, const struct packed_a *pa, int i0, con
 static void fused_tile(float *c, int ldc, const struct packed_a *pa, struct packed_b *pb, int j0, const float *b,
                        int ldb, int kc, int add) {
     kernel_rows(c, ldc, pa->v, b, ldb, pb->v + (size_t)j0 * kc, kc, !add, MR, MR);
+}
+
+// The small-matrix path (BLIS's "sup": small, unpacked). A small GEMM costs more
+// in packing, with its zero padding to whole slivers, and in edge tiles computed
+// whole than in its multiply-adds: this reads a and b where they lie, a broadcast
+// of a and a row of b (masked loads on the column tail) a k step, a block of rows
+// at a time. Each c element sums its k products in order from zero, one FMA each,
+// as a packed tile does: where k fits one KC block, the two paths agree bit for bit.
+#define SMALL_ROWS 8 // 8 rows x 2 vectors: 16 accumulators, 2 for b, 1 for a
+
+// As small_rows for w <= 8, the columns in m0, in one ymm: a zmm would take as
+// long a multiply-add for half its lanes idle
+static inline __attribute__((always_inline)) void small_rows_ymm(float *restrict c, int ldc, const float *restrict a,
+                                                                 int lda, const float *restrict b, int ldb, int k,
+                                                                 int rows, __mmask8 m0) {
+    __m256 acc[SMALL_ROWS];
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) acc[i] = _mm256_setzero_ps();
+    for (int p = 0; p < k; p++, a++, b += ldb) {
+        __m256 b0 = _mm256_maskz_loadu_ps(m0, b);
+#pragma GCC unroll 8
+        for (int i = 0; i < rows; i++) acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(a[(size_t)i * lda]), b0, acc[i]);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) _mm256_mask_storeu_ps(c + (size_t)i * ldc, m0, acc[i]);
+}
+
+// c (rows,w) = a (rows,k) @ b (k,w), w <= 16 * nv, the last vector's columns in m1
+// (or m0 when nv is 1; nv 0: one ymm, small_rows_ymm); rows and nv are constants
+// where it is inlined
+static inline __attribute__((always_inline)) void small_rows(float *restrict c, int ldc, const float *restrict a,
+                                                             int lda, const float *restrict b, int ldb, int k,
+                                                             int rows, int nv, __mmask16 m0, __mmask16 m1) {
+    if (nv == 0) {
+        small_rows_ymm(c, ldc, a, lda, b, ldb, k, rows, (__mmask8)m0);
+        return;
+    }
+    __m512 acc[SMALL_ROWS][2];
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int p = 0; p < k; p++, a++, b += ldb) {
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = nv > 1 ? _mm512_maskz_loadu_ps(m1, b + 16) : b0;
+#pragma GCC unroll 8
+        for (int i = 0; i < rows; i++) {
+            __m512 ai = _mm512_set1_ps(a[(size_t)i * lda]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            if (nv > 1) acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) {
+        _mm512_mask_storeu_ps(c + (size_t)i * ldc, m0, acc[i][0]);
+        if (nv > 1) _mm512_mask_storeu_ps(c + (size_t)i * ldc + 16, m1, acc[i][1]);
+    }
+}
+
+// c (m,w) = a (m,k) @ b (k,w): blocks of 8 rows, then 4, 2 and 1
+static inline __attribute__((always_inline)) void small_cols(float *c, int ldc, const float *a, const float *b,
+                                                             int ldb, int m, int k, int nv, __mmask16 m0,
+                                                             __mmask16 m1) {
+    int i = 0;
+    for (; i + 8 <= m; i += 8) small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * k, k, b, ldb, k, 8, nv, m0, m1);
+    if (m - i >= 4) small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * k, k, b, ldb, k, 4, nv, m0, m1), i += 4;
+    if (m - i >= 2) small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * k, k, b, ldb, k, 2, nv, m0, m1), i += 2;
+    if (m - i >= 1) small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * k, k, b, ldb, k, 1, nv, m0, m1);
+}
+
+static void small(float *c, const float *a, const float *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)
+    for (int j = 0; j < n; j += 32) {
+        int w = n - j < 32 ? n - j : 32;
+        __mmask16 m0 = w >= 16 ? 0xffff : (__mmask16)((1u << w) - 1);
+        __mmask16 m1 = w >= 32 ? 0xffff : w > 16 ? (__mmask16)((1u << (w - 16)) - 1) : 0;
+        if (w > 16) small_cols(c + j, n, a, b + j, n, m, k, 2, m0, m1);
+        else if (w > 8) small_cols(c + j, n, a, b + j, n, m, k, 1, m0, m1);
+        else small_cols(c + j, n, a, b + j, n, m, k, 0, m0, m1);
+    }
 }
 
 void matmul_f32_avx512(float *c, const float *a, const float *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)

@@ -30,37 +30,42 @@ struct packed_b {
 #define A_BYTES(mc, kc) ((size_t)(mc) * (((kc) + 63) & ~63))
 #define B_BYTES(kc, nc) ((size_t)(nc) * sizeof(int32_t) + (size_t)((kc) + 3) / 4 * (nc) * 4)
 #define GEMM_B_COMP
+#define GEMM_SMALL
 #include "gemm_driver.h"
+
+// B rows [0, kc) x columns [0, w), w <= 16 -> 16 columns of 4-k groups, a group
+// each step bytes from the last, zero padded; their -128 * column sums -> comp.
+static void pack_b16(int8_t *dst, size_t step, int32_t *comp, const int8_t *b, int ldb, int kc, int w) {
+    const __m512i ones = _mm512_set1_epi8(1);
+    __mmask16 mk = (__mmask16)((1u << w) - 1);
+    __m512i sum = _mm512_setzero_si512();
+    for (int p = 0; p < kc; p += 4, dst += step) {
+        const int8_t *src = b + (size_t)p * ldb;
+        __m128i zero = _mm_setzero_si128();
+        __m128i r0 = _mm_maskz_loadu_epi8(mk, src);
+        __m128i r1 = p + 1 < kc ? _mm_maskz_loadu_epi8(mk, src + ldb) : zero;
+        __m128i r2 = p + 2 < kc ? _mm_maskz_loadu_epi8(mk, src + 2 * (size_t)ldb) : zero;
+        __m128i r3 = p + 3 < kc ? _mm_maskz_loadu_epi8(mk, src + 3 * (size_t)ldb) : zero;
+        // transpose 4 rows x 16 columns into 16 columns of 4 consecutive k
+        __m128i t0 = _mm_unpacklo_epi8(r0, r1), t1 = _mm_unpackhi_epi8(r0, r1);
+        __m128i t2 = _mm_unpacklo_epi8(r2, r3), t3 = _mm_unpackhi_epi8(r2, r3);
+        __m512i v = _mm512_castsi128_si512(_mm_unpacklo_epi16(t0, t2));
+        v = _mm512_inserti32x4(v, _mm_unpackhi_epi16(t0, t2), 1);
+        v = _mm512_inserti32x4(v, _mm_unpacklo_epi16(t1, t3), 2);
+        v = _mm512_inserti32x4(v, _mm_unpackhi_epi16(t1, t3), 3);
+        _mm512_store_si512(dst, v);
+        sum = _mm512_dpbusd_epi32(sum, ones, v);
+    }
+    _mm512_store_si512(comp, _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+}
 
 // B rows [0, kc) x columns [0, nc) -> NR-column panels of 4-k groups from column j0 on, zero padded.
 static void pack_b(struct packed_b *pb, int j0, const int8_t *b, int ldb, int kc, int nc) {
     int kg = (kc + 3) / 4, ncr = (nc + NR - 1) / NR * NR;
     int8_t *bp = pb->v + (size_t)j0 * kg * 4;
-    int32_t *comp = pb->comp + j0;
-    const __m512i ones = _mm512_set1_epi8(1);
     for (int j = 0; j < ncr; j += 16) {
         int w = nc - j < 0 ? 0 : nc - j < 16 ? nc - j : 16;
-        __mmask16 mk = (__mmask16)((1u << w) - 1);
-        int8_t *dst = bp + (size_t)(j / NR) * kg * NR * 4 + (j % NR) * 4;
-        __m512i sum = _mm512_setzero_si512();
-        for (int p = 0; p < kc; p += 4, dst += NR * 4) {
-            const int8_t *src = b + (size_t)p * ldb + j;
-            __m128i zero = _mm_setzero_si128();
-            __m128i r0 = _mm_maskz_loadu_epi8(mk, src);
-            __m128i r1 = p + 1 < kc ? _mm_maskz_loadu_epi8(mk, src + ldb) : zero;
-            __m128i r2 = p + 2 < kc ? _mm_maskz_loadu_epi8(mk, src + 2 * (size_t)ldb) : zero;
-            __m128i r3 = p + 3 < kc ? _mm_maskz_loadu_epi8(mk, src + 3 * (size_t)ldb) : zero;
-            // transpose 4 rows x 16 columns into 16 columns of 4 consecutive k
-            __m128i t0 = _mm_unpacklo_epi8(r0, r1), t1 = _mm_unpackhi_epi8(r0, r1);
-            __m128i t2 = _mm_unpacklo_epi8(r2, r3), t3 = _mm_unpackhi_epi8(r2, r3);
-            __m512i v = _mm512_castsi128_si512(_mm_unpacklo_epi16(t0, t2));
-            v = _mm512_inserti32x4(v, _mm_unpackhi_epi16(t0, t2), 1);
-            v = _mm512_inserti32x4(v, _mm_unpacklo_epi16(t1, t3), 2);
-            v = _mm512_inserti32x4(v, _mm_unpackhi_epi16(t1, t3), 3);
-            _mm512_store_si512(dst, v);
-            sum = _mm512_dpbusd_epi32(sum, ones, v);
-        }
-        _mm512_store_si512(comp + j, _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+        pack_b16(bp + (size_t)(j / NR) * kg * NR * 4 + (j % NR) * 4, NR * 4, pb->comp + j0 + j, b + j, ldb, kc, w);
     }
 }
 
@@ -163,6 +168,65 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
         : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
           "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18", "xmm19", "xmm20",
           "xmm21", "xmm22", "xmm23", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+}
+
+// The small-matrix path (BLIS's "sup"; as in matmul_avx512.c): a small GEMM costs
+// more in packing a into padded rows and in 6x64 edge tiles computed whole than in
+// its products. Here a is read where it lies, 4 bytes (a group of k) of a row
+// at a time, offset to u8 as it is broadcast; b, whose 4 rows of a group
+// vpdpbusd needs side by side, is packed 16 columns at a time (pack_b16) into
+// this thread's buffer for b and read by every block of rows. Exact, as the
+// packed path.
+#define SMALL_ROWS 8 // 8 accumulators, each a chain of vpdpbusd
+
+// the group of k at p of a row, its first bytes bytes (the rest zero), offset
+// to u8 (a + 128) and broadcast; bytes a constant where it is inlined
+static inline __attribute__((always_inline)) __m512i a_group(const int8_t *a, int p, int bytes) {
+    uint32_t x = 0;
+    memcpy(&x, a + p, (size_t)bytes); // little-endian: byte q is k p + q
+    return _mm512_set1_epi32((int)(x ^ 0x80808080u));
+}
+
+// acc[i] += row i of a, group of k at p (its first bytes bytes) x bv, for rows [0, rows)
+static inline __attribute__((always_inline)) void small_step(__m512i *acc, const int8_t *a, int lda, int p,
+                                                             int bytes, __m512i bv, int rows) {
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) acc[i] = _mm512_dpbusd_epi32(acc[i], a_group(a + (size_t)i * lda, p, bytes), bv);
+}
+
+// c (rows,w) = a (rows,k) @ b (k,w), w <= 16, the columns in mk; b packed by
+// pack_b16 (bq, its comp); rows a constant where it is inlined
+static inline __attribute__((always_inline)) void small_rows(int32_t *restrict c, int ldc, const int8_t *restrict a,
+                                                             int lda, const int8_t *restrict bq,
+                                                             const int32_t *restrict comp, int k, int rows,
+                                                             __mmask16 mk) {
+    __m512i acc[SMALL_ROWS];
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) acc[i] = _mm512_load_si512(comp);
+    int p = 0;
+    for (; p + 4 <= k; p += 4, bq += 64) small_step(acc, a, lda, p, 4, _mm512_load_si512(bq), rows);
+    // the last group's bytes past k would be the next row's, or past a: not read
+    if (k - p == 3) small_step(acc, a, lda, p, 3, _mm512_load_si512(bq), rows);
+    if (k - p == 2) small_step(acc, a, lda, p, 2, _mm512_load_si512(bq), rows);
+    if (k - p == 1) small_step(acc, a, lda, p, 1, _mm512_load_si512(bq), rows);
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) _mm512_mask_storeu_epi32(c + (size_t)i * ldc, mk, acc[i]);
+}
+
+static void small(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)
+    // comp, then the groups: 64 bytes each
+    int8_t *buf = gemm_buffer(GEMM_BUF_B, 64 + (size_t)(k + 3) / 4 * 64), *bq = buf + 64;
+    int32_t *comp = (int32_t *)buf;
+    for (int j = 0; j < n; j += 16) {
+        int w = n - j < 16 ? n - j : 16, i = 0;
+        __mmask16 mk = (__mmask16)((1u << w) - 1);
+        pack_b16(bq, 64, comp, b + j, n, k, w);
+        int32_t *cj = c + j;
+        for (; i + 8 <= m; i += 8) small_rows(cj + (size_t)i * n, n, a + (size_t)i * k, k, bq, comp, k, 8, mk);
+        if (m - i >= 4) small_rows(cj + (size_t)i * n, n, a + (size_t)i * k, k, bq, comp, k, 4, mk), i += 4;
+        if (m - i >= 2) small_rows(cj + (size_t)i * n, n, a + (size_t)i * k, k, bq, comp, k, 2, mk), i += 2;
+        if (m - i >= 1) small_rows(cj + (size_t)i * n, n, a + (size_t)i * k, k, bq, comp, k, 1, mk);
+    }
 }
 
 void matmul_i8_avx512vnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)

@@ -671,4 +671,66 @@ static void committed_model_is_accurate(const char *file, struct path p, double 
 
 // a trained MLP on this set should clear 95%, the ViT 97% (the bars)
 OVER_PATHS(model, committed_digits_model_is_accurate) { committed_model_is_accurate(DIGITS, *p, 0.95); }
-OVER_PATHS(model, committed_vit_is_accurate) { committed_model_is_accurate(VIT, *p, p->int8 ? 0.95 : 0.97); }
+
+// The ViT's Python pass over all 360 images takes seconds, several times per
+// run: each path is checked against Python on the first images only, a copy
+// of vit.bmml whose test set is cut there (the header's count, the images and
+// the labels; the ops and parameters as they are).
+#define VIT_CUT 40
+static void vit_cut(char *path) {
+    FILE *f = fopen(VIT, "rb");
+    if (!f) cr_skip_test("%s is not there", VIT);
+    static unsigned char data[1 << 20];
+    size_t size = fread(data, 1, sizeof data, f);
+    fclose(f);
+    cr_assert(size > 32 && size < sizeof data, "%s: %zu bytes", VIT, size);
+    uint32_t n, in_rows, in_cols;
+    memcpy(&n, data + 12, 4), memcpy(&in_rows, data + 16, 4), memcpy(&in_cols, data + 20, 4);
+    size_t image = (size_t)in_rows * in_cols * 4, labels = size - 4 * (size_t)n, images = labels - n * image;
+    cr_assert_gt(n, VIT_CUT);
+    uint32_t cut = VIT_CUT;
+    memcpy(data + 12, &cut, 4);
+    memmove(data + images + cut * image, data + labels, 4 * (size_t)cut); // the first labels after the first images
+    strcpy(path, "/tmp/bmml-vit-cut-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    size_t want = images + cut * image + 4 * (size_t)cut;
+    cr_assert_eq(write(fd, data, want), (ssize_t)want);
+    close(fd);
+}
+
+OVER_PATHS(model, committed_vit_agrees_with_python_on_its_first_images) {
+    char path[32];
+    vit_cut(path);
+    struct run_config cfg = config(*p);
+    static struct model_result r;
+    int rc = model_run(path, 0, &cfg, &r, err, sizeof err);
+    unlink(path);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_expect_eq(r.n_test, VIT_CUT);
+    path_agrees(&r, *p);
+    embed_stop();
+}
+
+// Accuracy over the whole test set, in each native path alone (no Python pass)
+ParameterizedTestParameters(model, committed_vit_is_accurate) {
+    static struct path p[] = {{T_SCALAR, 0}, {T_SCALAR, 1}, {T_AUTOVEC, 0}, {T_AUTOVEC, 1},
+                              {T_AVX2, 0},   {T_AVX2, 1},   {T_AVX512, 0},  {T_AVX512, 1}};
+    return cr_make_param_array(struct path, p, sizeof p / sizeof *p);
+}
+ParameterizedTest(struct path *p, model, committed_vit_is_accurate) {
+    if (access(VIT, R_OK) != 0) cr_skip_test("%s is not there", VIT);
+    struct run_config cfg = {.seed = 42, .min_time = 0.001, .max_time = 10, .repetitions = 1, .threads = 1,
+                             .cpu = cpu_features(CAP_AVX512), .tiers = 1u << p->tier};
+    static struct model_result r;
+    cr_assert_eq(model_run(VIT, 0, &cfg, &r, err, sizeof err), 0, "%s", err);
+    const struct model_tier *t = NULL;
+    for (int i = 0; i < r.n_tiers; i++)
+        if (r.tiers[i].int8 == p->int8) t = &r.tiers[i];
+    const char *name = tier_names[p->tier], *kind = p->int8 ? "int8" : "fp32";
+    cr_assert_not_null(t, "%s %s did not run", name, kind);
+    if (t->r.status == ST_UNAVAILABLE) cr_skip_test("%s %s: %s", name, kind, t->r.note);
+    cr_expect_eq(t->r.status, ST_OK, "%s %s: %s", name, kind, t->r.note);
+    cr_expect_eq(r.n_test, 360);
+    cr_expect_gt(t->accuracy, p->int8 ? 0.95 : 0.97, "vit %s %s: accuracy %.4f", name, kind, t->accuracy);
+}

@@ -548,22 +548,29 @@ static void matmul_call(struct run *r, void *result, const void *a0, const void 
     buf_free(&ba), buf_free(&bb), buf_free(&bc);
 }
 
+// a (m,k) and b (k,n) filled from seed (int8: as fill says), and their reference
+// into ref (double, with its bound, for fp32; int32 for int8)
+static void mm_inputs(const struct run *r, int m, int n, int k, enum i8_fill fill, uint64_t seed, void *a, void *b,
+                      void *ref, double *bound) {
+    if (r->kern->kind == KIND_MATMUL_F32) {
+        fill_f32(a, (size_t)m * k, r->kern->in_lo, r->kern->in_hi, seed);
+        fill_f32(b, (size_t)k * n, r->kern->in_lo, r->kern->in_hi, ~seed);
+        matmul_f32_ref(ref, bound, a, b, m, n, k);
+    } else {
+        fill_i8(a, (size_t)m * k, fill, seed);
+        fill_i8(b, (size_t)k * n, fill, ~seed);
+        matmul_i8_ref(ref, a, b, m, n, k);
+    }
+}
+
 static void matmul_one(struct run *r, const struct mm_case *mc) {
     int m = mc->m, n = mc->n, k = mc->k, f32 = r->kern->kind == KIND_MATMUL_F32;
     size_t in = f32 ? sizeof(float) : sizeof(int8_t), mn = (size_t)m * n;
     void *a = xmalloc((size_t)m * k * in), *b = xmalloc((size_t)k * n * in), *c = xmalloc(mn * 4);
     void *ref = xmalloc(mn * (f32 ? sizeof(double) : sizeof(int32_t)));
     double *bound = f32 ? xmalloc(mn * sizeof *bound) : NULL;
-    uint64_t seed = 0xa0000000ull + (uint64_t)m * 1000003 + (uint64_t)n * 1009 + (uint64_t)k;
-    if (f32) {
-        fill_f32(a, (size_t)m * k, r->kern->in_lo, r->kern->in_hi, seed);
-        fill_f32(b, (size_t)k * n, r->kern->in_lo, r->kern->in_hi, ~seed);
-        matmul_f32_ref(ref, bound, a, b, m, n, k);
-    } else {
-        fill_i8(a, (size_t)m * k, mc->fill, seed);
-        fill_i8(b, (size_t)k * n, mc->fill, ~seed);
-        matmul_i8_ref(ref, a, b, m, n, k);
-    }
+    mm_inputs(r, m, n, k, mc->fill, 0xa0000000ull + (uint64_t)m * 1000003 + (uint64_t)n * 1009 + (uint64_t)k, a, b,
+              ref, bound);
     struct shape s = {(size_t)m, (size_t)n, (size_t)k};
     for (size_t p = 0; p < sizeof mm_places / sizeof mm_places[0]; p++) {
         char where[128];
@@ -638,18 +645,9 @@ static void small_path_one(struct run *r, enum gemm_id id, int m, int n, int k, 
     char *small = xmalloc(mn * 4), *packed = xmalloc(mn * 4);
     void *ref = xmalloc(mn * (f32 ? sizeof(double) : sizeof(int32_t)));
     double *bound = f32 ? xmalloc(mn * sizeof *bound) : NULL;
-    uint64_t seed = 0x5a000000ull + (uint64_t)m * 1000003 + (uint64_t)n * 1009 + (uint64_t)k;
-    if (f32) {
-        fill_f32(a, (size_t)m * k, r->kern->in_lo, r->kern->in_hi, seed);
-        fill_f32(b, (size_t)k * n, r->kern->in_lo, r->kern->in_hi, ~seed);
-        matmul_f32_ref(ref, bound, a, b, m, n, k);
-    } else {
-        // -128 and 127 every other shape: the largest products and u8 offsets
-        enum i8_fill fill = (m + n + k) % 2 ? I8_EXTREMES : I8_RANDOM;
-        fill_i8(a, (size_t)m * k, fill, seed);
-        fill_i8(b, (size_t)k * n, fill, ~seed);
-        matmul_i8_ref(ref, a, b, m, n, k);
-    }
+    // int8: -128 and 127 every other shape, the largest products and u8 offsets
+    mm_inputs(r, m, n, k, (m + n + k) % 2 ? I8_EXTREMES : I8_RANDOM,
+              0x5a000000ull + (uint64_t)m * 1000003 + (uint64_t)n * 1009 + (uint64_t)k, a, b, ref, bound);
     char where[160];
     mm_where(where, sizeof where, m, n, k, p);
     strcat(where, ", small path");

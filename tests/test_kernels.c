@@ -686,11 +686,15 @@ static void small_path_tails(struct run *r, enum gemm_id id) {
 // Around the bound on either side, as shipped: the last shapes below it take the
 // small path, the first at it the packed one, with the placements of the tails
 static void small_bound(struct run *r) {
+    // the shapes sit around these bounds: a new bound must move them with it
+    cr_assert_eq(gemm_small_below(GEMM_F32_AVX2), 128L * 128 * 128);
+    cr_assert_eq(gemm_small_below(GEMM_F32_AVX512), 128L * 128 * 128);
     static const struct mm_case around[] = {{127, 128, 128, I8_RANDOM}, {128, 128, 128, I8_RANDOM},
                                             {129, 127, 127, I8_RANDOM}, {1, 1, 128 * 128 * 128 - 1, I8_RANDOM}};
     for (size_t i = 0; i < sizeof around / sizeof *around; i++) matmul_one(r, &around[i]);
 }
 static void small_bound_i8(struct run *r) {
+    cr_assert_eq(gemm_small_below(GEMM_I8_AVX512VNNI), 48L * 48 * 48); // as small_bound
     static const struct mm_case around[] = {{47, 48, 48, I8_EXTREMES}, {48, 48, 48, I8_EXTREMES},
                                             {49, 47, 47, I8_RANDOM}, {1, 1, 48 * 48 * 48 - 1, I8_MIN}};
     for (size_t i = 0; i < sizeof around / sizeof *around; i++) matmul_one(r, &around[i]);

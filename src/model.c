@@ -65,6 +65,7 @@
 #include "config.h"
 #include "embed.h"
 #include "kernels.h"
+#include "kernels/steps.h"
 #include "model.h"
 #include "parallel.h"
 #include "quant.h"
@@ -394,6 +395,7 @@ struct ops {
     matmul_i8_fn matmul_i8; // NULL: DENSE in fp32
     unary_f32_fn gelu, softmax;
     layernorm_fn layernorm;
+    const struct model_steps *st; // the steps between the kernels
 };
 
 #define POOL (MODEL_MAX_STACK + 2) // the saved activations, the current one and the next
@@ -548,11 +550,6 @@ static int compile_batch(const struct run *r, int b, struct step *s) {
 // steps one batch may take at most: ATTENTION's five for each op
 #define STEPS_PER_OP 5
 
-static void add_bias(float *y, const float *b, long rows, int n) {
-    for (long i = 0; i < rows; i++)
-        for (int j = 0; j < n; j++) y[i * n + j] += b[j];
-}
-
 // y = x @ w + b. The int8 path quantizes each row of x symmetrically
 // (scale = max |x| / 127), multiplies exactly in int32, and scales back:
 // y[i][j] = acc[i][j] * xscale[i] * wscale[j] + b[j].
@@ -561,58 +558,12 @@ static void dense(const struct ops *op, const struct work *w, const struct op *o
     const float *b = o->p[1];
     if (!op->matmul_i8) {
         op->matmul(y, x, o->p[0], (int)rows, n_out, n_in);
-        add_bias(y, b, rows, n_out);
+        op->st->add_bias(y, b, rows, n_out);
         return;
     }
     quantize_i8(w->xq, w->xscale, x, rows, n_in, n_in, 1);
     op->matmul_i8(w->acc, w->xq, o->wq, (int)rows, n_out, n_in);
-    for (long i = 0; i < rows; i++)
-        for (int j = 0; j < n_out; j++)
-            y[i * n_out + j] = (float)w->acc[i * n_out + j] * (w->xscale[i] * o->scale[j]) + b[j];
-}
-
-// (images, H, W) -> (images, H/p * W/p, p*p): patches row-major, pixels row-major in each
-static void patches(float *y, const float *x, long images, int h, int w, int p) {
-    for (long i = 0; i < images; i++, x += (size_t)h * w)
-        for (int pr = 0; pr < h / p; pr++)
-            for (int pc = 0; pc < w / p; pc++)
-                for (int r = 0; r < p; r++)
-                    for (int c = 0; c < p; c++) *y++ = x[(size_t)(pr * p + r) * w + pc * p + c];
-}
-
-// qkv (images*T, 3*heads*dim) -> q (images*heads, T, dim), kt (images*heads, dim, T), v as q
-static void attn_split(float *q, float *kt, float *v, const float *qkv, long images, int t, int heads, int dim) {
-    int d = heads * dim;
-    for (long i = 0; i < images; i++)
-        for (int h = 0; h < heads; h++) {
-            size_t g = (size_t)(i * heads + h) * t * dim;
-            for (int tok = 0; tok < t; tok++) {
-                const float *row = qkv + (size_t)(i * t + tok) * 3 * d + h * dim;
-                for (int c = 0; c < dim; c++) {
-                    q[g + (size_t)tok * dim + c] = row[c];
-                    kt[g + (size_t)c * t + tok] = row[d + c];
-                    v[g + (size_t)tok * dim + c] = row[2 * d + c];
-                }
-            }
-        }
-}
-
-// o (images*heads, T, dim) -> y (images*T, heads*dim)
-static void attn_merge(float *y, const float *o, long images, int t, int heads, int dim) {
-    for (long i = 0; i < images; i++)
-        for (int h = 0; h < heads; h++)
-            for (int tok = 0; tok < t; tok++)
-                memcpy(y + (size_t)(i * t + tok) * heads * dim + h * dim, o + ((size_t)(i * heads + h) * t + tok) * dim,
-                       dim * sizeof *y);
-}
-
-static void mean_rows(float *y, const float *x, long images, int rows, int cols) {
-    for (long i = 0; i < images; i++, x += (size_t)rows * cols, y += cols) {
-        for (int c = 0; c < cols; c++) y[c] = 0;
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) y[c] += x[(size_t)r * cols + c];
-        for (int c = 0; c < cols; c++) y[c] /= rows;
-    }
+    op->st->dequant(y, w->acc, w->xscale, o->scale, b, rows, n_out);
 }
 
 static void run_step(const struct ops *op, const struct work *w, const struct step *s) {
@@ -626,22 +577,17 @@ static void run_step(const struct ops *op, const struct work *w, const struct st
         for (long i = 0; i < N(2); i++) op->softmax(P(0) + i * N(3), P(1) + i * N(3), N(3));
         break;
     case S_LAYERNORM: op->layernorm(P(0), P(1), P(2), P(3), (int)N(4), (int)N(5)); break;
-    case S_PATCHES: patches(P(0), P(1), N(2), (int)N(3), (int)N(4), (int)N(5)); break;
-    case S_ADD_POS:
-        for (long i = 0; i < N(3); i++)
-            for (long j = 0; j < N(4); j++) P(0)[i * N(4) + j] = P(1)[i * N(4) + j] + P(2)[j];
-        break;
-    case S_ADD:
-        for (long i = 0; i < N(3); i++) P(0)[i] = P(1)[i] + P(2)[i];
-        break;
-    case S_SPLIT: attn_split(P(0), P(1), P(2), P(3), N(4), (int)N(5), (int)N(6), (int)N(7)); break;
+    case S_PATCHES: op->st->patches(P(0), P(1), N(2), (int)N(3), (int)N(4), (int)N(5)); break;
+    case S_ADD_POS: op->st->add_each(P(0), P(1), P(2), N(3), N(4)); break;
+    case S_ADD: op->st->add(P(0), P(1), P(2), N(3)); break;
+    case S_SPLIT: op->st->attn_split(P(0), P(1), P(2), P(3), N(4), (int)N(5), (int)N(6), (int)N(7)); break;
     case S_SCORES: {
         long groups = N(3), t = N(4), dim = N(5);
         // 1 / sqrt(dim) once, in double, rounded to float (as model.py)
         float scale = (float)(1 / sqrt((double)dim));
         for (long g = 0; g < groups; g++)
             op->matmul(P(0) + g * t * t, P(1) + g * t * dim, P(2) + g * dim * t, (int)t, (int)t, (int)dim);
-        for (long i = 0; i < groups * t * t; i++) P(0)[i] *= scale;
+        op->st->scale(P(0), scale, groups * t * t);
         break;
     }
     case S_CONTEXT: {
@@ -650,8 +596,8 @@ static void run_step(const struct ops *op, const struct work *w, const struct st
             op->matmul(P(0) + g * t * dim, P(1) + g * t * t, P(2) + g * t * dim, (int)t, (int)dim, (int)t);
         break;
     }
-    case S_MERGE: attn_merge(P(0), P(1), N(2), (int)N(3), (int)N(4), (int)N(5)); break;
-    case S_MEAN: mean_rows(P(0), P(1), N(2), (int)N(3), (int)N(4)); break;
+    case S_MERGE: op->st->attn_merge(P(0), P(1), N(2), (int)N(3), (int)N(4), (int)N(5)); break;
+    case S_MEAN: op->st->mean_rows(P(0), P(1), N(2), (int)N(3), (int)N(4)); break;
     }
 #undef P
 #undef N
@@ -792,6 +738,10 @@ static int pick_ops(int tier, int int8, unsigned cpu, struct ops *op, const char
         if (!(v[i] = variant_pick(kernel_find(names[i]), tier, cpu, NULL, why, whylen))) return -1;
     *op = (struct ops){v[0]->fn.matmul_f32, int8 ? v[4]->fn.matmul_i8 : NULL, v[1]->fn.unary, v[2]->fn.unary,
                        v[3]->fn.layernorm};
+    op->st = &model_steps_scalar;
+#if HAVE_AVX2
+    if (tier != T_SCALAR) op->st = &model_steps_autovec; // every vector tier needs AVX2
+#endif
     *isa = int8 ? v[4]->isa : v[0]->isa;
     return 0;
 }

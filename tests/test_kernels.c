@@ -398,9 +398,10 @@ static void softmax_special(struct run *r) {
         unary_call(r, out, x, N_MIXED, unaligned[0], unaligned[1], where);
         all_nan(r, out, N_MIXED, where);
     }
-    // and one NaN at the start, middle or end of the unrolled loops
-    const size_t long_n[] = {1000, max_n};
-    for (int ni = 0; ni < 2; ni++) {
+    // and one NaN at the start, middle or end of a short row (one vector,
+    // where a kernel may take a way of its own) and of the unrolled loops
+    const size_t long_n[] = {5, 16, 1000, max_n};
+    for (int ni = 0; ni < 4; ni++) {
         size_t n = long_n[ni], at[] = {0, n / 2, n - 1};
         for (int ai = 0; ai < 3; ai++) {
             fill_f32(x, n, r->kern->in_lo, r->kern->in_hi, 0x7a70000 + n);
@@ -431,8 +432,8 @@ static void softmax_special(struct run *r) {
     // sit within 10 of the max, where x - max is exact (Sterbenz) and the
     // usual tolerance holds. Each output is within rtol = 4e-6 of its share,
     // so the sum is within 4e-6 of 1: 1e-5 leaves room for the sum's rounding.
-    for (int trial = 0; trial < 4; trial++) {
-        size_t n = trial % 2 ? 1000 : N_MIXED;
+    for (int trial = 0; trial < 6; trial++) {
+        size_t n = trial >= 4 ? 16 - 5 * (trial - 4) : trial % 2 ? 1000 : N_MIXED; // 16 and 11: short rows
         uint64_t seed = 0x1e40000 + trial;
         for (size_t i = 0; i < n; i++) {
             uint64_t pick = splitmix64(&seed) % 3;
@@ -453,8 +454,8 @@ static void softmax_special(struct run *r) {
     }
 
     // -inf is how attention masks a position: its weight must be exactly 0
-    for (int trial = 0; trial < 2; trial++) {
-        size_t n = trial ? 1000 : N_MIXED;
+    for (int trial = 0; trial < 4; trial++) {
+        size_t n = trial == 3 ? 7 : trial == 2 ? 16 : trial ? 1000 : N_MIXED;
         fill_f32(x, n, r->kern->in_lo, r->kern->in_hi, 0x3a5c0000 + trial);
         for (size_t i = 2; i < n; i += 3) x[i] = -INFINITY;
         snprintf(where, sizeof where, "n=%zu, every third -inf", n);

@@ -100,6 +100,41 @@ static void scale_pass(float *out, size_t n, float f) {
 
 #include "softmax_driver.h"
 
+// A row of at most 16 values, as the driver computes it (the same max, exps,
+// sums in double in the same order, and factor, so the same bits), in two
+// vectors and with no passes to set up: attention's scores come as many such
+// rows, and there the passes' set-up cost more than their work. Rows whose
+// max is not finite (-inf or NaN) take the driver's way, which handles them.
 void softmax_f32_avx2(float *out, const float *x, size_t n) {
-    softmax(out, x, n);
+    if (n == 0 || n > 16) {
+        softmax(out, x, n);
+        return;
+    }
+    __m256i k0 = tail_mask256(n < 8 ? n : 8), k1 = tail_mask256(n > 8 ? n - 8 : 0);
+    __m256 ninf = _mm256_set1_ps(-INFINITY);
+    __m256 v0 = _mm256_blendv_ps(ninf, _mm256_maskload_ps(x, k0), _mm256_castsi256_ps(k0));
+    __m256 v1 = _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + 8, k1), _mm256_castsi256_ps(k1));
+    float m = hmax256(_mm256_max_ps(v0, v1));
+    if (!(m > -INFINITY && m < INFINITY)) {
+        softmax(out, x, n);
+        return;
+    }
+    __m256 negmax = _mm256_set1_ps(-m);
+    __m256 e0 = _mm256_and_ps(exp_sub(v0, negmax), _mm256_castsi256_ps(k0));
+    __m256 e1 = _mm256_and_ps(exp_sub(v1, negmax), _mm256_castsi256_ps(k1));
+    __m256d z = _mm256_setzero_pd(), lo0 = add_wide(z, e0, 0), hi0 = add_wide(z, e0, 1);
+    __m256d lo1 = add_wide(z, e1, 0), hi1 = add_wide(z, e1, 1);
+    // exp_pass's order: 16 values in its unrolled loop, fewer in its tail loop
+    __m256d s = n == 16 ? _mm256_add_pd(_mm256_add_pd(lo0, hi0), _mm256_add_pd(lo1, hi1))
+                        : _mm256_add_pd(_mm256_add_pd(lo0, lo1), _mm256_add_pd(hi0, hi1));
+    __m256 f = _mm256_set1_ps((float)(1.0 / hsum256d(s)));
+    // a masked store is many times a plain one on some cores: only where needed
+    if (n >= 8)
+        _mm256_storeu_ps(out, _mm256_mul_ps(e0, f));
+    else
+        _mm256_maskstore_ps(out, k0, _mm256_mul_ps(e0, f));
+    if (n == 16)
+        _mm256_storeu_ps(out + 8, _mm256_mul_ps(e1, f));
+    else if (n > 8)
+        _mm256_maskstore_ps(out + 8, k1, _mm256_mul_ps(e1, f));
 }

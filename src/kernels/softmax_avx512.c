@@ -88,6 +88,24 @@ static void scale_pass(float *out, size_t n, float f) {
 
 #include "softmax_driver.h"
 
+// A row of at most 16 values, as the driver computes it (the same max, exps,
+// sum in double and factor, so the same bits), in one vector and with no
+// passes to set up: attention's scores come as many such rows, and there the
+// passes' set-up cost more than their work. Rows whose max is not finite
+// (-inf or NaN) take the driver's way, which handles them.
 void softmax_f32_avx512(float *out, const float *x, size_t n) {
-    softmax(out, x, n);
+    if (n == 0 || n > 16) {
+        softmax(out, x, n);
+        return;
+    }
+    __mmask16 k = tail_mask512(n);
+    __m512 v = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, x);
+    float m = _mm512_reduce_max_ps(v);
+    if (!(m > -INFINITY && m < INFINITY)) {
+        softmax(out, x, n);
+        return;
+    }
+    __m512 e = _mm512_maskz_mov_ps(k, exp_sub(v, _mm512_set1_ps(-m)));
+    double sum = _mm512_reduce_add_pd(add_hi(add_lo(_mm512_setzero_pd(), e), e));
+    _mm512_mask_storeu_ps(out, k, _mm512_mul_ps(e, _mm512_set1_ps((float)(1.0 / sum))));
 }

@@ -45,6 +45,10 @@ static void softmax(float *out, const float *x, size_t n) {
             sum[nb] = exp_pass(out + i, x + i, len, run);
         }
     }
+    if (nb == 1) { // one block: its shift is the max, its factor exp(0) / sum, as below, without the exps
+        scale_pass(out, n, (float)(1.0 / sum[0]));
+        return;
+    }
     double total = 0;
     for (int b = 0; b < nb; b++) total += sum[b] * exp((double)shift[b] - run);
     for (int b = 0; b < nb; b++) {

@@ -561,7 +561,7 @@ static void dense(const struct ops *op, const struct work *w, const struct op *o
         op->st->add_bias(y, b, rows, n_out);
         return;
     }
-    quantize_i8(w->xq, w->xscale, x, rows, n_in, n_in, 1);
+    op->st->quantize_rows(w->xq, w->xscale, x, rows, n_in);
     op->matmul_i8(w->acc, w->xq, o->wq, (int)rows, n_out, n_in);
     op->st->dequant(y, w->acc, w->xscale, o->scale, b, rows, n_out);
 }
@@ -737,7 +737,7 @@ static int pick_ops(int tier, int int8, unsigned cpu, struct ops *op, const char
     for (int i = 0; i < 4 + int8; i++)
         if (!(v[i] = variant_pick(kernel_find(names[i]), tier, cpu, NULL, why, whylen))) return -1;
     *op = (struct ops){v[0]->fn.matmul_f32, int8 ? v[4]->fn.matmul_i8 : NULL, v[1]->fn.unary, v[2]->fn.unary,
-                       v[3]->fn.layernorm};
+                       v[3]->fn.layernorm, NULL};
     op->st = &model_steps_scalar;
 #if HAVE_AVX2
     if (tier != T_SCALAR) op->st = &model_steps_autovec; // every vector tier needs AVX2

@@ -14,6 +14,7 @@ struct model_steps {
     void (*attn_split)(float *q, float *kt, float *v, const float *qkv, long images, int t, int heads, int dim);
     void (*attn_merge)(float *y, const float *o, long images, int t, int heads, int dim);
     void (*mean_rows)(float *y, const float *x, long images, int rows, int cols);
+    void (*quantize_rows)(int8_t *q, float *scale, const float *x, long rows, int n);
     void (*dequant)(float *y, const int32_t *acc, const float *xscale, const float *wscale, const float *b, long rows,
                     int n);
 };

@@ -1,9 +1,12 @@
+#include <math.h>
+
 #include "plain.h"
 #include "steps.h"
 
 // The steps of a model's forward pass between its kernels (src/model.c):
 // bias and residual adds, positions, the scaling of attention scores, moving
-// heads in and out of their own buffers, patches and the mean over tokens.
+// heads in and out of their own buffers, patches, the mean over tokens, and int8's
+// quantization of activations and dequantization of sums.
 // Plain C, compiled twice as the plain kernels are (plain.h): the scalar tier
 // runs the scalar build, every vector tier the compiler-vectorized one, so
 // the time between kernels is what the compiler makes of it in both worlds,
@@ -90,7 +93,25 @@ static void dequant_f32(float *y, const int32_t *acc, const float *xscale, const
         for (int j = 0; j < n; j++) y[i * n + j] = (float)acc[i * n + j] * (xscale[i] * wscale[j]) + b[j];
 }
 
+// quantize_i8 (quant.c) over rows of n: scale[i] = max |x_ij| / 127 (1 for a
+// row of zeros), q_ij = x_ij / scale[i] rounded to nearest even, which
+// nearbyintf does as lrintf does, in [-127, 127]; the compare keeps fmaxf's
+// way with NaN (ignored) without its call
+static void quantize_rows_i8(int8_t *q, float *scale, const float *x, long rows, int n) {
+    for (long i = 0; i < rows; i++) {
+        const float *xi = x + i * n;
+        float amax = 0;
+        for (int j = 0; j < n; j++) {
+            float a = fabsf(xi[j]);
+            amax = a > amax ? a : amax;
+        }
+        float s = amax > 0 ? amax / 127 : 1;
+        for (int j = 0; j < n; j++) q[i * n + j] = (int8_t)(int)nearbyintf(xi[j] / s);
+        scale[i] = s;
+    }
+}
+
 const struct model_steps PLAIN(model_steps) = {
     add_bias_f32, add_f32, add_each_f32, scale_f32, patches_f32, attn_split_f32, attn_merge_f32, mean_rows_f32,
-    dequant_f32,
+    quantize_rows_i8, dequant_f32,
 };

@@ -128,9 +128,10 @@ const struct kernel kernels[] = {
         // the scores' rounding, up to (dim + 2) u S each for a score and for
         // the max it is shifted by, is a relative error of every p_j; the
         // weighted sum and the sum of p, in float, add up to seq u of their
-        // terms each, and the fused tiers one rounding per block of 16 keys
-        // that raises the max, when they rescale both. NumPy's composed form
-        // (sgemm, softmax in float32, sgemm) makes fewer roundings than that.
+        // terms each, and the fused tiers one rounding per block of keys (16
+        // in scalar C, up to 512 in the SIMD tiers) that raises the max, when
+        // they rescale both. NumPy's composed form (sgemm, softmax in
+        // float32, sgemm) makes fewer roundings than that.
         // |out| <= sum_j p_j |v_jc|, so the output's own rounding is inside it.
         .rtol = 0, .atol = 0, .btol = 0x1p-24,
         .tier = {

@@ -923,6 +923,18 @@ static void attention_tails(struct run *r) {
             }
         }
     }
+    // more keys than the SIMD tiers score at once (256 or 512 of them), so the
+    // out rows are rescaled between chunks, the last one short
+    for (int dim = 17; dim <= 64; dim += 47) {
+        int heads = 2, seq = 600;
+        size_t n = (size_t)heads * seq * dim;
+        float *q = xmalloc(n * 4), *k = xmalloc(n * 4), *v = xmalloc(n * 4);
+        fill_f32(q, n, r->kern->in_lo, r->kern->in_hi, 0xa8000000ull + dim);
+        fill_f32(k, n, r->kern->in_lo, r->kern->in_hi, 0xa9000000ull + dim);
+        fill_f32(v, n, r->kern->in_lo, r->kern->in_hi, 0xaa000000ull + dim);
+        for (size_t p = 0; p < 2; p++) attention_check(r, q, k, v, heads, seq, dim, ln_places[p], "");
+        free(q), free(k), free(v);
+    }
     // no heads, tokens or dims: nothing to touch
     float none[1] = {0};
     attention_call(r, none, none, none, none, 0, 16, 16, ln_places[3], "0x16x16, against the guards");

@@ -5,6 +5,8 @@
 
 // The vector words of attention_driver.h, eight floats wide.
 #define W 8
+#define PV_R 4 // the P V tile: 4 by 2 sums in 8 of the 16 ymm registers, 2 for v
+#define PV_V 2
 typedef __m256 vec;
 static inline vec vzero(void) { return _mm256_setzero_ps(); }
 static inline vec vset1(float x) { return _mm256_set1_ps(x); }

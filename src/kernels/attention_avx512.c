@@ -5,6 +5,8 @@
 
 // The vector words of attention_driver.h, sixteen floats wide.
 #define W 16
+#define PV_R 4 // the P V tile: 4 by 4 sums in 16 of the 32 zmm registers, 4 for v
+#define PV_V 4
 typedef __m512 vec;
 static inline vec vzero(void) { return _mm512_setzero_ps(); }
 static inline vec vset1(float x) { return _mm512_set1_ps(x); }

@@ -1,4 +1,5 @@
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "../kernels.h"
 #include "vmath_avx2.h"
@@ -61,10 +62,26 @@ static inline __m256 norm8(__m256 x, __m256 hi, __m256 lo, __m256 rstd, __m256 g
     return _mm256_fmadd_ps(_mm256_mul_ps(dev8(x, hi, lo), rstd), g, b);
 }
 
+// y[0, n), n < 8, with masked loads and stores that touch nothing past n
+static void norm_part(float *y, const float *x, const float *gamma, const float *beta, int n, __m256 hi, __m256 lo,
+                      __m256 rstd) {
+    __m256i m = tail_mask256((size_t)n);
+    __m256 v = norm8(_mm256_maskload_ps(x, m), hi, lo, rstd, _mm256_maskload_ps(gamma, m), _mm256_maskload_ps(beta, m));
+    _mm256_maskstore_ps(y, m, v);
+}
+
 static void row_norm(float *y, const float *x, const float *gamma, const float *beta, int n, float mhi, float mlo,
-                     float r) {
+                     float r, int stream) {
     __m256 hi = _mm256_set1_ps(mhi), lo = _mm256_set1_ps(mlo), rstd = _mm256_set1_ps(r);
     int j = 0;
+    if (stream) { // streaming stores take aligned addresses: the floats before the first go the usual way
+        j = (int)((32 - (uintptr_t)y % 32) % 32 / 4);
+        if (j > n) j = n;
+        if (j) norm_part(y, x, gamma, beta, j, hi, lo, rstd);
+        for (; j + 8 <= n; j += 8)
+            _mm256_stream_ps(y + j, norm8(_mm256_loadu_ps(x + j), hi, lo, rstd, _mm256_loadu_ps(gamma + j),
+                                          _mm256_loadu_ps(beta + j)));
+    }
     for (; j + 16 <= n; j += 16) {
         __m256 y0 = norm8(_mm256_loadu_ps(x + j), hi, lo, rstd, _mm256_loadu_ps(gamma + j), _mm256_loadu_ps(beta + j));
         __m256 y1 = norm8(_mm256_loadu_ps(x + j + 8), hi, lo, rstd, _mm256_loadu_ps(gamma + j + 8),
@@ -72,12 +89,10 @@ static void row_norm(float *y, const float *x, const float *gamma, const float *
         _mm256_storeu_ps(y + j, y0);
         _mm256_storeu_ps(y + j + 8, y1);
     }
-    for (; j < n; j += 8) {
-        __m256i m = tail_mask256(n - j >= 8 ? 8 : (size_t)(n - j));
-        __m256 v = norm8(_mm256_maskload_ps(x + j, m), hi, lo, rstd, _mm256_maskload_ps(gamma + j, m),
-                         _mm256_maskload_ps(beta + j, m));
-        _mm256_maskstore_ps(y + j, m, v);
-    }
+    for (; j + 8 <= n; j += 8)
+        _mm256_storeu_ps(y + j, norm8(_mm256_loadu_ps(x + j), hi, lo, rstd, _mm256_loadu_ps(gamma + j),
+                                      _mm256_loadu_ps(beta + j)));
+    if (j < n) norm_part(y + j, x + j, gamma + j, beta + j, n - j, hi, lo, rstd);
 }
 
 #include "layernorm_driver.h"

@@ -1,4 +1,5 @@
 #include <immintrin.h>
+#include <stdint.h>
 
 #include "../kernels.h"
 #include "vmath_avx512.h"
@@ -55,10 +56,27 @@ static inline __m512 norm16(__m512 x, __m512 hi, __m512 lo, __m512 rstd, __m512 
     return _mm512_fmadd_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_sub_ps(x, hi), lo), rstd), g, b);
 }
 
+// y[0, n), n < 16, with masked loads and stores that touch nothing past n
+static void norm_part(float *y, const float *x, const float *gamma, const float *beta, int n, __m512 hi, __m512 lo,
+                      __m512 rstd) {
+    __mmask16 k = tail_mask512(n);
+    __m512 v = norm16(_mm512_maskz_loadu_ps(k, x), hi, lo, rstd, _mm512_maskz_loadu_ps(k, gamma),
+                      _mm512_maskz_loadu_ps(k, beta));
+    _mm512_mask_storeu_ps(y, k, v);
+}
+
 static void row_norm(float *y, const float *x, const float *gamma, const float *beta, int n, float mhi, float mlo,
-                     float r) {
+                     float r, int stream) {
     __m512 hi = _mm512_set1_ps(mhi), lo = _mm512_set1_ps(mlo), rstd = _mm512_set1_ps(r);
     int j = 0;
+    if (stream) { // streaming stores take whole aligned lines: the floats before the first go the usual way
+        j = (int)((64 - (uintptr_t)y % 64) % 64 / 4);
+        if (j > n) j = n;
+        if (j) norm_part(y, x, gamma, beta, j, hi, lo, rstd);
+        for (; j + 16 <= n; j += 16)
+            _mm512_stream_ps(y + j, norm16(_mm512_loadu_ps(x + j), hi, lo, rstd, _mm512_loadu_ps(gamma + j),
+                                           _mm512_loadu_ps(beta + j)));
+    }
     for (; j + 32 <= n; j += 32) {
         __m512 y0 = norm16(_mm512_loadu_ps(x + j), hi, lo, rstd, _mm512_loadu_ps(gamma + j), _mm512_loadu_ps(beta + j));
         __m512 y1 = norm16(_mm512_loadu_ps(x + j + 16), hi, lo, rstd, _mm512_loadu_ps(gamma + j + 16),
@@ -66,12 +84,10 @@ static void row_norm(float *y, const float *x, const float *gamma, const float *
         _mm512_storeu_ps(y + j, y0);
         _mm512_storeu_ps(y + j + 16, y1);
     }
-    for (; j < n; j += 16) {
-        __mmask16 k = n - j >= 16 ? 0xffff : tail_mask512(n - j);
-        __m512 v = norm16(_mm512_maskz_loadu_ps(k, x + j), hi, lo, rstd, _mm512_maskz_loadu_ps(k, gamma + j),
-                          _mm512_maskz_loadu_ps(k, beta + j));
-        _mm512_mask_storeu_ps(y + j, k, v);
-    }
+    for (; j + 16 <= n; j += 16)
+        _mm512_storeu_ps(y + j, norm16(_mm512_loadu_ps(x + j), hi, lo, rstd, _mm512_loadu_ps(gamma + j),
+                                       _mm512_loadu_ps(beta + j)));
+    if (j < n) norm_part(y + j, x + j, gamma + j, beta + j, n - j, hi, lo, rstd);
 }
 
 #include "layernorm_driver.h"

@@ -2,7 +2,7 @@
 // each so it is compiled with that file's flags only. The file defines first:
 //   static double row_sum(const float *x, int n);        the sum of x, in double
 //   static double row_squares(const float *x, int n, float hi, float lo);
-//                                 the sum of ((x - hi) - lo)^2, in double
+//                                 the sum of ((x - hi) - lo)^2, in float over short chunks, then double
 //   static void row_norm(float *y, const float *x, const float *gamma, const float *beta, int n,
 //                        float hi, float lo, float rstd, int stream);
 //                                 y = ((x - hi) - lo) * rstd * gamma + beta, with streaming stores

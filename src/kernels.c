@@ -111,8 +111,11 @@ const struct kernel kernels[] = {
         // as large, is halved by the square root; d, rstd and the two products
         // add 4 u of |d rstd gamma|. Both fit 64 u of the reference's bound,
         // |gamma| rstd (|d| + mean|x|) (ref.c); rtol is the rounding of y itself
-        // and of beta's share, 2 u. The native tiers sum in double and take d
-        // against a mean split in two floats: they make a few u of the bound.
+        // and of beta's share, 2 u. The native tiers sum x in double and take d
+        // against a mean split in two floats; they sum d^2 in float over chunks,
+        // no lane more than 10 roundings deep, then in double: the sum of squares
+        // is off by at most 10 u beyond what d's rounding makes, rstd by half
+        // that: a few u of the bound.
         .rtol = 0x1p-23, .atol = 0, .btol = 0x1p-18,
         .tier = {
             [T_SCALAR] = {{{.layernorm = layernorm_f32_scalar}, 0, "x86-64"}},

@@ -799,6 +799,16 @@ static void layernorm_tails(struct run *r) {
     layernorm_call(r, none, none, none, none, 5, 0, ln_places[3], "5x0, against the guards");
 }
 
+// layernorm_tails with every output written by streaming stores, which the
+// native tiers use only for outputs past the caches (stream_output): the
+// aligned body, the floats before it and the tail after, on the same shapes
+// and places
+static void layernorm_tails_streaming(struct run *r) {
+    stream_output_force(0);
+    layernorm_tails(r);
+    stream_output_force(-1);
+}
+
 // A constant row has mean exactly its value and deviations exactly 0: the
 // output is beta, bit for bit, even where the value is large. And a row far
 // from 0 (1000 + [-1, 1]): its deviations are small against the mean, which
@@ -983,6 +993,12 @@ FOR_EACH_TIER(gelu, matches_reference_on_tails, unary_tails)
 FOR_EACH_TIER(matmul, matches_reference_on_tails, matmul_tails)
 FOR_EACH_INT8_VARIANT(matches_reference_on_tails, matmul_tails)
 FOR_EACH_TIER(layernorm, matches_reference_on_tails, layernorm_tails)
+Test(layernorm, avx2_matches_reference_on_tails_streaming, .init = report_crashes) {
+    run_variant("layernorm", T_AVX2, NULL, layernorm_tails_streaming);
+}
+Test(layernorm, avx512_matches_reference_on_tails_streaming, .init = report_crashes) {
+    run_variant("layernorm", T_AVX512, NULL, layernorm_tails_streaming);
+}
 FOR_EACH_TIER(attention, matches_reference_on_tails, attention_tails)
 
 FOR_EACH_TIER(relu, handles_special_values, relu_special)

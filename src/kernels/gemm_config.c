@@ -89,6 +89,17 @@ struct gemm_blocking gemm_blocking(enum gemm_id id, int own_b) {
     return own_b <= KEPT_OWN_B ? kept[id][own_b < 1 ? 0 : own_b - 1] : gemm_rule(&gemm_geometries[id], here, own_b);
 }
 
+static long stream_forced = -1;
+
+int stream_output(size_t bytes) {
+    if (stream_forced >= 0) return bytes > (size_t)stream_forced;
+    if (!atomic_load_explicit(&here_known, memory_order_acquire)) pthread_once(&here_once, here_read);
+    long share = here.l3 < 4 * here.l2 ? here.l3 : 4 * here.l2;
+    return bytes > (size_t)(here.l2 + share);
+}
+
+void stream_output_force(long above) { stream_forced = above < 0 ? -1 : above; }
+
 void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b) {
     const struct gemm_geometry *g = &gemm_geometries[id];
     if (!b) {

@@ -112,8 +112,9 @@ const struct kernel kernels[] = {
         // add 4 u of |d rstd gamma|. Both fit 64 u of the reference's bound,
         // |gamma| rstd (|d| + mean|x|) (ref.c); rtol is the rounding of y itself
         // and of beta's share, 2 u. The native tiers sum x in double and take d
-        // against a mean split in two floats; they sum d^2 in float over chunks,
-        // no lane more than 10 roundings deep, then in double: the sum of squares
+        // against a mean split in two floats; avx2 and avx512 sum d^2 in float
+        // over chunks, no lane more than 10 roundings deep, then in double (in
+        // double throughout where a chunk's float sum would overflow): the sum of squares
         // is off by at most 10 u beyond what d's rounding makes, rstd by half
         // that: a few u of the bound.
         .rtol = 0x1p-23, .atol = 0, .btol = 0x1p-18,
@@ -132,7 +133,7 @@ const struct kernel kernels[] = {
         // the max it is shifted by, is a relative error of every p_j; the
         // weighted sum and the sum of p, in float, add up to seq u of their
         // terms each, and the fused tiers one rounding per block of keys (16
-        // in scalar C, up to 512 in the SIMD tiers) that raises the max, when
+        // in scalar C, 256 in avx512, 512 in avx2) that raises the max, when
         // they rescale both. NumPy's composed form (sgemm, softmax in
         // float32, sgemm) makes fewer roundings than that.
         // |out| <= sum_j p_j |v_jc|, so the output's own rounding is inside it.

@@ -125,10 +125,14 @@ void matmul_i8_avxvnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int 
 void matmul_i8_avx2(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
 void layernorm_f32_avx2(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols);
 void attention_f32_avx2(float *out, const float *q, const float *k, const float *v, int heads, int seq, int dim);
+// softmax_driver.h alone, without softmax_f32_avx2's way for rows of 16 or
+// fewer: for the tests, which hold the two to the same bits
+void softmax_f32_avx2_blocked(float *out, const float *x, size_t n);
 
 // AVX-512 F/BW/VL (int8: AVX512-VNNI)
 void relu_f32_avx512(float *out, const float *x, size_t n);
 void softmax_f32_avx512(float *out, const float *x, size_t n);
+void softmax_f32_avx512_blocked(float *out, const float *x, size_t n); // as softmax_f32_avx2_blocked
 void gelu_f32_avx512(float *out, const float *x, size_t n);
 void matmul_f32_avx512(float *c, const float *a, const float *b, int m, int n, int k);
 void matmul_i8_avx512vnni(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);

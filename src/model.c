@@ -63,6 +63,7 @@
 
 #include "buffers.h"
 #include "config.h"
+#include "cpu.h"
 #include "embed.h"
 #include "kernels.h"
 #include "kernels/steps.h"
@@ -740,7 +741,8 @@ static int pick_ops(int tier, int int8, unsigned cpu, struct ops *op, const char
                        v[3]->fn.layernorm, NULL};
     op->st = &model_steps_scalar;
 #if HAVE_AVX2
-    if (tier != T_SCALAR) op->st = &model_steps_autovec; // every vector tier needs AVX2
+    unsigned avx2_fma = CPU_AVX2 | CPU_FMA; // what the autovec build is built for
+    if (tier != T_SCALAR && (cpu & avx2_fma) == avx2_fma) op->st = &model_steps_autovec;
 #endif
     *isa = int8 ? v[4]->isa : v[0]->isa;
     return 0;

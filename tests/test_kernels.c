@@ -857,6 +857,25 @@ static void layernorm_special(struct run *r) {
             }
         }
     }
+    // Deviations whose squares pass float's range (|d| past 1.8e19), in a row
+    // as in the sums of a chunk of them: a sum of squares in float would be
+    // inf and every output beta; the usual bound holds.
+    const float big[] = {3e18f, 1e20f, 1e30f};
+    for (size_t bi = 0; bi < sizeof big / sizeof big[0]; bi++) {
+        char where[96];
+        snprintf(where, sizeof where, "%dx%d, +-%g times [0.5, 1]", ROWS, COLS, big[bi]);
+        fill_f32(x, ROWS * COLS, 0.5f, 1, 0xb190 + bi);
+        for (int i = 0; i < ROWS * COLS; i++) x[i] *= i % 2 ? big[bi] : -big[bi];
+        double want[ROWS * COLS], bound[ROWS * COLS];
+        layernorm_ref(want, bound, x, g, b, ROWS, COLS);
+        layernorm_call(r, out, x, g, b, ROWS, COLS, p, where);
+        struct shape s = {ROWS, COLS, 0};
+        double abs_err, rel_err;
+        if (!verify_output(r->kern, s, out, want, bound, &abs_err, &rel_err, NULL)) {
+            size_t i = first_bad(r->kern, s, out, want, bound);
+            fail(r, "%s: [%zu,%zu] = %.9g, reference %.9g", where, i / COLS, i % COLS, out[i], want[i]);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -934,14 +953,16 @@ static void attention_tails(struct run *r) {
         }
     }
     // more keys than the SIMD tiers score at once (256 or 512 of them), so the
-    // out rows are rescaled between chunks, the last one short
-    for (int dim = 17; dim <= 64; dim += 47) {
-        int heads = 2, seq = 600;
+    // out rows are rescaled between chunks, the last one short; and exactly
+    // one chunk's keys, and one more
+    static const int chunk_cases[][2] = {{256, 17}, {257, 17}, {512, 17}, {513, 17}, {600, 17}, {600, 64}};
+    for (size_t ci = 0; ci < sizeof chunk_cases / sizeof chunk_cases[0]; ci++) {
+        int heads = 2, seq = chunk_cases[ci][0], dim = chunk_cases[ci][1];
         size_t n = (size_t)heads * seq * dim;
         float *q = xmalloc(n * 4), *k = xmalloc(n * 4), *v = xmalloc(n * 4);
-        fill_f32(q, n, r->kern->in_lo, r->kern->in_hi, 0xa8000000ull + dim);
-        fill_f32(k, n, r->kern->in_lo, r->kern->in_hi, 0xa9000000ull + dim);
-        fill_f32(v, n, r->kern->in_lo, r->kern->in_hi, 0xaa000000ull + dim);
+        fill_f32(q, n, r->kern->in_lo, r->kern->in_hi, 0xa8000000ull + dim + seq);
+        fill_f32(k, n, r->kern->in_lo, r->kern->in_hi, 0xa9000000ull + dim + seq);
+        fill_f32(v, n, r->kern->in_lo, r->kern->in_hi, 0xaa000000ull + dim + seq);
         for (size_t p = 0; p < 2; p++) attention_check(r, q, k, v, heads, seq, dim, ln_places[p], "");
         free(q), free(k), free(v);
     }
@@ -952,33 +973,77 @@ static void attention_tails(struct run *r) {
     attention_call(r, none, none, none, none, 3, 16, 0, ln_places[3], "3x16x0, against the guards");
 }
 
+// One key of each head, at token lead of seq, far ahead of the others: its
+// softmax weight is 1 and every other exactly 0, so its row of v comes out
+// bit for bit, however the keys before it were summed and rescaled.
+static void attention_lead_key(struct run *r, int seq, int lead) {
+    enum { H = 2, D = 17 };
+    size_t n = (size_t)H * seq * D;
+    float *q = xmalloc(n * 4), *k = xmalloc(n * 4), *v = xmalloc(n * 4), *out = xmalloc(n * 4);
+    fill_f32(q, n, 0.5f, 1, 0x1ead + lead);
+    fill_f32(k, n, -1, 1, 0x1eae + lead);
+    fill_f32(v, n, -1, 1, 0x5ca20);
+    for (int h = 0; h < H; h++)
+        for (int c = 0; c < D; c++) k[((size_t)h * seq + lead) * D + c] = 1000;
+    char where[96];
+    snprintf(where, sizeof where, "%dx%dx%d, key %d of each head ahead by thousands", H, seq, D, lead);
+    attention_call(r, out, q, k, v, H, seq, D, ln_places[1], where);
+    for (size_t i = 0; i < n; i++) {
+        size_t h = i / ((size_t)seq * D), c = i % D;
+        float want = v[(h * seq + lead) * D + c];
+        if (memcmp(&out[i], &want, 4) != 0) {
+            fail(r, "%s: [%zu,%zu,%zu] = %.9g, want v's %.9g", where, h, i / D % seq, c, out[i], want);
+            break;
+        }
+    }
+    free(q), free(k), free(v), free(out);
+}
+
 // Large scores: q and k scaled by 40 give scores up to thousands, where an
 // exp not shifted by the row's max overflows. And one key far ahead of the
-// others, in the first, a middle or the last block: its softmax weight is 1
-// and every other exactly 0, so its row of v comes out bit for bit, however
-// the keys before it were summed and rescaled.
+// others (attention_lead_key), in the first, a middle or the last block of
+// keys, and at the ends of the SIMD tiers' chunks of 256 and 512 keys.
 static void attention_special(struct run *r) {
     enum { H = 2, S = 37, D = 17, N = H * S * D };
-    float q[N], k[N], v[N], out[N];
+    float q[N], k[N], v[N];
     fill_f32(q, N, -40, 40, 0x5ca1e);
     fill_f32(k, N, -40, 40, 0x5ca1f);
     fill_f32(v, N, -1, 1, 0x5ca20);
     attention_check(r, q, k, v, H, S, D, ln_places[1], ", q and k in [-40, 40]");
     static const int lead[] = {0, 16, 20, S - 1};
-    for (size_t li = 0; li < sizeof lead / sizeof lead[0]; li++) {
-        fill_f32(q, N, 0.5f, 1, 0x1ead + li);
-        fill_f32(k, N, -1, 1, 0x1eae + li);
-        for (int h = 0; h < H; h++)
-            for (int c = 0; c < D; c++) k[(h * S + lead[li]) * D + c] = 1000;
-        char where[96];
-        snprintf(where, sizeof where, "%dx%dx%d, key %d of each head ahead by thousands", H, S, D, lead[li]);
-        attention_call(r, out, q, k, v, H, S, D, ln_places[1], where);
-        for (int i = 0; i < N; i++) {
-            int h = i / (S * D), c = i % D;
-            float want = v[(h * S + lead[li]) * D + c];
-            if (memcmp(&out[i], &want, 4) != 0) {
-                fail(r, "%s: [%d,%d,%d] = %.9g, want v's %.9g", where, h, i / D % S, c, out[i], want);
-                break;
+    for (size_t li = 0; li < sizeof lead / sizeof lead[0]; li++) attention_lead_key(r, S, lead[li]);
+    static const int far[] = {0, 255, 256, 511, 512, 599};
+    for (size_t li = 0; li < sizeof far / sizeof far[0]; li++) attention_lead_key(r, 600, far[li]);
+}
+
+// The SIMD softmaxes take rows of 16 or fewer their own way, which must give
+// the driver's bits (softmax_f32_*_blocked): on random rows of every such
+// length, with special values mixed in (NaN, +-inf, +-0, +-FLT_MAX, a
+// denormal, +-1e4). Both NaN counts as equal: the payload is not promised.
+static void softmax_short_rows(struct run *r) {
+    unary_f32_fn blocked = NULL;
+#if HAVE_AVX2
+    if (r->v->fn.unary == softmax_f32_avx2) blocked = softmax_f32_avx2_blocked;
+#endif
+#if HAVE_AVX512
+    if (r->v->fn.unary == softmax_f32_avx512) blocked = softmax_f32_avx512_blocked;
+#endif
+    cr_assert(blocked != NULL, "softmax %s: no driver to compare with", r->tier);
+    const float special[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, FLT_MAX, -FLT_MAX, 0x1p-140f, 1e4f, -1e4f};
+    uint64_t seed = 0x5b0f7;
+    float x[16], got[16], want[16];
+    for (int n = 1; n <= 16; n++) {
+        for (int row = 0; row < 3000; row++) {
+            for (int i = 0; i < n; i++) {
+                uint64_t pick = splitmix64(&seed);
+                x[i] = pick % 8 == 0 ? special[(pick >> 8) % 10] : (float)((pick >> 40) % 20001) / 1000 - 10;
+            }
+            blocked(want, x, n);
+            r->v->fn.unary(got, x, n);
+            for (int i = 0; i < n; i++) {
+                if (memcmp(&got[i], &want[i], 4) == 0 || (isnan(got[i]) && isnan(want[i]))) continue;
+                fail(r, "n=%d, row %d: [%d] = %.9g, the driver's %.9g", n, row, i, got[i], want[i]);
+                return;
             }
         }
     }
@@ -1006,6 +1071,12 @@ FOR_EACH_TIER(softmax, handles_special_values, softmax_special)
 FOR_EACH_TIER(gelu, handles_special_values, gelu_special)
 FOR_EACH_TIER(layernorm, handles_special_values, layernorm_special)
 FOR_EACH_TIER(attention, handles_special_values, attention_special)
+Test(softmax, avx2_short_rows_give_the_drivers_bits, .init = report_crashes) {
+    run_variant("softmax", T_AVX2, NULL, softmax_short_rows);
+}
+Test(softmax, avx512_short_rows_give_the_drivers_bits, .init = report_crashes) {
+    run_variant("softmax", T_AVX512, NULL, softmax_short_rows);
+}
 
 FOR_EACH_TIER(matmul, handles_empty_shapes, matmul_empty)
 FOR_EACH_INT8_VARIANT(handles_empty_shapes, matmul_empty)

@@ -45,7 +45,7 @@ static inline void scores(vec s[W], const float *qt, const float *const kp[W], i
     }
 }
 
-#define KB (4096 / W) // keys per chunk: W by KB scores in st, 16 KiB, half an L1d of 32 KiB
+#define KB (4096 / W) // keys per chunk: W by KB scores in st, 16 KiB (with qt's up to 16 KiB, an L1d of 32 KiB)
 
 // R rows of out, ldo apart, by V vectors of dims, the last nlast floats wide:
 // out = (out alpha_r + sum_j p[j W + r] v_j) f_r over nk rows of v, ldv apart;
@@ -116,7 +116,8 @@ static void attention(float *out, const float *q, const float *k, const float *v
                 for (int jb = 0; jb < nc; jb += W) {
                     int nk = nc - jb < W ? nc - jb : W;
                     const float *kp[W];
-                    for (int j = 0; j < W; j++) kp[j] = kh + (size_t)(j0 + jb + (j < nk ? j : 0)) * dim; // past nk: not stored
+                    for (int j = 0; j < W; j++) // keys past nk: read but not stored
+                        kp[j] = kh + (size_t)(j0 + jb + (j < nk ? j : 0)) * dim;
                     vec s[W];
                     for (int j = 0; j < W; j++) s[j] = vzero();
                     for (int d0 = 0; d0 < dim; d0 += DCHUNK) {

@@ -89,7 +89,7 @@ struct gemm_blocking gemm_blocking(enum gemm_id id, int own_b) {
     return own_b <= KEPT_OWN_B ? kept[id][own_b < 1 ? 0 : own_b - 1] : gemm_rule(&gemm_geometries[id], here, own_b);
 }
 
-static long stream_forced = -1;
+static long stream_forced = -1; // set by the tests only, before the kernels run
 
 int stream_output(size_t bytes) {
     if (stream_forced >= 0) return bytes > (size_t)stream_forced;

@@ -82,10 +82,10 @@ void gemm_blocking_force(enum gemm_id id, const struct gemm_blocking *b);
 
 // 1 when an output of bytes, written once, is better written with streaming
 // (non-temporal) stores, which skip reading each line in before writing it:
-// when it is larger than the caches this core can count on, its L2 and its
-// share of the L3, four L2s at most (as for NC above), so it would leave them
-// before anything read it again. The element-wise kernels ask it; they end
-// with a store fence when they streamed. stream_output_force makes outputs
+// when it is larger than the caches this core can count on, its L2 and the
+// L3 up to four L2s (a virtual machine may report its host's whole L3), so it
+// would leave them before anything read it again. layernorm asks it, and ends
+// with a store fence when it streamed. stream_output_force makes outputs
 // larger than above bytes stream (0: every one), or the rule again when above
 // is negative: for the tests, which run both ways on small shapes.
 int stream_output(size_t bytes);

@@ -72,7 +72,8 @@ static __m256 chunk_squares(const float *x, int n, __m256 hi, __m256 lo) {
 static double row_squares(const float *x, int n, float mhi, float mlo) {
     __m256 hi = _mm256_set1_ps(mhi), lo = _mm256_set1_ps(mlo);
     __m256d s0 = _mm256_setzero_pd(), s1 = s0, zero = s0;
-    for (int j = 0; j < n; j += SQ_CHUNK) add8(&s0, &s1, chunk_squares(x + j, n - j < SQ_CHUNK ? n - j : SQ_CHUNK, hi, lo));
+    for (int j = 0; j < n; j += SQ_CHUNK)
+        add8(&s0, &s1, chunk_squares(x + j, n - j < SQ_CHUNK ? n - j : SQ_CHUNK, hi, lo));
     return hsum(s0, s1, zero, zero);
 }
 
@@ -93,10 +94,14 @@ static void row_norm(float *y, const float *x, const float *gamma, const float *
                      float r, int stream) {
     __m256 hi = _mm256_set1_ps(mhi), lo = _mm256_set1_ps(mlo), rstd = _mm256_set1_ps(r);
     int j = 0;
-    if (stream) { // streaming stores take aligned addresses: the floats before the first go the usual way
-        j = (int)((32 - (uintptr_t)y % 32) % 32 / 4);
+    if (stream) { // streaming stores take whole aligned lines: the floats before the first go the usual way
+        j = (int)((64 - (uintptr_t)y % 64) % 64 / 4);
         if (j > n) j = n;
-        if (j) norm_part(y, x, gamma, beta, j, hi, lo, rstd);
+        int h = 0;
+        for (; h + 8 <= j; h += 8)
+            _mm256_storeu_ps(y + h, norm8(_mm256_loadu_ps(x + h), hi, lo, rstd, _mm256_loadu_ps(gamma + h),
+                                          _mm256_loadu_ps(beta + h)));
+        if (h < j) norm_part(y + h, x + h, gamma + h, beta + h, j - h, hi, lo, rstd);
         for (; j + 8 <= n; j += 8)
             _mm256_stream_ps(y + j, norm8(_mm256_loadu_ps(x + j), hi, lo, rstd, _mm256_loadu_ps(gamma + j),
                                           _mm256_loadu_ps(beta + j)));

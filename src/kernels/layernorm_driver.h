@@ -13,9 +13,22 @@
 // from L1 after. An output larger than the caches is written with streaming
 // stores (stream_output): it would leave them before it is read, and such
 // stores do not read each line in first, which would double the output's traffic.
+#include <float.h>
 #include <math.h>
 
 #include "gemm_config.h"
+
+// The sum of squares in double, one value at a time: for the rare row whose
+// squares overflow the float sums of row_squares (|x - mean| past about
+// 1e18), so it still gives what the double sums of the other tiers give.
+static double row_squares_wide(const float *x, int n, float hi, float lo) {
+    double s = 0;
+    for (int j = 0; j < n; j++) {
+        double d = (x[j] - hi) - lo;
+        s += d * d;
+    }
+    return s;
+}
 
 static void layernorm(float *out, const float *x, const float *gamma, const float *beta, int rows, int cols) {
     int stream = stream_output((size_t)rows * cols * sizeof *out);
@@ -23,7 +36,9 @@ static void layernorm(float *out, const float *x, const float *gamma, const floa
         const float *xi = x + i * cols;
         double mean = row_sum(xi, cols) / cols;
         float hi = (float)mean, lo = (float)(mean - hi);
-        float rstd = (float)(1.0 / sqrt(row_squares(xi, cols, hi, lo) / cols + 1e-5));
+        double ss = row_squares(xi, cols, hi, lo);
+        if (!(ss <= DBL_MAX)) ss = row_squares_wide(xi, cols, hi, lo); // inf or NaN: a NaN row stays NaN
+        float rstd = (float)(1.0 / sqrt(ss / cols + 1e-5));
         row_norm(out + i * cols, xi, gamma, beta, cols, hi, lo, rstd, stream);
     }
     if (stream) _mm_sfence();

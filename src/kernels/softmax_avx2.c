@@ -104,7 +104,9 @@ static void scale_pass(float *out, size_t n, float f) {
 // sums in double in the same order, and factor, so the same bits), in two
 // vectors and with no passes to set up: attention's scores come as many such
 // rows, and there the passes' set-up cost more than their work. Rows whose
-// max is not finite (-inf or NaN) take the driver's way, which handles them.
+// max is +-inf or NaN take the driver's way; a NaN the max misses (max_ps
+// keeps one operand of a NaN pair) makes the sum, so every output, NaN, as
+// in the driver.
 void softmax_f32_avx2(float *out, const float *x, size_t n) {
     if (n == 0 || n > 16) {
         softmax(out, x, n);
@@ -128,7 +130,7 @@ void softmax_f32_avx2(float *out, const float *x, size_t n) {
     __m256d s = n == 16 ? _mm256_add_pd(_mm256_add_pd(lo0, hi0), _mm256_add_pd(lo1, hi1))
                         : _mm256_add_pd(_mm256_add_pd(lo0, lo1), _mm256_add_pd(hi0, hi1));
     __m256 f = _mm256_set1_ps((float)(1.0 / hsum256d(s)));
-    // a masked store is many times a plain one on some cores: only where needed
+    // a masked store costs more than a plain one: only where the row ends inside a vector
     if (n >= 8)
         _mm256_storeu_ps(out, _mm256_mul_ps(e0, f));
     else
@@ -137,4 +139,8 @@ void softmax_f32_avx2(float *out, const float *x, size_t n) {
         _mm256_storeu_ps(out + 8, _mm256_mul_ps(e1, f));
     else if (n > 8)
         _mm256_maskstore_ps(out + 8, k1, _mm256_mul_ps(e1, f));
+}
+
+void softmax_f32_avx2_blocked(float *out, const float *x, size_t n) {
+    softmax(out, x, n);
 }

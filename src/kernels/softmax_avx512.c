@@ -91,8 +91,9 @@ static void scale_pass(float *out, size_t n, float f) {
 // A row of at most 16 values, as the driver computes it (the same max, exps,
 // sum in double and factor, so the same bits), in one vector and with no
 // passes to set up: attention's scores come as many such rows, and there the
-// passes' set-up cost more than their work. Rows whose max is not finite
-// (-inf or NaN) take the driver's way, which handles them.
+// passes' set-up cost more than their work. Rows whose max is
+// +-inf or NaN take the driver's way; a NaN the max misses (max_ps keeps one
+// operand of a NaN pair) makes the sum, so every output, NaN, as in the driver.
 void softmax_f32_avx512(float *out, const float *x, size_t n) {
     if (n == 0 || n > 16) {
         softmax(out, x, n);
@@ -108,4 +109,8 @@ void softmax_f32_avx512(float *out, const float *x, size_t n) {
     __m512 e = _mm512_maskz_mov_ps(k, exp_sub(v, _mm512_set1_ps(-m)));
     double sum = _mm512_reduce_add_pd(add_hi(add_lo(_mm512_setzero_pd(), e), e));
     _mm512_mask_storeu_ps(out, k, _mm512_mul_ps(e, _mm512_set1_ps((float)(1.0 / sum))));
+}
+
+void softmax_f32_avx512_blocked(float *out, const float *x, size_t n) {
+    softmax(out, x, n);
 }

@@ -96,7 +96,10 @@ static void dequant_f32(float *y, const int32_t *acc, const float *xscale, const
 // quantize_i8 (quant.c) over rows of n: scale[i] = max |x_ij| / 127 (1 for a
 // row of zeros), q_ij = x_ij / scale[i] rounded to nearest even, which
 // nearbyintf does as lrintf does, in [-127, 127]; the compare keeps fmaxf's
-// way with NaN (ignored) without its call
+// way with NaN (ignored) without its call. The autovec build vectorizes the
+// rounding loop, not the max (a float max reduction needs -ffinite-math-only).
+// The clamp only matters for a NaN or inf in the row, whose int8 values mean
+// nothing either way: it keeps the conversion to int defined (NaN: -127).
 static void quantize_rows_i8(int8_t *q, float *scale, const float *x, long rows, int n) {
     for (long i = 0; i < rows; i++) {
         const float *xi = x + i * n;
@@ -106,7 +109,10 @@ static void quantize_rows_i8(int8_t *q, float *scale, const float *x, long rows,
             amax = a > amax ? a : amax;
         }
         float s = amax > 0 ? amax / 127 : 1;
-        for (int j = 0; j < n; j++) q[i * n + j] = (int8_t)(int)nearbyintf(xi[j] / s);
+        for (int j = 0; j < n; j++) {
+            float v = nearbyintf(xi[j] / s);
+            q[i * n + j] = (int8_t)(int)(v >= -127 ? (v <= 127 ? v : 127) : -127);
+        }
         scale[i] = s;
     }
 }

@@ -11,6 +11,8 @@ enum {
     CPU_AVX512VL = 1u << 5,
     CPU_AVX512VNNI = 1u << 6,
 };
+// what the AVX2 kernels and the compiler-vectorized (autovec) builds need
+#define AVX2_FMA (CPU_AVX2 | CPU_FMA)
 
 // Caps for --max-isa.
 enum isa_cap { CAP_SCALAR, CAP_AVX2, CAP_AVX512 };

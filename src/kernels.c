@@ -6,7 +6,6 @@
 #include "cpu.h"
 #include "kernels.h"
 
-#define AVX2_FMA (CPU_AVX2 | CPU_FMA)
 #define AVX512 (CPU_AVX512F | CPU_AVX512BW | CPU_AVX512VL)
 #define NONE {{NULL}, 0, NULL}
 

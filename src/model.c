@@ -559,7 +559,7 @@ static void dense(const struct ops *op, const struct work *w, const struct op *o
     const float *b = o->p[1];
     if (!op->matmul_i8) {
         op->matmul(y, x, o->p[0], (int)rows, n_out, n_in);
-        op->st->add_bias(y, b, rows, n_out);
+        op->st->add_each(y, y, b, rows, n_out); // the bias
         return;
     }
     op->st->quantize_rows(w->xq, w->xscale, x, rows, n_in);
@@ -741,8 +741,7 @@ static int pick_ops(int tier, int int8, unsigned cpu, struct ops *op, const char
                        v[3]->fn.layernorm, NULL};
     op->st = &model_steps_scalar;
 #if HAVE_AVX2
-    unsigned avx2_fma = CPU_AVX2 | CPU_FMA; // what the autovec build is built for
-    if (tier != T_SCALAR && (cpu & avx2_fma) == avx2_fma) op->st = &model_steps_autovec;
+    if (tier != T_SCALAR && (cpu & AVX2_FMA) == AVX2_FMA) op->st = &model_steps_autovec;
 #endif
     *isa = int8 ? v[4]->isa : v[0]->isa;
     return 0;

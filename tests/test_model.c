@@ -487,8 +487,7 @@ Test(model, the_scalar_steps_quantize_rows_as_quantize_i8) {
 
 Test(model, the_autovec_steps_quantize_rows_as_quantize_i8) {
 #if HAVE_AVX2
-    unsigned need = CPU_AVX2 | CPU_FMA;
-    if ((cpu_features(CAP_AVX2) & need) != need) cr_skip_test("the autovec build: this CPU lacks AVX2 and FMA");
+    if ((cpu_features(CAP_AVX2) & AVX2_FMA) != AVX2_FMA) cr_skip_test("the autovec build: this CPU lacks AVX2 and FMA");
     quantize_rows_as_quantize_i8(&model_steps_autovec, "autovec");
 #else
     cr_skip_test("the autovec build: not built (the compiler lacks AVX2)");

@@ -6,7 +6,6 @@
 #include <stdint.h>
 
 struct model_steps {
-    void (*add_bias)(float *y, const float *b, long rows, int n);
     void (*add)(float *y, const float *a, const float *b, long n);
     void (*add_each)(float *y, const float *x, const float *p, long images, long n);
     void (*scale)(float *x, float s, long n);

@@ -13,20 +13,13 @@
 // and no tier's figure carries the other's. Pure data movement and one
 // rounding per add or product: both builds give the same bits, but for dequant.
 
-// y[i][j] += b[j] over rows of n
-static void add_bias_f32(float *y, const float *b, long rows, int n) {
-    for (long i = 0; i < rows; i++) {
-        float *yi = y + i * n;
-        for (int j = 0; j < n; j++) yi[j] += b[j];
-    }
-}
-
 // y = a + b, n values; y may be a or b
 static void add_f32(float *y, const float *a, const float *b, long n) {
     for (long i = 0; i < n; i++) y[i] = a[i] + b[i];
 }
 
-// y[i] = x[i] + p, image by image: p holds n values, each image n of x; y may be x
+// y[i] = x[i] + p, image by image (or row by row: a bias): p holds n values,
+// each image n of x; y may be x
 static void add_each_f32(float *y, const float *x, const float *p, long images, long n) {
     for (long i = 0; i < images; i++)
         for (long j = 0; j < n; j++) y[i * n + j] = x[i * n + j] + p[j];
@@ -118,6 +111,6 @@ static void quantize_rows_i8(int8_t *q, float *scale, const float *x, long rows,
 }
 
 const struct model_steps PLAIN(model_steps) = {
-    add_bias_f32, add_f32, add_each_f32, scale_f32, patches_f32, attn_split_f32, attn_merge_f32, mean_rows_f32,
+    add_f32, add_each_f32, scale_f32, patches_f32, attn_split_f32, attn_merge_f32, mean_rows_f32,
     quantize_rows_i8, dequant_f32,
 };

@@ -634,8 +634,8 @@ static void matmul_empty(struct run *r) {
 
 // The GEMMs' small paths (gemm_driver.h's small(), unpacked) and their packed
 // paths on the same shapes: every m, n and k tail of the small paths' row blocks
-// (8, 4, 2, 1 rows), vectors (8 and 16 floats, 16 int32, masked tails) and
-// groups of 4 k, each shape under one of the placements in turn, against the
+// (8, 4, 2, 1 rows), vectors (8 and 16 floats; 8 and 16 int32; masked tails) and
+// groups of 2 and 4 k, each shape under one of the placements in turn, against the
 // reference; and, with k within one KC block, the fp32 paths sum each c
 // element's products in the same order, so both paths must agree bit for bit
 // (int8: both exact).
@@ -685,25 +685,32 @@ static void small_path_tails(struct run *r, enum gemm_id id) {
 }
 
 // Around the bound on either side, as shipped: the last shapes below it take the
-// small path, the first at it the packed one, with the placements of the tails
-static void small_bound(struct run *r) {
-    // the shapes sit around these bounds: a new bound must move them with it
-    cr_assert_eq(gemm_small_below(GEMM_F32_AVX2), 128L * 128 * 128);
-    cr_assert_eq(gemm_small_below(GEMM_F32_AVX512), 128L * 128 * 128);
-    static const struct mm_case around[] = {{127, 128, 128, I8_RANDOM}, {128, 128, 128, I8_RANDOM},
-                                            {129, 127, 127, I8_RANDOM}, {1, 1, 128 * 128 * 128 - 1, I8_RANDOM}};
+// small path, the first at it the packed one, with the placements of the tails.
+// The shapes sit around e * e * e multiply-adds, the bound each caller asserts:
+// a new bound must move them with it.
+static void around_bound(struct run *r, int e) {
+    const struct mm_case around[] = {{e - 1, e, e, I8_EXTREMES}, {e, e, e, I8_EXTREMES},
+                                     {e + 1, e - 1, e - 1, I8_RANDOM}, {1, 1, e * e * e - 1, I8_MIN}};
     for (size_t i = 0; i < sizeof around / sizeof *around; i++) matmul_one(r, &around[i]);
 }
+static void small_bound(struct run *r) {
+    cr_assert_eq(gemm_small_below(GEMM_F32_AVX2), 128L * 128 * 128);
+    cr_assert_eq(gemm_small_below(GEMM_F32_AVX512), 128L * 128 * 128);
+    around_bound(r, 128);
+}
 static void small_bound_i8(struct run *r) {
-    cr_assert_eq(gemm_small_below(GEMM_I8_AVX512VNNI), 48L * 48 * 48); // as small_bound
-    static const struct mm_case around[] = {{47, 48, 48, I8_EXTREMES}, {48, 48, 48, I8_EXTREMES},
-                                            {49, 47, 47, I8_RANDOM}, {1, 1, 48 * 48 * 48 - 1, I8_MIN}};
-    for (size_t i = 0; i < sizeof around / sizeof *around; i++) matmul_one(r, &around[i]);
+    cr_assert_eq(gemm_small_below(GEMM_I8_AVX512VNNI), 48L * 48 * 48);
+    around_bound(r, 48);
+}
+static void small_bound_i8_avx2(struct run *r) {
+    cr_assert_eq(gemm_small_below(GEMM_I8_AVX2), 128L * 128 * 128);
+    around_bound(r, 128);
 }
 
 static void small_path_avx2(struct run *r) { small_path_tails(r, GEMM_F32_AVX2); }
 static void small_path_avx512(struct run *r) { small_path_tails(r, GEMM_F32_AVX512); }
 static void small_path_avx512vnni(struct run *r) { small_path_tails(r, GEMM_I8_AVX512VNNI); }
+static void small_path_i8_avx2(struct run *r) { small_path_tails(r, GEMM_I8_AVX2); }
 
 Test(matmul, avx2_small_path_matches_reference_and_packed_path, .init = report_crashes) {
     run_variant("matmul", T_AVX2, NULL, small_path_avx2);
@@ -714,6 +721,9 @@ Test(matmul, avx512_small_path_matches_reference_and_packed_path, .init = report
 Test(matmul_int8, avx512vnni_small_path_is_exact_and_matches_packed_path, .init = report_crashes) {
     run_variant("matmul_int8", T_AVX512, NULL, small_path_avx512vnni);
 }
+Test(matmul_int8, avx2_vpmaddwd_small_path_is_exact_and_matches_packed_path, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, "avx2 (vpmaddwd)", small_path_i8_avx2);
+}
 Test(matmul, avx2_matches_reference_around_the_small_path_bound, .init = report_crashes) {
     run_variant("matmul", T_AVX2, NULL, small_bound);
 }
@@ -722,6 +732,9 @@ Test(matmul, avx512_matches_reference_around_the_small_path_bound, .init = repor
 }
 Test(matmul_int8, avx512vnni_is_exact_around_the_small_path_bound, .init = report_crashes) {
     run_variant("matmul_int8", T_AVX512, NULL, small_bound_i8);
+}
+Test(matmul_int8, avx2_vpmaddwd_is_exact_around_the_small_path_bound, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, "avx2 (vpmaddwd)", small_bound_i8_avx2);
 }
 
 // ---------------------------------------------------------------------------

@@ -20,14 +20,18 @@
 // smaller core. int8 avx512-vnni: the packed path, whose micro-kernel reads
 // a packed and each group of b once for six rows, overtakes the small path (a
 // broadcast of a and a group of b for each row, every 16 columns) much sooner.
+// int8 avx2 (vpmaddwd): the small path, whose a is widened to int16 once, was
+// the faster at every square shape tried up to 256; its bound is fp32's, for
+// fp32's reasons.
 #define SMALL_F32 (128L * 128 * 128)
 #define SMALL_I8_AVX512VNNI (48L * 48 * 48)
+#define SMALL_I8_AVX2 SMALL_F32
 
 const struct gemm_geometry gemm_geometries[N_GEMMS] = {
     [GEMM_F32_AVX2] = {"fp32 avx2", GEMM_F32_AVX2_MR, GEMM_F32_AVX2_NR, 4, 1, 0, 0, SMALL_F32},
     // 32 floats a k step: 128 bytes a k, too wide a sliver for an L1d's share
     [GEMM_F32_AVX512] = {"fp32 avx512", GEMM_F32_AVX512_MR, GEMM_F32_AVX512_NR, 4, 1, 1, 0, SMALL_F32},
-    [GEMM_I8_AVX2] = {"int8 avx2", GEMM_I8_AVX2_MR, GEMM_I8_AVX2_NR, 2, 2, 0},               // int16 pairs of k
+    [GEMM_I8_AVX2] = {"int8 avx2", GEMM_I8_AVX2_MR, GEMM_I8_AVX2_NR, 2, 2, 0, 0, SMALL_I8_AVX2}, // int16 pairs of k
     [GEMM_I8_AVXVNNI] = {"int8 avx-vnni", GEMM_I8_AVXVNNI_MR, GEMM_I8_AVXVNNI_NR, 1, 4, 0},   // groups of 4 k
     // 64-byte rows of a. 384 multiply-adds a cycle leave each pass over c little
     // time to hide it: KC 512, though its 32 KiB sliver crowds a 32 KiB L1d, beat

@@ -5,7 +5,8 @@
 // int16 sums). vpaddd then accumulates in int32, which wraps modulo 2^32, so c
 // is exact whenever the true sum fits (|c| <= k * 128 * 128, k < 131072).
 // No offset is needed: both operands stay signed.
-// The loop nest around the micro-kernel: gemm_driver.h.
+// The loop nest around the micro-kernel: gemm_driver.h; a small GEMM takes
+// small() (below) instead.
 #include <immintrin.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ struct packed_b {
 // an odd kc takes a whole pair, as KC, a multiple of the k_unit 2, does
 #define A_BYTES(mc, kc) ((size_t)(mc) * ((kc) + 1) / 2 * 4)
 #define B_BYTES(kc, nc) ((size_t)((kc) + 1) / 2 * (nc) * 4)
+#define GEMM_SMALL
 #include "gemm_driver.h"
 
 // up to 16 bytes, zero filled, never past src + w
@@ -122,6 +124,88 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
         : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
           "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
     add_tile(c, ldc, t, MR, NR, add);
+}
+
+// The small-matrix path (BLIS's "sup"; as in matmul_i8_avx512vnni.c): a small
+// GEMM costs more in packing a into 6-row slivers, in the blocking and buffers'
+// set-up and in tiles written through a temporary than in its products. Here
+// a's rows are widened to int16 once, in place (pairs of k side by side, as
+// vpmaddwd takes them), and b is packed 16 columns at a time by pack_b into
+// this thread's buffer for b and read by every block of rows. Exact, as the
+// packed path.
+#define SMALL_ROWS 8 // 8 rows x 1 vector or 4 x 2: 8 accumulators, 2 for b, 1 for a, 1 product
+
+// a (m,k) -> m rows of (k + 1) / 2 pairs of int16, an odd k's last pair ending in 0
+static void widen_a(int16_t *restrict dst, const int8_t *restrict a, int m, int k) {
+    int ld = (k + 1) / 2 * 2;
+    for (int i = 0; i < m; i++, dst += ld, a += k) {
+        int p = 0;
+        for (; p + 16 <= k; p += 16)
+            _mm256_storeu_si256((__m256i *)(dst + p), _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + p))));
+        for (; p < k; p++) dst[p] = a[p];
+        if (k < ld) dst[k] = 0;
+    }
+}
+
+// c (rows,w) = a (rows, 2 kg) @ b (2 kg,w), w <= 8 * nv: a widened (widen_a, row
+// stride lda), b packed (pack_b, one 16-column sliver); with tail, the last
+// vector's columns are those of mask (maskstore skips the others); rows, nv and
+// tail are constants where it is inlined
+static inline __attribute__((always_inline)) void small_rows(int32_t *restrict c, int ldc, const int16_t *restrict a,
+                                                             int lda, const int16_t *restrict bq, int kg, int rows,
+                                                             int nv, int tail, __m256i mask) {
+    __m256i acc[SMALL_ROWS][2];
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
+    for (int g = 0; g < kg; g++, a += 2, bq += 2 * NR) {
+        __m256i b0 = _mm256_load_si256((const __m256i *)bq), b1 = _mm256_setzero_si256();
+        if (nv > 1) b1 = _mm256_load_si256((const __m256i *)(bq + NR));
+#pragma GCC unroll 8
+        for (int i = 0; i < rows; i++) {
+            __m256i ai = _mm256_broadcastd_epi32(_mm_loadu_si32(a + (size_t)i * lda));
+            acc[i][0] = _mm256_add_epi32(acc[i][0], _mm256_madd_epi16(ai, b0));
+            if (nv > 1) acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(ai, b1));
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < rows; i++) {
+        int32_t *ci = c + (size_t)i * ldc;
+        if (nv > 1) _mm256_storeu_si256((__m256i *)ci, acc[i][0]), ci += 8;
+        __m256i last = acc[i][nv - 1];
+        if (tail) _mm256_maskstore_epi32((int *)ci, mask, last);
+        else _mm256_storeu_si256((__m256i *)ci, last);
+    }
+}
+
+// c (m,w) = a (m,k) @ b (k,w): blocks of 8 rows (one vector wide) or 4 (two), then 4, 2 and 1
+static inline __attribute__((always_inline)) void small_cols(int32_t *c, int ldc, const int16_t *a, int lda,
+                                                             const int16_t *bq, int m, int kg, int nv, int tail,
+                                                             __m256i mask) {
+    int i = 0;
+    if (nv == 1)
+        for (; i + 8 <= m; i += 8)
+            small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * lda, lda, bq, kg, 8, nv, tail, mask);
+    for (; i + 4 <= m; i += 4) small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * lda, lda, bq, kg, 4, nv, tail, mask);
+    if (m - i >= 2) small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * lda, lda, bq, kg, 2, nv, tail, mask), i += 2;
+    if (m - i >= 1) small_rows(c + (size_t)i * ldc, ldc, a + (size_t)i * lda, lda, bq, kg, 1, nv, tail, mask);
+}
+
+static void small(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)
+    int kg = (k + 1) / 2;
+    int16_t *a16 = gemm_buffer(GEMM_BUF_A, (size_t)m * kg * 4);
+    struct packed_b pb = {gemm_buffer(GEMM_BUF_B, B_BYTES(k, NR))};
+    widen_a(a16, a, m, k);
+    for (int j = 0; j < n; j += NR) {
+        int w = n - j < NR ? n - j : NR, nv = w > 8 ? 2 : 1, tail = w % 8 != 0;
+        // lanes [0, w % 8) of the last vector
+        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(w % 8), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        pack_b(&pb, 0, b + j, n, k, w);
+        int32_t *cj = c + j;
+        if (nv == 2 && tail) small_cols(cj, n, a16, 2 * kg, pb.v, m, kg, 2, 1, mask);
+        else if (nv == 2) small_cols(cj, n, a16, 2 * kg, pb.v, m, kg, 2, 0, mask);
+        else if (tail) small_cols(cj, n, a16, 2 * kg, pb.v, m, kg, 1, 1, mask);
+        else small_cols(cj, n, a16, 2 * kg, pb.v, m, kg, 1, 0, mask);
+    }
 }
 
 void matmul_i8_avx2(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k) { // a (m,k) @ b (k,n) -> c (m,n)

@@ -72,8 +72,14 @@ static void pack_a(struct packed_a *pa, const int8_t *a, int lda, int mc, int kc
                 continue;
             }
             const int8_t *row = a + (size_t)(i0 + i) * lda;
-            for (int p = 0; p < k2; p += 2)
-                dst[p / 2 * MR] = (uint16_t)row[p] | (uint32_t)(uint16_t)row[p + 1] << 16;
+            int p = 0;
+            // 16 k widened at once: 8 pairs, each a 32-bit word of the sliver
+            for (; p + 16 <= k2; p += 16) {
+                _Alignas(32) uint32_t w[8];
+                _mm256_store_si256((__m256i *)w, _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(row + p))));
+                for (int q = 0; q < 8; q++) dst[(p / 2 + q) * MR] = w[q];
+            }
+            for (; p < k2; p += 2) dst[p / 2 * MR] = (uint16_t)row[p] | (uint32_t)(uint16_t)row[p + 1] << 16;
             if (k2 < kc) dst[k2 / 2 * MR] = (uint16_t)row[k2];
         }
     }
@@ -88,18 +94,31 @@ static void pack_a(struct packed_a *pa, const int8_t *a, int lda, int mc, int kc
     "vpaddd %%ymm15, %%ymm" #x ", %%ymm" #x "\n\t"      \
     "vpmaddwd %%ymm13, %%ymm14, %%ymm15\n\t"            \
     "vpaddd %%ymm15, %%ymm" #y ", %%ymm" #y "\n\t"
-#define ROW_SAVE(i, x, y)                             \
-    "vmovdqa %%ymm" #x ", " #i "*64(%[t])\n\t"        \
-    "vmovdqa %%ymm" #y ", " #i "*64+32(%[t])\n\t"
+// c's rows, written in place: rows 0-2 at c + {0,1,2} ldc, rows 3-5 at c3
+#define ROW_ADD(row, x, y)                               \
+    "vpaddd (" row "), %%ymm" #x ", %%ymm" #x "\n\t"     \
+    "vpaddd 32(" row "), %%ymm" #y ", %%ymm" #y "\n\t"
+#define ROW_SAVE(row, x, y)                              \
+    "vmovdqu %%ymm" #x ", (" row ")\n\t"                 \
+    "vmovdqu %%ymm" #y ", 32(" row ")\n\t"
+#define ROWS(op)                                                                    \
+    op("%[c]", 0, 1) op("%[c],%[ldc]", 2, 3) op("%[c],%[ldc],2", 4, 5)                \
+    op("%[c3]", 6, 7) op("%[c3],%[ldc]", 8, 9) op("%[c3],%[ldc],2", 10, 11)
 
 static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0, int kc,
                  int add) {
-    long kg = (kc + 1) / 2;
+    long kg = (kc + 1) / 2, ldc_bytes = (long)ldc * 4, adds = add;
     const uint32_t *a = pa->v + (size_t)i0 * kg;
     const int16_t *b = pb->v + (size_t)j0 * kg * 2;
-    _Alignas(64) int32_t t[MR * NR];
+    int32_t *c3 = c + 3 * (size_t)ldc;
     asm_reads(a, kg * MR * 4);
     asm_reads(b, kg * NR * 4);
+    for (int i = 0; i < MR; i++) {
+        if (add) asm_reads(c + (size_t)i * ldc, NR * 4);
+        asm_writes(c + (size_t)i * ldc, NR * 4);
+    }
+    // c is read or written once per KC: ask for it early
+    for (int i = 0; i < MR; i++) _mm_prefetch((const char *)(c + (size_t)i * ldc), _MM_HINT_T0);
     __asm__ volatile(
         "vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
         "vpxor %%xmm1, %%xmm1, %%xmm1\n\t"
@@ -117,13 +136,15 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
         "add $64, %[b]\n\t"
         "dec %[kg]\n\t"
         "jnz 1b\n\t"
-        ROW_SAVE(0, 0, 1) ROW_SAVE(1, 2, 3) ROW_SAVE(2, 4, 5)
-        ROW_SAVE(3, 6, 7) ROW_SAVE(4, 8, 9) ROW_SAVE(5, 10, 11)
+        "test %[adds], %[adds]\n\t"
+        "jz 2f\n\t"
+        ROWS(ROW_ADD)
+        "2:\n\t"
+        ROWS(ROW_SAVE)
         : [a] "+r"(a), [b] "+r"(b), [kg] "+r"(kg)
-        : [t] "r"(t)
+        : [c] "r"(c), [c3] "r"(c3), [ldc] "r"(ldc_bytes), [adds] "r"(adds)
         : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
           "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
-    add_tile(c, ldc, t, MR, NR, add);
 }
 
 // The small-matrix path (BLIS's "sup"; as in matmul_i8_avx512vnni.c): a small

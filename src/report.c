@@ -381,7 +381,7 @@ static void json_ctx(FILE *f, const struct context *c) {
         const struct gemm_geometry *geo = &gemm_geometries[g];
         fputs(g ? ", " : "", f);
         json_str(f, geo->name);
-        // small_below: the multiply-adds below which its small, unpacked path runs (0: none)
+        // small_below: the multiply-adds below which its small path runs (0: none)
         fprintf(f, ": {\"mr\": %d, \"nr\": %d, \"kc\": %d, \"mc\": %d, \"nc\": %d, \"small_below\": %ld}", geo->mr,
                 geo->nr, c->gemm[g].kc, c->gemm[g].mc, c->gemm[g].nc, geo->small_below);
     }

@@ -632,7 +632,7 @@ static void matmul_empty(struct run *r) {
     }
 }
 
-// The GEMMs' small paths (gemm_driver.h's small(), unpacked) and their packed
+// The GEMMs' small paths (gemm_driver.h's small(), without the blocked packing) and their packed
 // paths on the same shapes: every m, n and k tail of the small paths' row blocks
 // (8, 4, 2, 1 rows), vectors (8 and 16 floats; 8 and 16 int32; masked tails) and
 // groups of 2 and 4 k, each shape under one of the placements in turn, against the
@@ -687,10 +687,14 @@ static void small_path_tails(struct run *r, enum gemm_id id) {
 // Around the bound on either side, as shipped: the last shapes below it take the
 // small path, the first at it the packed one, with the placements of the tails.
 // The shapes sit around e * e * e multiply-adds, the bound each caller asserts:
-// a new bound must move them with it.
+// a new bound must move them with it. int8 takes extreme inputs, and its long
+// row of -128s stops at the longest k whose sum fits int32 (131071).
 static void around_bound(struct run *r, int e) {
-    const struct mm_case around[] = {{e - 1, e, e, I8_EXTREMES}, {e, e, e, I8_EXTREMES},
-                                     {e + 1, e - 1, e - 1, I8_RANDOM}, {1, 1, e * e * e - 1, I8_MIN}};
+    int i8 = r->kern->kind == KIND_MATMUL_I8, long_k = e * e * e - 1;
+    const struct mm_case around[] = {{e - 1, e, e, i8 ? I8_EXTREMES : I8_RANDOM},
+                                     {e, e, e, i8 ? I8_EXTREMES : I8_RANDOM},
+                                     {e + 1, e - 1, e - 1, I8_RANDOM},
+                                     {1, 1, i8 && long_k > 131071 ? 131071 : long_k, i8 ? I8_MIN : I8_RANDOM}};
     for (size_t i = 0; i < sizeof around / sizeof *around; i++) matmul_one(r, &around[i]);
 }
 static void small_bound(struct run *r) {
@@ -711,6 +715,12 @@ static void small_path_avx2(struct run *r) { small_path_tails(r, GEMM_F32_AVX2);
 static void small_path_avx512(struct run *r) { small_path_tails(r, GEMM_F32_AVX512); }
 static void small_path_avx512vnni(struct run *r) { small_path_tails(r, GEMM_I8_AVX512VNNI); }
 static void small_path_i8_avx2(struct run *r) { small_path_tails(r, GEMM_I8_AVX2); }
+// the tails' shapes, most of them below the bound, on the packed path
+static void packed_tails_i8_avx2(struct run *r) {
+    gemm_small_force(GEMM_I8_AVX2, 0);
+    matmul_tails(r);
+    gemm_small_force(GEMM_I8_AVX2, -1);
+}
 
 Test(matmul, avx2_small_path_matches_reference_and_packed_path, .init = report_crashes) {
     run_variant("matmul", T_AVX2, NULL, small_path_avx2);
@@ -723,6 +733,9 @@ Test(matmul_int8, avx512vnni_small_path_is_exact_and_matches_packed_path, .init 
 }
 Test(matmul_int8, avx2_vpmaddwd_small_path_is_exact_and_matches_packed_path, .init = report_crashes) {
     run_variant("matmul_int8", T_AVX2, "avx2 (vpmaddwd)", small_path_i8_avx2);
+}
+Test(matmul_int8, avx2_vpmaddwd_packed_path_matches_reference_on_tails, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, "avx2 (vpmaddwd)", packed_tails_i8_avx2);
 }
 Test(matmul, avx2_matches_reference_around_the_small_path_bound, .init = report_crashes) {
     run_variant("matmul", T_AVX2, NULL, small_bound);

@@ -21,8 +21,10 @@
 // a packed and each group of b once for six rows, overtakes the small path (a
 // broadcast of a and a group of b for each row, every 16 columns) much sooner.
 // int8 avx2 (vpmaddwd): the small path, whose a is widened to int16 once, was
-// the faster at every square shape tried up to 256; its bound is fp32's, for
-// fp32's reasons.
+// the faster at every square shape tried up to 256; its bound is fp32's, where
+// the packed path starts splitting the work across threads (the buffers it
+// widens a and packs b into are kept within the packed path's blocks by the
+// shapes it takes, SMALL_FITS in matmul_i8_avx2.c).
 #define SMALL_F32 (128L * 128 * 128)
 #define SMALL_I8_AVX512VNNI (48L * 48 * 48)
 #define SMALL_I8_AVX2 SMALL_F32

@@ -93,7 +93,7 @@ void stream_output_force(long above);
 
 // The small-matrix path (BLIS's "sup"), where an ISA file has one: a GEMM of
 // fewer multiply-adds than gemm_small_below(id) (its geometry's small_below)
-// reads a where it lies, unpacked, on one thread. gemm_small_force sets another
+// skips the blocked packing and runs on one thread (gemm_driver.h). gemm_small_force sets another
 // bound for GEMM id (0: never the small path; LONG_MAX: always), or its own
 // again when below is negative: for the tests, which run both paths on the same shapes.
 long gemm_small_below(enum gemm_id id);

@@ -16,7 +16,8 @@
 // It defines GEMM_B_COMP where packed_b also holds comp, blk.nc int32 terms a
 // column, which lie before v in the buffer.
 // It may define GEMM_SMALL and small() (declared below), a path for GEMMs too small
-// to pay for packing (gemm_small_below in gemm_config.h), which then runs instead.
+// to pay for packing (gemm_small_below in gemm_config.h), which then runs instead,
+// and SMALL_FITS(m, n, k), the shapes small() takes (else every shape below the bound).
 // It may also define GEMM_SHORT_TILE and short_tile() (declared below) for tiles of
 // fewer than MR rows, which would otherwise cost a whole tile each, and
 // GEMM_FUSED_TILE and fused_tile(), which packs a sliver of b in the first tile
@@ -45,8 +46,12 @@ static void pack_b(struct packed_b *pb, int j0, const gemm_in *b, int ldb, int k
 static void tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0,
                  int kc, int add);
 #ifdef GEMM_SMALL
-// c (m,n) = a (m,k) @ b (k,n), all of them where they lie: no packing; one thread
+// c (m,n) = a (m,k) @ b (k,n), without the blocked packing (an ISA file's small()
+// may still pack or widen an operand whole); one thread
 static void small(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, int k);
+#ifndef SMALL_FITS
+#define SMALL_FITS(m, n, k) 1
+#endif
 #endif
 #ifdef GEMM_SHORT_TILE
 // as tile, for rows [i0, i0 + mr) only, mr < MR
@@ -237,7 +242,7 @@ static void gemm(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, 
         return;
     }
 #ifdef GEMM_SMALL
-    if ((long)m * n * k < gemm_small_below(GEMM_ID)) {
+    if ((long)m * n * k < gemm_small_below(GEMM_ID) && SMALL_FITS(m, n, k)) {
         small(c, a, b, m, n, k);
         return;
     }

@@ -89,12 +89,18 @@ static void pack_a(struct packed_a *pa, const int8_t *a, int lda, int mc, int kc
 // The micro-kernel's core is assembly: GCC 12 spills register-blocked accumulators
 // to the stack on every k step. Accumulators ymm0-11 (row i in ymm 2i, 2i+1),
 // B in ymm12-13, A broadcast in ymm14, product in ymm15.
-#define ROW_STEP(i, x, y)                               \
-    "vpbroadcastd " #i "*4(%[a]), %%ymm14\n\t"          \
+#define ROW_STEP(ao, i, x, y)                           \
+    "vpbroadcastd " #ao "+" #i "*4(%[a]), %%ymm14\n\t"  \
     "vpmaddwd %%ymm12, %%ymm14, %%ymm15\n\t"            \
     "vpaddd %%ymm15, %%ymm" #x ", %%ymm" #x "\n\t"      \
     "vpmaddwd %%ymm13, %%ymm14, %%ymm15\n\t"            \
     "vpaddd %%ymm15, %%ymm" #y ", %%ymm" #y "\n\t"
+// one pair of k: a's 6 words at ao bytes on, b's 16 pairs at bo
+#define K_STEP(ao, bo)                                                      \
+    "vmovdqa " #bo "(%[b]), %%ymm12\n\t"                                   \
+    "vmovdqa " #bo "+32(%[b]), %%ymm13\n\t"                                \
+    ROW_STEP(ao, 0, 0, 1) ROW_STEP(ao, 1, 2, 3) ROW_STEP(ao, 2, 4, 5)       \
+    ROW_STEP(ao, 3, 6, 7) ROW_STEP(ao, 4, 8, 9) ROW_STEP(ao, 5, 10, 11)
 // c's rows, written in place: rows 0-2 at c + {0,1,2} ldc, rows 3-5 at c3
 #define ROW_ADD(row, x, y)                               \
     "vpaddd (" row "), %%ymm" #x ", %%ymm" #x "\n\t"     \
@@ -128,15 +134,20 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
         "vmovdqa %%ymm0, %%ymm6\n\t vmovdqa %%ymm1, %%ymm7\n\t"
         "vmovdqa %%ymm0, %%ymm8\n\t vmovdqa %%ymm1, %%ymm9\n\t"
         "vmovdqa %%ymm0, %%ymm10\n\t vmovdqa %%ymm1, %%ymm11\n\t"
+        // two pairs of k a turn, then the odd one: kg - 2 per turn ends at -2 or -1
+        "sub $2, %[kg]\n\t"
+        "jb 3f\n\t"
         "1:\n\t"
-        "vmovdqa (%[b]), %%ymm12\n\t"
-        "vmovdqa 32(%[b]), %%ymm13\n\t"
-        ROW_STEP(0, 0, 1) ROW_STEP(1, 2, 3) ROW_STEP(2, 4, 5)
-        ROW_STEP(3, 6, 7) ROW_STEP(4, 8, 9) ROW_STEP(5, 10, 11)
-        "add $24, %[a]\n\t"
-        "add $64, %[b]\n\t"
-        "dec %[kg]\n\t"
-        "jnz 1b\n\t"
+        K_STEP(0, 0) K_STEP(24, 64)
+        "add $48, %[a]\n\t"
+        "add $128, %[b]\n\t"
+        "sub $2, %[kg]\n\t"
+        "jae 1b\n\t"
+        "3:\n\t"
+        "test $1, %[kg]\n\t"
+        "jz 4f\n\t"
+        K_STEP(0, 0)
+        "4:\n\t"
         "test %[adds], %[adds]\n\t"
         "jz 2f\n\t"
         ROWS(ROW_ADD)

@@ -685,7 +685,8 @@ static void small_path_tails(struct run *r, enum gemm_id id) {
 }
 
 // Around the bound on either side, as shipped: the last shapes below it take the
-// small path, the first at it the packed one, with the placements of the tails.
+// small path (but int8 avx2's long row, whose k its small path does not take),
+// the first at it the packed one, with the placements of the tails.
 // The shapes sit around e * e * e multiply-adds, the bound each caller asserts:
 // a new bound must move them with it. int8 takes extreme inputs, and its long
 // row of -128s stops at the longest k whose sum fits int32 (131071).

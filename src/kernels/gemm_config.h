@@ -93,8 +93,9 @@ void stream_output_force(long above);
 
 // The small-matrix path (BLIS's "sup"), where an ISA file has one: a GEMM of
 // fewer multiply-adds than gemm_small_below(id) (its geometry's small_below)
-// skips the blocked packing and runs on one thread (gemm_driver.h). gemm_small_force sets another
-// bound for GEMM id (0: never the small path; LONG_MAX: always), or its own
+// skips the blocked packing and runs on one thread (gemm_driver.h), if its
+// shape is one the small path takes (SMALL_FITS there). gemm_small_force sets another
+// bound for GEMM id (0: never the small path; LONG_MAX: every shape it takes), or its own
 // again when below is negative: for the tests, which run both paths on the same shapes.
 long gemm_small_below(enum gemm_id id);
 void gemm_small_force(enum gemm_id id, long below);

@@ -5,7 +5,9 @@
 // or not they happened to collide. Criterion cannot start under it, so this
 // is a plain program: every GEMM variant this CPU runs, on shapes that take
 // each way through gemm_part, on 2, 3 and 17 threads and back to 2 (the pool
-// grows between runs), each result checked against the reference; then two
+// grows between runs), then on 2 and 3 with all rows the first part's to start
+// with (the others take theirs from its share), each result checked against the
+// reference; then two
 // calls at once from two threads of the program's own, each packing into its
 // own buffers. Exits 1 on a wrong result; ThreadSanitizer exits 66 on a race.
 #include <pthread.h>
@@ -18,6 +20,7 @@
 #include "kernels.h"
 #include "parallel.h"
 #include "buffers.h"
+#include "kernels/gemm_config.h"
 
 static const struct shape shapes[] = {
     {300, 301, 302},  // rows shared: two parts pack b each (the fused tile); three share one b
@@ -56,19 +59,23 @@ static int check_variant(const struct kernel *kern, const struct variant *v) {
         if (f32) matmul_f32_ref(ref, bound, a, b, m, n, k);
         else matmul_i8_ref(ref, a, b, m, n, k);
         // 17: more parts than the rows can share, which share columns
-        static const int threads[] = {2, 3, 17, 2};
-        for (int j = 0; j < (int)(sizeof threads / sizeof threads[0]); j++) {
-            parallel_set_threads(threads[j]);
+        static const struct {
+            int threads, lopsided;
+        } runs[] = {{2, 0}, {3, 0}, {17, 0}, {2, 0}, {2, 1}, {3, 1}};
+        for (int j = 0; j < (int)(sizeof runs / sizeof runs[0]); j++) {
+            parallel_set_threads(runs[j].threads);
+            gemm_lopsided_force(runs[j].lopsided);
             memset(c, 0x7f, s.m * s.n * 4);
             if (f32) v->fn.matmul_f32(c, a, b, m, n, k);
             else v->fn.matmul_i8(c, a, b, m, n, k);
             double err;
             if (!verify_output(kern, s, c, ref, bound, &err, NULL, NULL)) {
-                fprintf(stderr, "races: %s %s, %dx%dx%d on %d threads: max error %g\n", kern->name, v->isa, m, n, k,
-                        threads[j], err);
+                fprintf(stderr, "races: %s %s, %dx%dx%d on %d threads%s: max error %g\n", kern->name, v->isa, m, n, k,
+                        runs[j].threads, runs[j].lopsided ? " (lopsided shares)" : "", err);
                 bad = 1;
             }
         }
+        gemm_lopsided_force(0);
         free(a), free(b), free(c), free(ref), free(bound);
     }
     return bad;

@@ -109,6 +109,14 @@ static const struct {
     {"matmul_int8", T_AVX512, 0, GEMM_I8_AVX512VNNI},
 };
 
+// Threads 2 each pack their own block of b, 3 share one. Lopsided: every part
+// but the first takes all its rows from the first's share (gemm_lopsided_force),
+// as when the host slows the first, and one that takes a block of them first
+// packs its b in that block on the way.
+static const struct {
+    int threads, lopsided;
+} runs[] = {{1, 0}, {2, 0}, {2, 1}, {3, 0}, {3, 1}};
+
 static void under_every_blocking(int which) {
     const struct kernel *kern = kernel_find(gemms[which].kernel);
     const struct variant *v = &kern->tier[gemms[which].tier][gemms[which].slot];
@@ -122,20 +130,24 @@ static void under_every_blocking(int which) {
         cr_assert_eq(buffers_new(&buf, kern, shapes[i], 42 + i), 0);
         int m = (int)shapes[i].m, n = (int)shapes[i].n, k = (int)shapes[i].k;
         for (int c = 0; c < N_CPUS; c++)
-            for (int threads = 1; threads <= 2; threads++) {
+            for (int run = 0; run < (int)(sizeof runs / sizeof *runs); run++) {
+                int threads = runs[run].threads;
                 // the rule's blocking for as many threads, each packing its own block of b
                 struct gemm_blocking b = gemm_rule(&gemm_geometries[id], caches_of(c), threads);
                 gemm_blocking_force(id, &b);
                 parallel_set_threads(threads);
+                gemm_lopsided_force(runs[run].lopsided);
                 poison(&buf);
                 if (f32) v->fn.matmul_f32(buf.out, buf.in[0], buf.in[1], m, n, k);
                 else v->fn.matmul_i8(buf.out, buf.in[0], buf.in[1], m, n, k);
                 double err;
                 // fp32 within the matmul's bound (kernels.c), int8 exact
                 cr_expect(verify_output(kern, shapes[i], buf.out, buf.ref, buf.bound, &err, NULL, NULL),
-                          "%s, %dx%dx%d, %s's blocking (KC %d MC %d NC %d), %d threads: max error %g",
-                          gemm_geometries[id].name, m, n, k, cpus[c].name, b.kc, b.mc, b.nc, threads, err);
+                          "%s, %dx%dx%d, %s's blocking (KC %d MC %d NC %d), %d threads%s: max error %g",
+                          gemm_geometries[id].name, m, n, k, cpus[c].name, b.kc, b.mc, b.nc, threads,
+                          runs[run].lopsided ? ", all rows the first's to start with" : "", err);
             }
+        gemm_lopsided_force(0);
         gemm_blocking_force(id, NULL);
         parallel_set_threads(1);
         buffers_free(&buf);

@@ -129,6 +129,12 @@ void gemm_small_force(enum gemm_id id, long below) {
     small_forced[id] = below < 0 ? 0 : below == LONG_MAX ? LONG_MAX : below + 1;
 }
 
+static atomic_int lopsided;
+
+int gemm_lopsided(void) { return atomic_load(&lopsided); }
+
+void gemm_lopsided_force(int on) { atomic_store(&lopsided, on); }
+
 // This thread's packing buffers: found through a thread-local pointer (a
 // pthread key costs a small GEMM's call a tenth of its time), and kept under a
 // key too, whose destructor frees them when the thread ends (the pool's workers

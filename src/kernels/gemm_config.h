@@ -100,6 +100,14 @@ void stream_output_force(long above);
 long gemm_small_below(enum gemm_id id);
 void gemm_small_force(enum gemm_id id, long below);
 
+// Parts of a GEMM on several threads claim its rows as they go, each starting a
+// pass from its equal share (gemm_driver.h). gemm_lopsided_force(1) gives the
+// first part every row instead, so that the others take all theirs from its
+// share, and (0) equal shares again: for the tests, which would otherwise see a
+// part take from another's share only when the host happens to slow one.
+int gemm_lopsided(void);
+void gemm_lopsided_force(int on);
+
 // The packing buffers. Each thread has its own packing buffer for blocks of a
 // and its own for blocks of b, kept for the thread's life and shared by every
 // GEMM it runs (one at a time), so GEMMs on different threads never meet. Each

@@ -33,6 +33,7 @@
 //   ir: MR rows                    ... every sliver of a: the micro-kernel
 // Each c element sums its k products in order within a kc block and adds the
 // blocks in order, whatever the number of threads, so results do not depend on it.
+#include <stdatomic.h>
 #include <string.h>
 
 #include "../parallel.h"
@@ -104,7 +105,7 @@ void __tsan_write_range(void *addr, unsigned long size);
 //
 // Two parts that share rows each pack the whole block of b for themselves, into
 // their own buffer: writing lines the other core has read costs more than
-// packing them twice, and the parts then never wait for each other. More parts
+// packing them twice, and no part waits for another's share of it. More parts
 // pack a share each of one block of b, in the caller's buffer, and read it all.
 #define GEMM_OWN_B_PARTS 2
 
@@ -114,6 +115,13 @@ struct gemm_job {
     int m, n, k;
     struct gemm_blocking blk; // this call's blocks, read once by the caller
     struct packed_b shared;   // the caller's buffer for b, for parts that share a block of b (parts > 1)
+    int lopsided;             // gemm_lopsided(), read once by the caller
+    // the slivers of rows each part has yet to claim in a pass (see take), by the
+    // pass's parity: a part sets its share of the next pass while others may still
+    // claim from this one's; each on its own line, as each is its part's to write
+    struct {
+        _Alignas(64) atomic_ullong left;
+    } shares[2][MAX_THREADS];
 };
 
 static inline int min_int(int x, int y) { return x < y ? x : y; }
@@ -135,6 +143,43 @@ static inline void add_tile(gemm_out *restrict c, int ldc, const gemm_out *restr
 static inline void share(int units, int step, int end, int t, int parts, int *lo, int *hi) {
     *lo = min_int((int)((long)units * t / parts) * step, end);
     *hi = min_int((int)((long)units * (t + 1) / parts) * step, end);
+}
+
+// Parts that share the rows of a and c claim them as they go, so that one the host
+// slows does less of a pass and the others do not wait for it at the end. A part
+// starts each pass with its equal share of the slivers (MR rows each), [lo, hi) in
+// one word, and takes blocks from its front; with none left, it takes them from the
+// back of another's. A block is half of what is left in the share, at most an mc
+// block of rows and at least one sliver, so the parts finish within about a sliver
+// of each other; taking from the two ends leaves most rows of c with the part that
+// had them in the pass before.
+static inline unsigned long long span(int lo, int hi) { return (unsigned long long)lo << 32 | (unsigned)hi; }
+
+// a block of at most most slivers from share s, from its front or its back: its
+// first sliver, and in *n how many (0 when the share is used up)
+static int take(atomic_ullong *s, int front, int most, int *n) {
+    unsigned long long x = atomic_load(s);
+    for (;;) {
+        int lo = (int)(x >> 32), hi = (int)(unsigned)x;
+        *n = min_int(most, (hi - lo + 1) / 2);
+        if (*n <= 0) return 0;
+        if (atomic_compare_exchange_weak(s, &x, front ? span(lo + *n, hi) : span(lo, hi - *n)))
+            return front ? lo : hi - *n;
+    }
+}
+
+// part t's next block in pass p: from its own share, else from another's
+static int next_block(struct gemm_job *g, int p, int t, int parts, int most, int *n) {
+    int s = take(&g->shares[p & 1][t].left, 1, most, n);
+    for (int v = 1; *n == 0 && v < parts; v++) s = take(&g->shares[p & 1][(t + v) % parts].left, 0, most, n);
+    return s;
+}
+
+// part t's share of pass p (see gemm_lopsided_force)
+static void share_rows(struct gemm_job *g, int p, int t, int parts) {
+    int lo, hi, slivers = (g->m + MR - 1) / MR;
+    share(slivers, 1, slivers, t, g->lopsided ? 1 : parts, &lo, &hi);
+    atomic_store(&g->shares[p & 1][t].left, span(lo, hi));
 }
 
 // c (rows [i0, mc), columns [j0, j1) of the block) = or += packed a @ packed b; i0 % MR == 0
@@ -181,56 +226,73 @@ static void first_row_block(gemm_out *c, int ldc, const struct packed_a *pa, str
 
 // Part t of parts. Each block of b is packed by all the parts, an equal share
 // of its slivers each, and read by all (but see GEMM_OWN_B_PARTS). The parts
-// then take equal shares of the rows of a and c; when there are too few rows for
-// that, all take every row and share the columns of each block of b instead, and
-// each reads only the slivers it packed. Where a sliver lies in pb depends on kc
-// and on the share of nc, so a block's slivers overlap those of the block before
-// in other parts' places: every part that shares pb waits for the others to be
-// done with a block before it packs the next.
+// then claim the rows of a and c block by block (see take); when there are too
+// few rows for that, all take every row and share the columns of each block of b
+// instead, and each reads only the slivers it packed. Where a sliver lies in pb
+// depends on kc and on the share of nc, so a block's slivers overlap those of the
+// block before in other parts' places: every part that shares pb waits for the
+// others to be done with a block before it packs the next. Parts that claim rows
+// wait for each other at the end of each pass too, as a row of c must have its
+// kc blocks added in order, whichever parts add them.
 static void gemm_part(void *arg, int t, int parts) {
-    const struct gemm_job *g = arg;
+    struct gemm_job *g = arg;
     int m = g->m, n = g->n, k = g->k;
     int rows = by_rows(m, parts);
-    int own_b = rows && parts <= GEMM_OWN_B_PARTS; // nothing shared: no barriers
+    int own_b = rows && parts <= GEMM_OWN_B_PARTS; // b not shared: no barrier before reading it
     int read_all = rows && !own_b; // reads slivers other parts packed
     struct gemm_blocking blk = g->blk;
     // alone, a part packs into its own buffer too
     struct packed_b blk_b = own_b || parts == 1 ? b_at(gemm_buffer(GEMM_BUF_B, B_BYTES(blk.kc, blk.nc)), blk) : g->shared;
     struct packed_b *pb = &blk_b;
     struct packed_a buf_a = {gemm_buffer(GEMM_BUF_A, A_BYTES(blk.mc, blk.kc))}, *pa = &buf_a;
-    int r0 = 0, r1 = m;
-    if (rows) share((m + MR - 1) / MR, MR, m, t, parts, &r0, &r1);
+    int claim = rows && parts > 1, pass = 0;
     for (int jc = 0; jc < n; jc += blk.nc) {
         int nc = min_int(blk.nc, n - jc), s0 = 0, s1 = nc, j0 = 0, j1 = nc;
         if (!rows) share((nc + NR - 1) / NR, NR, nc, t, parts, &j0, &j1);
         if (!own_b) share((nc + NR - 1) / NR, NR, nc, t, parts, &s0, &s1);
-        for (int pc = 0; pc < k; pc += blk.kc) {
-            int kc = min_int(blk.kc, k - pc);
+        for (int pc = 0; pc < k; pc += blk.kc, pass++) {
+            int kc = min_int(blk.kc, k - pc), last = pc + kc >= k && jc + nc >= n;
             const gemm_in *bp = g->b + (size_t)pc * n + jc;
 #ifdef GEMM_FUSED_TILE
-            // a part alone with its block of b (s0 = j0 = 0, s1 = j1 = nc) whose first row
-            // block has a whole sliver of a packs the whole slivers of b in it
-            int fuse = (own_b || parts == 1) && r1 - r0 >= MR;
+            // a part alone with its block of b (s0 = j0 = 0, s1 = j1 = nc) packs its
+            // whole slivers in its first block of rows that has a whole sliver of a
+            int fuse = own_b || parts == 1;
 #else
             int fuse = 0;
 #endif
             int nfull = fuse ? nc / NR * NR : s0;
             if (nfull < s1) pack_b(pb, nfull, bp + nfull, n, kc, s1 - nfull);
             if (read_all) parallel_barrier(parts); // the block of b is whole
-            for (int ic = r0; ic < r1 && j0 < j1; ic += blk.mc) {
-                int mc = min_int(blk.mc, r1 - ic);
+            // no part reads the next pass's shares before the barrier that ends this one
+            if (claim && !last) share_rows(g, pass + 1, t, parts);
+            int ic = 0, mc = 0;
+            for (;;) { // the blocks of rows this part computes in this pass
+                if (claim) {
+                    int got, s = next_block(g, pass, t, parts, blk.mc / MR, &got);
+                    if (got == 0) break;
+                    ic = s * MR, mc = min_int(got * MR, m - ic);
+                } else {
+                    ic += mc;
+                    if (ic >= m || j0 >= j1) break;
+                    mc = min_int(blk.mc, m - ic);
+                }
                 gemm_out *c = g->c + (size_t)ic * n + jc;
                 pack_a(pa, g->a + (size_t)ic * k + pc, k, mc, kc);
 #ifdef GEMM_FUSED_TILE
-                if (fuse && ic == r0) {
-                    first_row_block(c, n, pa, pb, mc, bp, n, nc, kc, pc > 0);
-                    continue;
+                if (fuse && nfull > 0) { // the whole slivers of b are not packed yet
+                    if (mc >= MR) {
+                        first_row_block(c, n, pa, pb, mc, bp, n, nc, kc, pc > 0);
+                        nfull = 0;
+                        continue;
+                    }
+                    pack_b(pb, 0, bp, n, kc, nfull);
+                    nfull = 0;
                 }
 #endif
                 macro_kernel(c, n, pa, pb, 0, mc, j0, j1, kc, pc > 0);
             }
-            // all are done with it before it is repacked
-            if (!own_b && (pc + kc < k || jc + nc < n)) parallel_barrier(parts);
+            // all are done with it before it is repacked, or before rows go on to the next
+            if ((!own_b || claim) && !last) parallel_barrier(parts);
         }
     }
 }
@@ -256,11 +318,12 @@ static void gemm(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, 
     blk.kc = min_int(blk.kc, k);
     blk.mc = min_int(blk.mc, (m + MR - 1) / MR * MR);
     blk.nc = min_int(blk.nc, (n + NR - 1) / NR * NR);
-    struct gemm_job job = {c, a, b, m, n, k, blk, {0}};
+    struct gemm_job job = {c, a, b, m, n, k, blk, {0}, gemm_lopsided(), {{{0}}}};
     if (parts == 1) {
         gemm_part(&job, 0, 1);
         return;
     }
     job.shared = b_at(gemm_buffer(GEMM_BUF_B, B_BYTES(blk.kc, blk.nc)), blk);
+    for (int t = 0; t < parts; t++) share_rows(&job, 0, t, parts);
     parallel_run(gemm_part, &job);
 }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parallel.h"
@@ -109,9 +110,13 @@ void parallel_set_threads(int n) {
 
 int parallel_threads(void) { return pool.threads; }
 
-void parallel_run(void (*fn)(void *arg, int t, int n), void *arg) {
+void parallel_run(void (*fn)(void *arg, int t, int n), void *arg, int n) {
     pthread_mutex_lock(&pool.run_lock);
-    int n = pool.threads;
+    if (n < 1 || n > pool.workers + 1) {
+        fprintf(stderr, "bmml-host: %s:%d: %d parts asked of a pool of %d threads\n", __FILE__, __LINE__, n,
+                pool.workers + 1);
+        abort();
+    }
     if (n == 1) {
         fn(arg, 0, 1);
     } else {

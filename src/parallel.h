@@ -11,10 +11,12 @@
 void parallel_set_threads(int n);
 int parallel_threads(void);
 
-// Run fn(arg, t, n) for t = 0 .. n-1, n = parallel_threads(), on n threads at
-// once (t = 0 on the caller's), and return when all have finished. One caller
-// at a time; fn must not call parallel_run itself.
-void parallel_run(void (*fn)(void *arg, int t, int n), void *arg);
+// Run fn(arg, t, n) for t = 0 .. n-1 on n threads at once (t = 0 on the
+// caller's), and return when all have finished. n is parallel_threads() as the
+// caller read it, or fewer: the pool's threads, once started, stay, so a
+// parallel_set_threads in between does not change how many parts run. One
+// caller at a time; fn must not call parallel_run itself.
+void parallel_run(void (*fn)(void *arg, int t, int n), void *arg, int n);
 
 // Inside fn: wait until all n parts of this run have reached the barrier.
 // Every part must pass the same number of barriers. n <= 1 returns at once.

@@ -129,11 +129,16 @@ static void under_every_blocking(int which) {
         struct buffers buf;
         cr_assert_eq(buffers_new(&buf, kern, shapes[i], 42 + i), 0);
         int m = (int)shapes[i].m, n = (int)shapes[i].n, k = (int)shapes[i].k;
-        for (int c = 0; c < N_CPUS; c++)
+        // every CPU's blocking, then this CPU's with blocks of one sliver of rows: a part
+        // with no rows of its own (lopsided) then takes the first part's last sliver
+        // first, short where m is not a whole number of slivers
+        for (int c = 0; c <= N_CPUS; c++)
             for (int run = 0; run < (int)(sizeof runs / sizeof *runs); run++) {
                 int threads = runs[run].threads;
-                // the rule's blocking for as many threads, each packing its own block of b
-                struct gemm_blocking b = gemm_rule(&gemm_geometries[id], caches_of(c), threads);
+                // the rule's blocking as gemm() asks it: two threads pack a block of b each,
+                // three share one
+                struct gemm_blocking b = gemm_rule(&gemm_geometries[id], caches_of(c < N_CPUS ? c : 0), threads == 2 ? 2 : 1);
+                if (c == N_CPUS) b.mc = gemm_geometries[id].mr;
                 gemm_blocking_force(id, &b);
                 parallel_set_threads(threads);
                 gemm_lopsided_force(runs[run].lopsided);
@@ -144,7 +149,8 @@ static void under_every_blocking(int which) {
                 // fp32 within the matmul's bound (kernels.c), int8 exact
                 cr_expect(verify_output(kern, shapes[i], buf.out, buf.ref, buf.bound, &err, NULL, NULL),
                           "%s, %dx%dx%d, %s's blocking (KC %d MC %d NC %d), %d threads%s: max error %g",
-                          gemm_geometries[id].name, m, n, k, cpus[c].name, b.kc, b.mc, b.nc, threads,
+                          gemm_geometries[id].name, m, n, k, c < N_CPUS ? cpus[c].name : "one sliver a block",
+                          b.kc, b.mc, b.nc, threads,
                           runs[run].lopsided ? ", all rows the first's to start with" : "", err);
             }
         gemm_lopsided_force(0);

@@ -36,7 +36,7 @@ static void runs_each_part_once(int threads) {
     for (int rep = 0; rep < 100; rep++) {
         static struct tally tl;
         memset(&tl, 0, sizeof tl);
-        parallel_run(count_part, &tl);
+        parallel_run(count_part, &tl, parallel_threads());
         for (int t = 0; t < MAX_THREADS; t++) {
             cr_assert_eq(atomic_load(&tl.runs[t]), t < threads, "run %d, %d threads: part %d ran %d times",
                          rep, threads, t, atomic_load(&tl.runs[t]));
@@ -96,7 +96,7 @@ Test(parallel, barrier_holds_every_part_until_all_arrive) {
         static struct rounds r;
         memset(&r, 0, sizeof r);
         parallel_set_threads(threads);
-        parallel_run(barrier_rounds, &r);
+        parallel_run(barrier_rounds, &r, parallel_threads());
         cr_assert_eq(atomic_load(&r.bad), 0, "%d threads: %d parts passed a barrier early", threads, atomic_load(&r.bad));
     }
 }

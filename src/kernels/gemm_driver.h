@@ -27,7 +27,7 @@
 //   jc: nc columns of b and c      (a block of b, from L3)
 //   pc: kc of k                    pack that block of b, shared by the threads (two: one each;
 //                                  with GEMM_FUSED_TILE, one or two pack it in their first ic)
-//   ic: mc rows of a and c         pack them, per thread (into this core's L2)
+//   ic: up to mc rows of a and c   claimed by the threads, each packs its own (into this core's L2)
 //   jr: NR columns                 a sliver of b, reused from L1 (or streamed from L2 where
 //                                  gemm_config.h says so) by ...
 //   ir: MR rows                    ... every sliver of a: the micro-kernel
@@ -109,6 +109,12 @@ void __tsan_write_range(void *addr, unsigned long size);
 // pack a share each of one block of b, in the caller's buffer, and read it all.
 #define GEMM_OWN_B_PARTS 2
 
+// the slivers of rows a part has yet to claim in a pass (see take), on a line of
+// its own: the part takes from it every block, others only once theirs is used up
+struct gemm_share {
+    _Alignas(64) atomic_ullong left;
+};
+
 struct gemm_job {
     gemm_out *c;
     const gemm_in *a, *b;
@@ -116,12 +122,10 @@ struct gemm_job {
     struct gemm_blocking blk; // this call's blocks, read once by the caller
     struct packed_b shared;   // the caller's buffer for b, for parts that share a block of b (parts > 1)
     int lopsided;             // gemm_lopsided(), read once by the caller
-    // the slivers of rows each part has yet to claim in a pass (see take), by the
-    // pass's parity: a part sets its share of the next pass while others may still
-    // claim from this one's; each on its own line, as each is its part's to write
-    struct {
-        _Alignas(64) atomic_ullong left;
-    } shares[2][MAX_THREADS];
+    // the parts' shares of the rows, parts > 1: [parts * (pass & 1) + t] for part t;
+    // by the pass's parity, as a part sets its share of the next pass while others
+    // may still take from this one's
+    struct gemm_share *shares;
 };
 
 static inline int min_int(int x, int y) { return x < y ? x : y; }
@@ -155,7 +159,7 @@ static inline void share(int units, int step, int end, int t, int parts, int *lo
 // had them in the pass before.
 static inline unsigned long long span(int lo, int hi) { return (unsigned long long)lo << 32 | (unsigned)hi; }
 
-// a block of at most most slivers from share s, from its front or its back: its
+// a block of slivers from share s, at most `most`, from its front or its back: its
 // first sliver, and in *n how many (0 when the share is used up)
 static int take(atomic_ullong *s, int front, int most, int *n) {
     unsigned long long x = atomic_load(s);
@@ -169,17 +173,18 @@ static int take(atomic_ullong *s, int front, int most, int *n) {
 }
 
 // part t's next block in pass p: from its own share, else from another's
-static int next_block(struct gemm_job *g, int p, int t, int parts, int most, int *n) {
-    int s = take(&g->shares[p & 1][t].left, 1, most, n);
-    for (int v = 1; *n == 0 && v < parts; v++) s = take(&g->shares[p & 1][(t + v) % parts].left, 0, most, n);
+static int next_block(const struct gemm_job *g, int p, int t, int parts, int most, int *n) {
+    struct gemm_share *pass = g->shares + (size_t)parts * (p & 1);
+    int s = take(&pass[t].left, 1, most, n);
+    for (int v = 1; *n == 0 && v < parts; v++) s = take(&pass[(t + v) % parts].left, 0, most, n);
     return s;
 }
 
 // part t's share of pass p (see gemm_lopsided_force)
-static void share_rows(struct gemm_job *g, int p, int t, int parts) {
+static void share_rows(const struct gemm_job *g, int p, int t, int parts) {
     int lo, hi, slivers = (g->m + MR - 1) / MR;
     share(slivers, 1, slivers, t, g->lopsided ? 1 : parts, &lo, &hi);
-    atomic_store(&g->shares[p & 1][t].left, span(lo, hi));
+    atomic_store(&g->shares[(size_t)parts * (p & 1) + t].left, span(lo, hi));
 }
 
 // c (rows [i0, mc), columns [j0, j1) of the block) = or += packed a @ packed b; i0 % MR == 0
@@ -235,7 +240,7 @@ static void first_row_block(gemm_out *c, int ldc, const struct packed_a *pa, str
 // wait for each other at the end of each pass too, as a row of c must have its
 // kc blocks added in order, whichever parts add them.
 static void gemm_part(void *arg, int t, int parts) {
-    struct gemm_job *g = arg;
+    const struct gemm_job *g = arg;
     int m = g->m, n = g->n, k = g->k;
     int rows = by_rows(m, parts);
     int own_b = rows && parts <= GEMM_OWN_B_PARTS; // b not shared: no barrier before reading it
@@ -254,8 +259,9 @@ static void gemm_part(void *arg, int t, int parts) {
             int kc = min_int(blk.kc, k - pc), last = pc + kc >= k && jc + nc >= n;
             const gemm_in *bp = g->b + (size_t)pc * n + jc;
 #ifdef GEMM_FUSED_TILE
-            // a part alone with its block of b (s0 = j0 = 0, s1 = j1 = nc) packs its
-            // whole slivers in its first block of rows that has a whole sliver of a
+            // a part alone with its block of b (s0 = j0 = 0, s1 = j1 = nc) packs its whole
+            // slivers in its first block of rows: on the way when that block has a whole
+            // sliver of a, else before it
             int fuse = own_b || parts == 1;
 #else
             int fuse = 0;
@@ -318,12 +324,14 @@ static void gemm(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, 
     blk.kc = min_int(blk.kc, k);
     blk.mc = min_int(blk.mc, (m + MR - 1) / MR * MR);
     blk.nc = min_int(blk.nc, (n + NR - 1) / NR * NR);
-    struct gemm_job job = {c, a, b, m, n, k, blk, {0}, gemm_lopsided(), {{{0}}}};
+    struct gemm_job job = {c, a, b, m, n, k, blk, {0}, gemm_lopsided(), NULL};
     if (parts == 1) {
         gemm_part(&job, 0, 1);
         return;
     }
     job.shared = b_at(gemm_buffer(GEMM_BUF_B, B_BYTES(blk.kc, blk.nc)), blk);
+    struct gemm_share shares[2 * MAX_THREADS]; // set below for the first pass, by the parts for the next
+    job.shares = shares;
     for (int t = 0; t < parts; t++) share_rows(&job, 0, t, parts);
-    parallel_run(gemm_part, &job);
+    parallel_run(gemm_part, &job, parts);
 }

@@ -1,8 +1,8 @@
 // fp32 matmul, AVX-512F + FMA, GotoBLAS/BLIS style: pack an MC x KC block of a into
 // MR-row slivers and a KC x NC block of b into NR-column slivers, then run a 14x32
 // register-blocked micro-kernel over them. On one or two threads, the first tile of
-// each whole sliver of b in a thread's first row block packs the sliver as it reads
-// it (GEMM_FUSED_TILE). A small GEMM skips all that (small(), below).
+// each whole sliver of b in the first block of rows a thread takes in a pass packs
+// the sliver as it reads it (GEMM_FUSED_TILE). A small GEMM skips all that (small(), below).
 // Accumulator: float, one FMA per product;
 // each c element sums its k products in order within a KC block and adds the blocks
 // in order, so the error stays within Higham's gamma_k * sum |a||b| (kernels.c).

@@ -12,6 +12,7 @@
 #include "kernels.h"
 #include "kernels/gemm_config.h"
 #include "parallel.h"
+#include "twin.h"
 #include "util.h"
 
 static const struct {
@@ -106,8 +107,14 @@ static const struct {
 } gemms[] = {
     {"matmul", T_AVX2, 0, GEMM_F32_AVX2},         {"matmul", T_AVX512, 0, GEMM_F32_AVX512},
     {"matmul_int8", T_AVX2, 0, GEMM_I8_AVXVNNI},  {"matmul_int8", T_AVX2, 1, GEMM_I8_AVX2},
-    {"matmul_int8", T_AVX512, 0, GEMM_I8_AVX512VNNI},
+    {"matmul_int8", T_AVX512, 0, GEMM_I8_AVX512VNNI}, {"matmul_int8", T_AVX2, -1, GEMM_I8_AVXVNNI}, // -1: the twin
 };
+
+// the variant gemms[which] names: slot -1 is the AVX-VNNI GEMM's twin (twin.h)
+static const struct variant *variant_of(int which) {
+    const struct kernel *kern = kernel_find(gemms[which].kernel);
+    return gemms[which].slot < 0 ? &avxvnni_twin : &kern->tier[gemms[which].tier][gemms[which].slot];
+}
 
 // Threads 2 each pack their own block of b, 3 share one. Lopsided: every part
 // but the first takes all its rows from the first's share (gemm_lopsided_force),
@@ -119,10 +126,10 @@ static const struct {
 
 static void under_every_blocking(int which) {
     const struct kernel *kern = kernel_find(gemms[which].kernel);
-    const struct variant *v = &kern->tier[gemms[which].tier][gemms[which].slot];
+    const struct variant *v = variant_of(which);
     enum gemm_id id = gemms[which].id;
-    if (!v->fn.matmul_f32) cr_skip_test("%s: not built here", gemm_geometries[id].name);
-    if (v->needs & ~cpu_features(CAP_AVX512)) cr_skip_test("%s: this CPU lacks it", gemm_geometries[id].name);
+    if (!v->fn.matmul_f32) cr_skip_test("%s (%s): not built here", gemm_geometries[id].name, v->isa);
+    if (v->needs & ~cpu_features(CAP_AVX512)) cr_skip_test("%s (%s): this CPU lacks it", gemm_geometries[id].name, v->isa);
     int f32 = kern->kind == KIND_MATMUL_F32;
     gemm_small_force(id, 0); // the packed path, whose blocks these are, on the small shapes too
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
@@ -166,6 +173,7 @@ Test(gemm, f32_avx512_matches_the_reference_under_every_blocking) { under_every_
 Test(gemm, i8_avxvnni_is_exact_under_every_blocking) { under_every_blocking(2); }
 Test(gemm, i8_avx2_is_exact_under_every_blocking) { under_every_blocking(3); }
 Test(gemm, i8_avx512vnni_is_exact_under_every_blocking) { under_every_blocking(4); }
+Test(gemm, i8_avxvnni_twin_is_exact_under_every_blocking) { under_every_blocking(5); }
 
 // ---------------------------------------------------------------------------
 // two GEMMs at once: each thread packs into its own buffers (gemm_buffer)
@@ -197,10 +205,10 @@ static void *call_rounds(void *arg) {
 
 static void two_at_once(int which) {
     const struct kernel *kern = kernel_find(gemms[which].kernel);
-    const struct variant *v = &kern->tier[gemms[which].tier][gemms[which].slot];
+    const struct variant *v = variant_of(which);
     const char *name = gemm_geometries[gemms[which].id].name;
-    if (!v->fn.matmul_f32) cr_skip_test("%s: not built here", name);
-    if (v->needs & ~cpu_features(CAP_AVX512)) cr_skip_test("%s: this CPU lacks it", name);
+    if (!v->fn.matmul_f32) cr_skip_test("%s (%s): not built here", name, v->isa);
+    if (v->needs & ~cpu_features(CAP_AVX512)) cr_skip_test("%s (%s): this CPU lacks it", name, v->isa);
     // other shapes and inputs in each thread, each over several blocks of k and of
     // rows: a buffer the two shared would hold the other's blocks
     static const struct shape at_once[2] = {{300, 200, 1100}, {260, 310, 700}};
@@ -231,3 +239,4 @@ Test(gemm, f32_avx512_gives_the_reference_beside_another_call) { two_at_once(1);
 Test(gemm, i8_avxvnni_is_exact_beside_another_call) { two_at_once(2); }
 Test(gemm, i8_avx2_is_exact_beside_another_call) { two_at_once(3); }
 Test(gemm, i8_avx512vnni_is_exact_beside_another_call) { two_at_once(4); }
+Test(gemm, i8_avxvnni_twin_is_exact_beside_another_call) { two_at_once(5); }

@@ -24,6 +24,7 @@
 #include "guard.h"
 #include "kernels.h"
 #include "kernels/gemm_config.h"
+#include "twin.h"
 #include "buffers.h"
 
 // ---------------------------------------------------------------------------
@@ -205,7 +206,9 @@ static void run_variant(const char *name, enum tier t, const char *isa, void (*c
     const struct kernel *kern = kernel_find(name);
     cr_assert(kern != NULL, "%s is not in the kernel table", name);
     const struct variant *v = NULL;
-    for (int i = 0; i < 2; i++) {
+    if (isa && strcmp(isa, TWIN_ISA) == 0) // not in the table: tests/twin.h
+        v = built(kern, &avxvnni_twin) ? &avxvnni_twin : NULL;
+    for (int i = 0; i < 2 && !v; i++) {
         const struct variant *s = &kern->tier[t][i];
         if (!built(kern, s) || (isa && strcmp(s->isa, isa) != 0)) continue;
         cr_assert(!v, "%s %s has more than one variant: name the one to test", name, tier_names[t]);
@@ -234,6 +237,7 @@ static void run_variant(const char *name, enum tier t, const char *isa, void (*c
     Test(matmul_int8, scalar_##what, .init = report_crashes) { run_variant("matmul_int8", T_SCALAR, NULL, check); } \
     Test(matmul_int8, autovec_##what, .init = report_crashes) { run_variant("matmul_int8", T_AUTOVEC, NULL, check); } \
     Test(matmul_int8, avxvnni_##what, .init = report_crashes) { run_variant("matmul_int8", T_AVX2, "avx-vnni", check); } \
+    Test(matmul_int8, avxvnni_twin_##what, .init = report_crashes) { run_variant("matmul_int8", T_AVX2, TWIN_ISA, check); } \
     Test(matmul_int8, avx2_vpmaddwd_##what, .init = report_crashes) {                                        \
         run_variant("matmul_int8", T_AVX2, "avx2 (vpmaddwd)", check);                                             \
     }                                                                                                             \

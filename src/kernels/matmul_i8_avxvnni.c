@@ -7,6 +7,19 @@
 // saturates; int32 wraps modulo 2^32, so c is exact whenever the true sum fits
 // (|c| <= k * 128 * 128, k < 131072).
 // The loop nest around the micro-kernel: gemm_driver.h.
+//
+// The tests build this file a second time with BMML_AVXVNNI_TWIN (Makefile.am):
+// vpdpbusd in its AVX512-VNNI (EVEX) encoding, which computes the same on the
+// same ymm registers, as matmul_i8_avxvnni_twin. A CPU with AVX512-VNNI and no
+// AVX-VNNI so runs and checks every line here but the encoding (tests/twin.h).
+#ifdef BMML_AVXVNNI_TWIN
+#define matmul_i8_avxvnni matmul_i8_avxvnni_twin
+#define VPDPBUSD "vpdpbusd "
+#define dpbusd _mm256_dpbusd_epi32
+#else
+#define VPDPBUSD "%{vex%} vpdpbusd " // the VEX (AVX-VNNI) encoding, not the EVEX one of AVX512-VNNI
+#define dpbusd _mm256_dpbusd_avx_epi32
+#endif
 #include <immintrin.h>
 #include <string.h>
 
@@ -65,8 +78,8 @@ static void pack_b(struct packed_b *pb, int j0, const int8_t *b, int ldb, int kc
             __m256i v1 = _mm256_setr_m128i(_mm_unpacklo_epi16(t1, t3), _mm_unpackhi_epi16(t1, t3));
             _mm256_store_si256((__m256i *)dst, v0);
             _mm256_store_si256((__m256i *)(dst + 32), v1);
-            s0 = _mm256_dpbusd_avx_epi32(s0, ones, v0);
-            s1 = _mm256_dpbusd_avx_epi32(s1, ones, v1);
+            s0 = dpbusd(s0, ones, v0);
+            s1 = dpbusd(s1, ones, v1);
         }
         _mm256_store_si256((__m256i *)(comp + j), _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(s0, 7)));
         _mm256_store_si256((__m256i *)(comp + j + 8), _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(s1, 7)));
@@ -102,12 +115,12 @@ static void pack_a(struct packed_a *pa, const int8_t *a, int lda, int mc, int kc
 
 // The micro-kernel's core is assembly: GCC 12 spills register-blocked accumulators
 // to the stack on every k step. Accumulators ymm0-11 (row i in ymm 2i, 2i+1),
-// B in ymm12-13, A broadcast in ymm14-15. {vex} keeps the AVX-VNNI encoding:
-// the EVEX form would need AVX512-VNNI.
+// B in ymm12-13, A broadcast in ymm14-15. VPDPBUSD's {vex} keeps the AVX-VNNI
+// encoding: the EVEX form would need AVX512-VNNI.
 #define ROW_STEP(i, x, y, s)                                  \
     "vpbroadcastd " #i "*4(%[a]), %%ymm" #s "\n\t"            \
-    "%{vex%} vpdpbusd %%ymm12, %%ymm" #s ", %%ymm" #x "\n\t"  \
-    "%{vex%} vpdpbusd %%ymm13, %%ymm" #s ", %%ymm" #y "\n\t"
+    VPDPBUSD "%%ymm12, %%ymm" #s ", %%ymm" #x "\n\t"  \
+    VPDPBUSD "%%ymm13, %%ymm" #s ", %%ymm" #y "\n\t"
 #define ROW_SAVE(i, x, y)                             \
     "vmovdqa %%ymm" #x ", " #i "*64(%[t])\n\t"        \
     "vmovdqa %%ymm" #y ", " #i "*64+32(%[t])\n\t"

@@ -711,6 +711,10 @@ static void small_bound_i8(struct run *r) {
     cr_assert_eq(gemm_small_below(GEMM_I8_AVX512VNNI), 48L * 48 * 48);
     around_bound(r, 48);
 }
+static void small_bound_i8_avxvnni(struct run *r) {
+    cr_assert_eq(gemm_small_below(GEMM_I8_AVXVNNI), 48L * 48 * 48);
+    around_bound(r, 48);
+}
 static void small_bound_i8_avx2(struct run *r) {
     cr_assert_eq(gemm_small_below(GEMM_I8_AVX2), 128L * 128 * 128);
     around_bound(r, 128);
@@ -720,12 +724,15 @@ static void small_path_avx2(struct run *r) { small_path_tails(r, GEMM_F32_AVX2);
 static void small_path_avx512(struct run *r) { small_path_tails(r, GEMM_F32_AVX512); }
 static void small_path_avx512vnni(struct run *r) { small_path_tails(r, GEMM_I8_AVX512VNNI); }
 static void small_path_i8_avx2(struct run *r) { small_path_tails(r, GEMM_I8_AVX2); }
+static void small_path_i8_avxvnni(struct run *r) { small_path_tails(r, GEMM_I8_AVXVNNI); }
 // the tails' shapes, most of them below the bound, on the packed path
-static void packed_tails_i8_avx2(struct run *r) {
-    gemm_small_force(GEMM_I8_AVX2, 0);
+static void packed_tails(struct run *r, enum gemm_id id) {
+    gemm_small_force(id, 0);
     matmul_tails(r);
-    gemm_small_force(GEMM_I8_AVX2, -1);
+    gemm_small_force(id, -1);
 }
+static void packed_tails_i8_avx2(struct run *r) { packed_tails(r, GEMM_I8_AVX2); }
+static void packed_tails_i8_avxvnni(struct run *r) { packed_tails(r, GEMM_I8_AVXVNNI); }
 
 Test(matmul, avx2_small_path_matches_reference_and_packed_path, .init = report_crashes) {
     run_variant("matmul", T_AVX2, NULL, small_path_avx2);
@@ -741,6 +748,25 @@ Test(matmul_int8, avx2_vpmaddwd_small_path_is_exact_and_matches_packed_path, .in
 }
 Test(matmul_int8, avx2_vpmaddwd_packed_path_matches_reference_on_tails, .init = report_crashes) {
     run_variant("matmul_int8", T_AVX2, "avx2 (vpmaddwd)", packed_tails_i8_avx2);
+}
+// the AVX-VNNI GEMM's: on a CPU with it, and through its twin (twin.h)
+Test(matmul_int8, avxvnni_small_path_is_exact_and_matches_packed_path, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, "avx-vnni", small_path_i8_avxvnni);
+}
+Test(matmul_int8, avxvnni_twin_small_path_is_exact_and_matches_packed_path, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, TWIN_ISA, small_path_i8_avxvnni);
+}
+Test(matmul_int8, avxvnni_packed_path_matches_reference_on_tails, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, "avx-vnni", packed_tails_i8_avxvnni);
+}
+Test(matmul_int8, avxvnni_twin_packed_path_matches_reference_on_tails, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, TWIN_ISA, packed_tails_i8_avxvnni);
+}
+Test(matmul_int8, avxvnni_is_exact_around_the_small_path_bound, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, "avx-vnni", small_bound_i8_avxvnni);
+}
+Test(matmul_int8, avxvnni_twin_is_exact_around_the_small_path_bound, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, TWIN_ISA, small_bound_i8_avxvnni);
 }
 Test(matmul, avx2_matches_reference_around_the_small_path_bound, .init = report_crashes) {
     run_variant("matmul", T_AVX2, NULL, small_bound);

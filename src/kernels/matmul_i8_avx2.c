@@ -12,6 +12,7 @@
 
 #include "../kernels.h"
 #include "gemm_config.h"
+#include "tile_i8_6x16.h"
 
 // 6x16 micro-tile: 6 x 2 = 12 ymm accumulators, 2 for B, 1 for A, 1 product, of 16
 #define MR GEMM_I8_AVX2_MR
@@ -101,17 +102,6 @@ static void pack_a(struct packed_a *pa, const int8_t *a, int lda, int mc, int kc
     "vmovdqa " #bo "+32(%[b]), %%ymm13\n\t"                                \
     ROW_STEP(ao, 0, 0, 1) ROW_STEP(ao, 1, 2, 3) ROW_STEP(ao, 2, 4, 5)       \
     ROW_STEP(ao, 3, 6, 7) ROW_STEP(ao, 4, 8, 9) ROW_STEP(ao, 5, 10, 11)
-// c's rows, written in place: rows 0-2 at c + {0,1,2} ldc, rows 3-5 at c3
-#define ROW_ADD(row, x, y)                               \
-    "vpaddd (" row "), %%ymm" #x ", %%ymm" #x "\n\t"     \
-    "vpaddd 32(" row "), %%ymm" #y ", %%ymm" #y "\n\t"
-#define ROW_SAVE(row, x, y)                              \
-    "vmovdqu %%ymm" #x ", (" row ")\n\t"                 \
-    "vmovdqu %%ymm" #y ", 32(" row ")\n\t"
-#define ROWS(op)                                                                    \
-    op("%[c]", 0, 1) op("%[c],%[ldc]", 2, 3) op("%[c],%[ldc],2", 4, 5)                \
-    op("%[c3]", 6, 7) op("%[c3],%[ldc]", 8, 9) op("%[c3],%[ldc],2", 10, 11)
-
 static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const struct packed_b *pb, int j0, int kc,
                  int add) {
     long kg = (kc + 1) / 2, ldc_bytes = (long)ldc * 4, adds = add;
@@ -134,25 +124,8 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
         "vmovdqa %%ymm0, %%ymm6\n\t vmovdqa %%ymm1, %%ymm7\n\t"
         "vmovdqa %%ymm0, %%ymm8\n\t vmovdqa %%ymm1, %%ymm9\n\t"
         "vmovdqa %%ymm0, %%ymm10\n\t vmovdqa %%ymm1, %%ymm11\n\t"
-        // two pairs of k a turn, then the odd one: kg - 2 per turn ends at -2 or -1
-        "sub $2, %[kg]\n\t"
-        "jb 3f\n\t"
-        "1:\n\t"
-        K_STEP(0, 0) K_STEP(24, 64)
-        "add $48, %[a]\n\t"
-        "add $128, %[b]\n\t"
-        "sub $2, %[kg]\n\t"
-        "jae 1b\n\t"
-        "3:\n\t"
-        "test $1, %[kg]\n\t"
-        "jz 4f\n\t"
-        K_STEP(0, 0)
-        "4:\n\t"
-        "test %[adds], %[adds]\n\t"
-        "jz 2f\n\t"
-        ROWS(ROW_ADD)
-        "2:\n\t"
-        ROWS(ROW_SAVE)
+        TILE_K_LOOP
+        TILE_STORE
         : [a] "+r"(a), [b] "+r"(b), [kg] "+r"(kg)
         : [c] "r"(c), [c3] "r"(c3), [ldc] "r"(ldc_bytes), [adds] "r"(adds)
         : "memory", "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
@@ -202,14 +175,7 @@ static inline __attribute__((always_inline)) void small_rows(int32_t *restrict c
             if (nv > 1) acc[i][1] = _mm256_add_epi32(acc[i][1], _mm256_madd_epi16(ai, b1));
         }
     }
-#pragma GCC unroll 8
-    for (int i = 0; i < rows; i++) {
-        int32_t *ci = c + (size_t)i * ldc;
-        if (nv > 1) _mm256_storeu_si256((__m256i *)ci, acc[i][0]), ci += 8;
-        __m256i last = acc[i][nv - 1];
-        if (tail) _mm256_maskstore_epi32((int *)ci, mask, last);
-        else _mm256_storeu_si256((__m256i *)ci, last);
-    }
+    small_store(c, ldc, acc, rows, nv, tail, mask);
 }
 
 // c (m,w) = a (m,k) @ b (k,w): blocks of 8 rows (one vector wide) or 4 (two), then 4, 2 and 1

@@ -151,6 +151,7 @@ void tanh_f32_avx512(float *out, const float *x, size_t n);
 float peak_fma_avx2(long iters);     // 192 flops per iteration
 float peak_fma_avx512(long iters);   // 512 flops per iteration
 int peak_vnni_avx512(long iters);    // 2048 int8 operations per iteration
+int peak_vnni_avxvnni(long iters);   // 768 int8 operations per iteration
 void copy_stream_avx2(float *out, const float *x, size_t n); // a copy with streaming stores
 
 #endif

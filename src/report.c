@@ -57,14 +57,16 @@ const char *context_str(const struct context *ctx, char *buf, size_t size) {
 }
 
 const char *roofline_str(const struct roofline *r, char *buf, size_t size) {
-    char a[32], b[32], c[32], d[32];
+    char a[32], b[32], c[32], v[32], d[32];
     buf[0] = '\0';
     if (r && r->measured)
         snprintf(buf, size, "roofline, one thread on the best of %d cores: AVX2 FMA %s GFLOP/s, AVX-512 FMA %s GFLOP/s, "
-                            "AVX512-VNNI %s GOP/s, memory copy %s GB/s", r->cores_measured ? r->cores_measured : 1,
+                            "AVX512-VNNI %s GOP/s, AVX-VNNI %s GOP/s, memory copy %s GB/s",
+                 r->cores_measured ? r->cores_measured : 1,
                  r->fma_avx2_gflops ? fmt_sig(r->fma_avx2_gflops, a, sizeof a) : "-",
                  r->fma_avx512_gflops ? fmt_sig(r->fma_avx512_gflops, b, sizeof b) : "-",
                  r->vnni_avx512_gops ? fmt_sig(r->vnni_avx512_gops, c, sizeof c) : "-",
+                 r->vnni_avxvnni_gops ? fmt_sig(r->vnni_avxvnni_gops, v, sizeof v) : "-",
                  fmt_sig(r->copy_gbps, d, sizeof d));
     return buf;
 }
@@ -439,6 +441,8 @@ static void json_ctx(FILE *f, const struct context *c) {
         json_num(f, r->fma_avx512_gflops ? r->fma_avx512_gflops : NAN);
         fputs(", \"vnni_avx512_gops\": ", f);
         json_num(f, r->vnni_avx512_gops ? r->vnni_avx512_gops : NAN);
+        fputs(", \"vnni_avxvnni_gops\": ", f);
+        json_num(f, r->vnni_avxvnni_gops ? r->vnni_avxvnni_gops : NAN);
         fputs(", \"copy_gbps\": ", f);
         json_num(f, r->copy_gbps);
         fputs(", \"seconds\": ", f);

@@ -49,6 +49,9 @@ static void run_avx512(long n) { sink_f = peak_fma_avx512(n); }
 #if HAVE_AVX512VNNI
 static void run_vnni(long n) { sink_i = peak_vnni_avx512(n); }
 #endif
+#if HAVE_AVXVNNI
+static void run_avxvnni(long n) { sink_i = peak_vnni_avxvnni(n); }
+#endif
 
 // 128 MiB each way: well past any last-level cache of today's x86 cores
 #define COPY_BYTES ((size_t)128 << 20)
@@ -103,6 +106,16 @@ static void peaks_here(struct roofline *r, unsigned cpu) {
     if ((cpu & (CPU_AVX512F | CPU_AVX512VNNI)) == (CPU_AVX512F | CPU_AVX512VNNI))
         r->vnni_avx512_gops = fmax(r->vnni_avx512_gops, best_rate(run_vnni, 2048));
 #endif
+#if HAVE_AVXVNNI
+    if ((cpu & (CPU_AVX2 | CPU_AVXVNNI)) == (CPU_AVX2 | CPU_AVXVNNI))
+        r->vnni_avxvnni_gops = fmax(r->vnni_avxvnni_gops, best_rate(run_avxvnni, 768));
+#endif
+}
+
+double roofline_int8(const struct roofline *r, const char **name) {
+    int zmm = r->vnni_avx512_gops >= r->vnni_avxvnni_gops;
+    *name = zmm ? "AVX512-VNNI peak" : "AVX-VNNI peak";
+    return zmm ? r->vnni_avx512_gops : r->vnni_avxvnni_gops;
 }
 
 void roofline_keep_best(struct roofline *best, const struct roofline *now) {
@@ -114,6 +127,7 @@ void roofline_keep_best(struct roofline *best, const struct roofline *now) {
     best->fma_avx2_gflops = fmax(best->fma_avx2_gflops, now->fma_avx2_gflops);
     best->fma_avx512_gflops = fmax(best->fma_avx512_gflops, now->fma_avx512_gflops);
     best->vnni_avx512_gops = fmax(best->vnni_avx512_gops, now->vnni_avx512_gops);
+    best->vnni_avxvnni_gops = fmax(best->vnni_avxvnni_gops, now->vnni_avxvnni_gops);
     best->copy_gbps = fmax(best->copy_gbps, now->copy_gbps);
     best->seconds += now->seconds;
     if (now->cores_measured > best->cores_measured) best->cores_measured = now->cores_measured;

@@ -329,7 +329,8 @@ done:
 // floats as out holds (the case's own
 // buffers, so a case that fits in cache is held to the cache's bandwidth and
 // a large one to memory's). The MatMuls: the best peak so far, one core's
-// times the threads used; attention, which runs on one thread: one core's.
+// times the threads used (int8: the faster VNNI, on zmm or on ymm); attention,
+// which runs on one thread: one core's.
 static double roof_now(struct case_result *cr, const struct roofline *roof, float *out, const float *x,
                        unsigned cpu, int threads) {
     if (!roof || !roof->measured) return 0;
@@ -342,9 +343,7 @@ static double roof_now(struct case_result *cr, const struct roofline *roof, floa
     case KIND_MATMUL_F32:
         cr->roof_name = roof->fma_avx512_gflops ? "AVX-512 FMA peak" : "AVX2 FMA peak";
         return threads * (roof->fma_avx512_gflops ? roof->fma_avx512_gflops : roof->fma_avx2_gflops);
-    case KIND_MATMUL_I8:
-        cr->roof_name = "AVX512-VNNI peak";
-        return threads * roof->vnni_avx512_gops;
+    case KIND_MATMUL_I8: return threads * roofline_int8(roof, &cr->roof_name);
     case KIND_ATTENTION: // one thread, whatever --threads says
         cr->roof_name = roof->fma_avx512_gflops ? "AVX-512 FMA peak" : "AVX2 FMA peak";
         return roof->fma_avx512_gflops ? roof->fma_avx512_gflops : roof->fma_avx2_gflops;

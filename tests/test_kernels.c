@@ -1316,3 +1316,29 @@ Test(peak, vnni_avx512_does_every_vpdpbusd_it_counts) {
     cr_skip_test("not built (this build lacks AVX512-VNNI)");
 #endif
 }
+
+// The same for AVX-VNNI's loop: 12 chains on ymm, 8 lanes each, starting at
+// 0 to 11; and for its twin (twin.h), on a CPU with AVX512-VNNI.
+static void avxvnni_peak_counts(int (*peak)(long)) {
+    static const long iters[] = {0, 1, 7, 1000};
+    for (int i = 0; i < 4; i++)
+        cr_expect_eq(peak(iters[i]), 8 * 66 - 12 * 8 * 24 * iters[i], "%ld iterations", iters[i]);
+}
+Test(peak, vnni_avxvnni_does_every_vpdpbusd_it_counts) {
+#if HAVE_AVXVNNI
+    if ((cpu_features(CAP_AVX512) & (CPU_AVX2 | CPU_AVXVNNI)) != (CPU_AVX2 | CPU_AVXVNNI))
+        cr_skip_test("this CPU lacks AVX-VNNI");
+    avxvnni_peak_counts(peak_vnni_avxvnni);
+#else
+    cr_skip_test("not built (this build lacks AVX-VNNI)");
+#endif
+}
+Test(peak, vnni_avxvnni_twin_does_every_vpdpbusd_it_counts) {
+#if HAVE_AVXVNNI_TWIN
+    if ((avxvnni_twin.needs & cpu_features(CAP_AVX512)) != avxvnni_twin.needs)
+        cr_skip_test("this CPU lacks AVX512-VNNI with VL, which the twin needs");
+    avxvnni_peak_counts(peak_vnni_avxvnni_twin);
+#else
+    cr_skip_test("not built (this build lacks AVX-VNNI or AVX512-VNNI)");
+#endif
+}

@@ -124,24 +124,43 @@ Test(roof, a_tier_must_beat_its_roof_by_the_margin_to_count) {
 Test(roof, the_best_of_every_pass_is_kept) {
     struct roofline best = {0};
     struct roofline pass[3] = {
-        {.measured = 1, .fma_avx2_gflops = 90, .fma_avx512_gflops = 150, .vnni_avx512_gops = 400, .copy_gbps = 20,
-         .seconds = 1, .cores_measured = 2},
-        {.measured = 1, .fma_avx2_gflops = 110, .fma_avx512_gflops = 170, .vnni_avx512_gops = 600, .copy_gbps = 25,
-         .seconds = 0.5, .cores_measured = 1},
-        {.measured = 1, .fma_avx2_gflops = 100, .fma_avx512_gflops = 160, .vnni_avx512_gops = 0, .copy_gbps = 15,
-         .seconds = 0.5, .cores_measured = 1},
+        {.measured = 1, .fma_avx2_gflops = 90, .fma_avx512_gflops = 150, .vnni_avx512_gops = 400,
+         .vnni_avxvnni_gops = 0, .copy_gbps = 20, .seconds = 1, .cores_measured = 2},
+        {.measured = 1, .fma_avx2_gflops = 110, .fma_avx512_gflops = 170, .vnni_avx512_gops = 600,
+         .vnni_avxvnni_gops = 300, .copy_gbps = 25, .seconds = 0.5, .cores_measured = 1},
+        {.measured = 1, .fma_avx2_gflops = 100, .fma_avx512_gflops = 160, .vnni_avx512_gops = 0,
+         .vnni_avxvnni_gops = 200, .copy_gbps = 15, .seconds = 0.5, .cores_measured = 1},
     };
     for (int p = 0; p < 3; p++) roofline_keep_best(&best, &pass[p]);
     cr_expect(best.measured);
     cr_expect_eq(best.fma_avx2_gflops, 110);
     cr_expect_eq(best.fma_avx512_gflops, 170);
     cr_expect_eq(best.vnni_avx512_gops, 600);
+    cr_expect_eq(best.vnni_avxvnni_gops, 300);
     cr_expect_eq(best.copy_gbps, 25);
     cr_expect_eq(best.seconds, 2);
     cr_expect_eq(best.cores_measured, 2, "the peaks are still the best of 2 cores");
     struct roofline none = {0};
     roofline_keep_best(&best, &none);
     cr_expect_eq(best.fma_avx512_gflops, 170, "a pass that measured nothing changes nothing");
+}
+
+// The int8 MatMul's roof is the faster VNNI: AVX512-VNNI's where both were
+// measured and it is the faster, AVX-VNNI's on a CPU with only that (or where
+// it is the faster), none without either.
+Test(roof, int8s_is_the_faster_vnni_peak) {
+    const char *name = NULL;
+    struct roofline both = {.measured = 1, .vnni_avx512_gops = 600, .vnni_avxvnni_gops = 300};
+    cr_expect_eq(roofline_int8(&both, &name), 600);
+    cr_expect_str_eq(name, "AVX512-VNNI peak");
+    struct roofline ymm = {.measured = 1, .vnni_avx512_gops = 0, .vnni_avxvnni_gops = 300};
+    cr_expect_eq(roofline_int8(&ymm, &name), 300);
+    cr_expect_str_eq(name, "AVX-VNNI peak");
+    struct roofline ymm_faster = {.measured = 1, .vnni_avx512_gops = 250, .vnni_avxvnni_gops = 300};
+    cr_expect_eq(roofline_int8(&ymm_faster, &name), 300);
+    cr_expect_str_eq(name, "AVX-VNNI peak");
+    struct roofline neither = {.measured = 1};
+    cr_expect_eq(roofline_int8(&neither, &name), 0);
 }
 
 // A fake measure for roofs_recheck: the roof each case measures again, by

@@ -15,6 +15,7 @@
 
 #if HAVE_AVXVNNI_TWIN
 void matmul_i8_avxvnni_twin(int32_t *c, const int8_t *a, const int8_t *b, int m, int n, int k);
+int peak_vnni_avxvnni_twin(long iters);
 #define TWIN_FN matmul_i8_avxvnni_twin
 #else
 #define TWIN_FN NULL

@@ -9,21 +9,11 @@
 // The loop nest around the micro-kernel: gemm_driver.h; a small GEMM takes
 // small() (below) instead.
 //
-// The tests build this file a second time with BMML_AVXVNNI_TWIN (Makefile.am):
-// vpdpbusd in its AVX512-VNNI (EVEX) encoding, which computes the same on the
-// same ymm registers, as matmul_i8_avxvnni_twin. A CPU with AVX512-VNNI and no
-// AVX-VNNI so runs and checks every line here but the encoding (tests/twin.h).
-#ifdef BMML_AVXVNNI_TWIN
-#define matmul_i8_avxvnni matmul_i8_avxvnni_twin
-#define VPDPBUSD "vpdpbusd "
-#define dpbusd _mm256_dpbusd_epi32
-#else
-#define VPDPBUSD "%{vex%} vpdpbusd " // the VEX (AVX-VNNI) encoding, not the EVEX one of AVX512-VNNI
-#define dpbusd _mm256_dpbusd_avx_epi32
-#endif
+// The tests also build it as a twin with vpdpbusd's AVX512-VNNI encoding: avxvnni.h.
 #include <immintrin.h>
 #include <string.h>
 
+#include "avxvnni.h" // before kernels.h: the twin's names
 #include "../kernels.h"
 #include "gemm_config.h"
 #include "tile_i8_6x16.h"

@@ -4,11 +4,11 @@
 // sees now and then; ThreadSanitizer reports the unordered accesses whether
 // or not they happened to collide. Criterion cannot start under it, so this
 // is a plain program: every GEMM variant this CPU runs (and the AVX-VNNI
-// GEMM's twin, twin.h), on shapes that take each way through gemm_part, on 2,
-// 3 and 17 threads and back to 2 (the pool grows between runs), then on 2 and
-// 3 with all rows the first part's to start with (the others take theirs from
-// its share), each result checked against the reference; then two calls at
-// once from two threads of the program's own, each packing into its own
+// GEMM's EVEX build, evex.h), on shapes that take each way through gemm_part,
+// on 2, 3 and 17 threads and back to 2 (the pool grows between runs), then on
+// 2 and 3 with all rows the first part's to start with (the others take theirs
+// from its share), each result checked against the reference; then two calls
+// at once from two threads of the program's own, each packing into its own
 // buffers. Exits 1 on a wrong result; ThreadSanitizer exits 66 on a race.
 #include <pthread.h>
 #include <stdint.h>
@@ -21,7 +21,7 @@
 #include "parallel.h"
 #include "buffers.h"
 #include "kernels/gemm_config.h"
-#include "twin.h"
+#include "evex.h"
 
 static const struct shape shapes[] = {
     {300, 301, 302},  // rows shared: two parts pack b each (the fused tile); three share one b
@@ -129,9 +129,9 @@ int main(void) {
         // the SIMD tiers, built on gemm_driver.h; the plain C ones run on one thread
         for (int t = T_AVX2; t <= T_AVX512; t++)
             for (int slot = 0; slot < 3; slot++) {
-                // a third for int8's avx2 tier: the AVX-VNNI GEMM's twin (twin.h)
+                // a third for int8's avx2 tier: the AVX-VNNI GEMM's EVEX build (evex.h)
                 const struct variant *v = slot < 2                                         ? &kern->tier[t][slot]
-                                          : kern->kind == KIND_MATMUL_I8 && t == T_AVX2 ? &avxvnni_twin
+                                          : kern->kind == KIND_MATMUL_I8 && t == T_AVX2 ? &avxvnni_evex
                                                                                           : NULL;
                 if (!v || !v->fn.matmul_f32) continue;
                 if (v->needs & ~have) {

@@ -12,7 +12,7 @@
 #include "kernels.h"
 #include "kernels/gemm_config.h"
 #include "parallel.h"
-#include "twin.h"
+#include "evex.h"
 #include "util.h"
 
 static const struct {
@@ -107,13 +107,13 @@ static const struct {
 } gemms[] = {
     {"matmul", T_AVX2, 0, GEMM_F32_AVX2},         {"matmul", T_AVX512, 0, GEMM_F32_AVX512},
     {"matmul_int8", T_AVX2, 0, GEMM_I8_AVXVNNI},  {"matmul_int8", T_AVX2, 1, GEMM_I8_AVX2},
-    {"matmul_int8", T_AVX512, 0, GEMM_I8_AVX512VNNI}, {"matmul_int8", T_AVX2, -1, GEMM_I8_AVXVNNI}, // -1: the twin
+    {"matmul_int8", T_AVX512, 0, GEMM_I8_AVX512VNNI}, {"matmul_int8", T_AVX2, -1, GEMM_I8_AVXVNNI}, // -1: its EVEX build
 };
 
-// the variant gemms[which] names: slot -1 is the AVX-VNNI GEMM's twin (twin.h)
+// the variant gemms[which] names: slot -1 is the AVX-VNNI GEMM's EVEX build (evex.h)
 static const struct variant *variant_of(int which) {
     const struct kernel *kern = kernel_find(gemms[which].kernel);
-    return gemms[which].slot < 0 ? &avxvnni_twin : &kern->tier[gemms[which].tier][gemms[which].slot];
+    return gemms[which].slot < 0 ? &avxvnni_evex : &kern->tier[gemms[which].tier][gemms[which].slot];
 }
 
 // Threads 2 each pack their own block of b, 3 share one. Lopsided: every part
@@ -173,7 +173,7 @@ Test(gemm, f32_avx512_matches_the_reference_under_every_blocking) { under_every_
 Test(gemm, i8_avxvnni_is_exact_under_every_blocking) { under_every_blocking(2); }
 Test(gemm, i8_avx2_is_exact_under_every_blocking) { under_every_blocking(3); }
 Test(gemm, i8_avx512vnni_is_exact_under_every_blocking) { under_every_blocking(4); }
-Test(gemm, i8_avxvnni_twin_is_exact_under_every_blocking) { under_every_blocking(5); }
+Test(gemm, i8_avxvnni_evex_is_exact_under_every_blocking) { under_every_blocking(5); }
 
 // ---------------------------------------------------------------------------
 // two GEMMs at once: each thread packs into its own buffers (gemm_buffer)
@@ -239,4 +239,4 @@ Test(gemm, f32_avx512_gives_the_reference_beside_another_call) { two_at_once(1);
 Test(gemm, i8_avxvnni_is_exact_beside_another_call) { two_at_once(2); }
 Test(gemm, i8_avx2_is_exact_beside_another_call) { two_at_once(3); }
 Test(gemm, i8_avx512vnni_is_exact_beside_another_call) { two_at_once(4); }
-Test(gemm, i8_avxvnni_twin_is_exact_beside_another_call) { two_at_once(5); }
+Test(gemm, i8_avxvnni_evex_is_exact_beside_another_call) { two_at_once(5); }

@@ -24,7 +24,7 @@
 #include "guard.h"
 #include "kernels.h"
 #include "kernels/gemm_config.h"
-#include "twin.h"
+#include "evex.h"
 #include "buffers.h"
 
 // ---------------------------------------------------------------------------
@@ -206,8 +206,8 @@ static void run_variant(const char *name, enum tier t, const char *isa, void (*c
     const struct kernel *kern = kernel_find(name);
     cr_assert(kern != NULL, "%s is not in the kernel table", name);
     const struct variant *v = NULL;
-    if (isa && strcmp(isa, TWIN_ISA) == 0) // not in the table: tests/twin.h
-        v = built(kern, &avxvnni_twin) ? &avxvnni_twin : NULL;
+    if (isa && strcmp(isa, EVEX_ISA) == 0) // not in the table: tests/evex.h
+        v = built(kern, &avxvnni_evex) ? &avxvnni_evex : NULL;
     for (int i = 0; i < 2 && !v; i++) {
         const struct variant *s = &kern->tier[t][i];
         if (!built(kern, s) || (isa && strcmp(s->isa, isa) != 0)) continue;
@@ -237,7 +237,7 @@ static void run_variant(const char *name, enum tier t, const char *isa, void (*c
     Test(matmul_int8, scalar_##what, .init = report_crashes) { run_variant("matmul_int8", T_SCALAR, NULL, check); } \
     Test(matmul_int8, autovec_##what, .init = report_crashes) { run_variant("matmul_int8", T_AUTOVEC, NULL, check); } \
     Test(matmul_int8, avxvnni_##what, .init = report_crashes) { run_variant("matmul_int8", T_AVX2, "avx-vnni", check); } \
-    Test(matmul_int8, avxvnni_twin_##what, .init = report_crashes) { run_variant("matmul_int8", T_AVX2, TWIN_ISA, check); } \
+    Test(matmul_int8, avxvnni_evex_##what, .init = report_crashes) { run_variant("matmul_int8", T_AVX2, EVEX_ISA, check); } \
     Test(matmul_int8, avx2_vpmaddwd_##what, .init = report_crashes) {                                        \
         run_variant("matmul_int8", T_AVX2, "avx2 (vpmaddwd)", check);                                             \
     }                                                                                                             \
@@ -712,8 +712,8 @@ static void small_bound_i8(struct run *r) {
     around_bound(r, 48);
 }
 static void small_bound_i8_avxvnni(struct run *r) {
-    cr_assert_eq(gemm_small_below(GEMM_I8_AVXVNNI), 48L * 48 * 48);
-    around_bound(r, 48);
+    cr_assert_eq(gemm_small_below(GEMM_I8_AVXVNNI), 96L * 96 * 96);
+    around_bound(r, 96);
 }
 static void small_bound_i8_avx2(struct run *r) {
     cr_assert_eq(gemm_small_below(GEMM_I8_AVX2), 128L * 128 * 128);
@@ -749,24 +749,24 @@ Test(matmul_int8, avx2_vpmaddwd_small_path_is_exact_and_matches_packed_path, .in
 Test(matmul_int8, avx2_vpmaddwd_packed_path_matches_reference_on_tails, .init = report_crashes) {
     run_variant("matmul_int8", T_AVX2, "avx2 (vpmaddwd)", packed_tails_i8_avx2);
 }
-// the AVX-VNNI GEMM's: on a CPU with it, and through its twin (twin.h)
+// the AVX-VNNI GEMM's: on a CPU with it, and through its EVEX build (evex.h)
 Test(matmul_int8, avxvnni_small_path_is_exact_and_matches_packed_path, .init = report_crashes) {
     run_variant("matmul_int8", T_AVX2, "avx-vnni", small_path_i8_avxvnni);
 }
-Test(matmul_int8, avxvnni_twin_small_path_is_exact_and_matches_packed_path, .init = report_crashes) {
-    run_variant("matmul_int8", T_AVX2, TWIN_ISA, small_path_i8_avxvnni);
+Test(matmul_int8, avxvnni_evex_small_path_is_exact_and_matches_packed_path, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, EVEX_ISA, small_path_i8_avxvnni);
 }
 Test(matmul_int8, avxvnni_packed_path_matches_reference_on_tails, .init = report_crashes) {
     run_variant("matmul_int8", T_AVX2, "avx-vnni", packed_tails_i8_avxvnni);
 }
-Test(matmul_int8, avxvnni_twin_packed_path_matches_reference_on_tails, .init = report_crashes) {
-    run_variant("matmul_int8", T_AVX2, TWIN_ISA, packed_tails_i8_avxvnni);
+Test(matmul_int8, avxvnni_evex_packed_path_matches_reference_on_tails, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, EVEX_ISA, packed_tails_i8_avxvnni);
 }
 Test(matmul_int8, avxvnni_is_exact_around_the_small_path_bound, .init = report_crashes) {
     run_variant("matmul_int8", T_AVX2, "avx-vnni", small_bound_i8_avxvnni);
 }
-Test(matmul_int8, avxvnni_twin_is_exact_around_the_small_path_bound, .init = report_crashes) {
-    run_variant("matmul_int8", T_AVX2, TWIN_ISA, small_bound_i8_avxvnni);
+Test(matmul_int8, avxvnni_evex_is_exact_around_the_small_path_bound, .init = report_crashes) {
+    run_variant("matmul_int8", T_AVX2, EVEX_ISA, small_bound_i8_avxvnni);
 }
 Test(matmul, avx2_matches_reference_around_the_small_path_bound, .init = report_crashes) {
     run_variant("matmul", T_AVX2, NULL, small_bound);
@@ -1318,7 +1318,7 @@ Test(peak, vnni_avx512_does_every_vpdpbusd_it_counts) {
 }
 
 // The same for AVX-VNNI's loop: 12 chains on ymm, 8 lanes each, starting at
-// 0 to 11; and for its twin (twin.h), on a CPU with AVX512-VNNI.
+// 0 to 11; and for its EVEX build (evex.h), on a CPU with AVX512-VNNI.
 static void avxvnni_peak_counts(int (*peak)(long)) {
     static const long iters[] = {0, 1, 7, 1000};
     for (int i = 0; i < 4; i++)
@@ -1333,11 +1333,11 @@ Test(peak, vnni_avxvnni_does_every_vpdpbusd_it_counts) {
     cr_skip_test("not built (this build lacks AVX-VNNI)");
 #endif
 }
-Test(peak, vnni_avxvnni_twin_does_every_vpdpbusd_it_counts) {
-#if HAVE_AVXVNNI_TWIN
-    if ((avxvnni_twin.needs & cpu_features(CAP_AVX512)) != avxvnni_twin.needs)
-        cr_skip_test("this CPU lacks AVX512-VNNI with VL, which the twin needs");
-    avxvnni_peak_counts(peak_vnni_avxvnni_twin);
+Test(peak, vnni_avxvnni_evex_does_every_vpdpbusd_it_counts) {
+#if HAVE_AVXVNNI_EVEX
+    if ((avxvnni_evex.needs & cpu_features(CAP_AVX512)) != avxvnni_evex.needs)
+        cr_skip_test("this CPU lacks AVX512-VNNI with VL, which the EVEX build needs");
+    avxvnni_peak_counts(peak_vnni_avxvnni_evex);
 #else
     cr_skip_test("not built (this build lacks AVX-VNNI or AVX512-VNNI)");
 #endif

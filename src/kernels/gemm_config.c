@@ -25,13 +25,15 @@
 // the packed path starts splitting the work across threads (the buffers it
 // widens a and packs b into are kept within the packed path's blocks by the
 // shapes it takes, SMALL_FITS in matmul_i8_avx2.c). int8 avx-vnni, measured
-// through its twin (vpdpbusd's AVX512-VNNI encoding on the same ymm registers,
-// tests/twin.h; Zen 4 has no AVX-VNNI): its small path, the avx512-vnni
-// one's on half the width, is overtaken by the packed path at the same place.
+// through its EVEX build (the same code with vpdpbusd's AVX512-VNNI encoding,
+// src/kernels/avxvnni.h; Zen 4 has no AVX-VNNI): its small path, whose
+// broadcasts of a are loads, was the faster at the squares tried below this
+// bound and level with the packed path at it; not yet measured on a CPU with
+// AVX-VNNI.
 #define SMALL_F32 (128L * 128 * 128)
 #define SMALL_I8_AVX512VNNI (48L * 48 * 48)
 #define SMALL_I8_AVX2 SMALL_F32
-#define SMALL_I8_AVXVNNI SMALL_I8_AVX512VNNI
+#define SMALL_I8_AVXVNNI (96L * 96 * 96)
 
 const struct gemm_geometry gemm_geometries[N_GEMMS] = {
     [GEMM_F32_AVX2] = {"fp32 avx2", GEMM_F32_AVX2_MR, GEMM_F32_AVX2_NR, 4, 1, 0, 0, SMALL_F32},

@@ -9,11 +9,11 @@
 // The loop nest around the micro-kernel: gemm_driver.h; a small GEMM takes
 // small() (below) instead.
 //
-// The tests also build it as a twin with vpdpbusd's AVX512-VNNI encoding: avxvnni.h.
+// The tests also build it with vpdpbusd's AVX512-VNNI encoding: avxvnni.h.
 #include <immintrin.h>
 #include <string.h>
 
-#include "avxvnni.h" // before kernels.h: the twin's names
+#include "avxvnni.h" // before kernels.h: the EVEX build's names
 #include "../kernels.h"
 #include "gemm_config.h"
 #include "tile_i8_6x16.h"
@@ -174,7 +174,8 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
 static inline __attribute__((always_inline)) __m256i a_group(const int8_t *a, int p, int bytes) {
     uint32_t x = 0;
     memcpy(&x, a + p, (size_t)bytes); // little-endian: byte q is k p + q
-    return _mm256_set1_epi32((int)(x ^ 0x80808080u));
+    // broadcast, then offset: a whole group's broadcast is then a load (vpbroadcastd m32)
+    return _mm256_xor_si256(_mm256_set1_epi32((int)x), _mm256_set1_epi8((char)0x80));
 }
 
 // acc[i] += row i of a, group of k at p (its first bytes bytes) x b0, b1, for rows [0, rows)

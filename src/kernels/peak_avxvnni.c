@@ -2,16 +2,16 @@
 // each iteration 12 of them on 32 byte pairs, 12 x 32 x 2 = 768 integer
 // operations. The VEX encoding reaches only ymm0-15: 12 chains and the two
 // sources fill 14, and 12 cover latency x ports on the cores we know (5 x 2
-// on Intel's). The tests also build it as a twin (avxvnni.h).
+// on Intel's). The tests also build it with the EVEX encoding (avxvnni.h).
 #include <immintrin.h>
 
-#include "avxvnni.h" // before kernels.h: the twin's names
+#include "avxvnni.h" // before kernels.h: the EVEX build's names
 #include "../kernels.h"
 
-// One vpdpbusd updating its chain in place, in asm as in peak_avx512vnni.c (the
-// compiler's copies of the accumulators would take slots on the vector
-// ports); "x" keeps every operand in ymm0-15, which VEX can name.
-#define DP(a) __asm__(VPDPBUSD "%2, %1, %0" : "+x"(a) : "x"(u), "x"(s))
+// One vpdpbusd updating its chain in place, in asm (avxvnni.h) as in
+// peak_avx512vnni.c: the compiler's copies of the accumulators would take
+// slots on the vector ports.
+#define DP(a) a = dpbusd(a, u, s)
 #define DP4(a, b, c, d) DP(a); DP(b); DP(c); DP(d)
 
 int peak_vnni_avxvnni(long iters) {

@@ -689,7 +689,7 @@ static void small_path_tails(struct run *r, enum gemm_id id) {
 }
 
 // Around the bound on either side, as shipped: the last shapes below it take the
-// small path (but int8 avx2's long row, whose k its small path does not take),
+// small path (but int8's long row, whose k the int8 small paths do not take),
 // the first at it the packed one, with the placements of the tails.
 // The shapes sit around e * e * e multiply-adds, the bound each caller asserts:
 // a new bound must move them with it. int8 takes extreme inputs, and its long
@@ -708,8 +708,8 @@ static void small_bound(struct run *r) {
     around_bound(r, 128);
 }
 static void small_bound_i8(struct run *r) {
-    cr_assert_eq(gemm_small_below(GEMM_I8_AVX512VNNI), 48L * 48 * 48);
-    around_bound(r, 48);
+    cr_assert_eq(gemm_small_below(GEMM_I8_AVX512VNNI), 96L * 96 * 96);
+    around_bound(r, 96);
 }
 static void small_bound_i8_avxvnni(struct run *r) {
     cr_assert_eq(gemm_small_below(GEMM_I8_AVXVNNI), 96L * 96 * 96);

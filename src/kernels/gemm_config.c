@@ -17,9 +17,10 @@
 // packed path starts splitting the work across threads (gemm_driver.h's
 // GEMM_MIN_PARALLEL), which the small path does not do, and well short of where
 // b's rows, reread for every block of rows, would no longer stay in the L2 of a
-// smaller core. int8 avx512-vnni: the packed path, whose micro-kernel reads
-// a packed and each group of b once for six rows, overtakes the small path (a
-// broadcast of a and a group of b for each row, every 16 columns) much sooner.
+// smaller core. int8 avx512-vnni: the small path (for each row a broadcast of
+// a, which is a load, and a group of b, every 16 columns) was the faster at
+// every square tried below this bound, fp32's, and the packed path at it (n a
+// whole number of its 64-column tiles, so no tile computed whole for a part).
 // int8 avx2 (vpmaddwd): the small path, whose a is widened to int16 once, was
 // the faster at every square shape tried up to 256; its bound is fp32's, where
 // the packed path starts splitting the work across threads (the buffers it
@@ -31,7 +32,7 @@
 // bound and level with the packed path at it; not yet measured on a CPU with
 // AVX-VNNI.
 #define SMALL_F32 (128L * 128 * 128)
-#define SMALL_I8_AVX512VNNI (48L * 48 * 48)
+#define SMALL_I8_AVX512VNNI (96L * 96 * 96)
 #define SMALL_I8_AVX2 SMALL_F32
 #define SMALL_I8_AVXVNNI (96L * 96 * 96)
 

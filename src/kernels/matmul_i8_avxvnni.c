@@ -37,6 +37,7 @@ struct packed_b {
 #define B_BYTES(kc, nc) ((size_t)(nc) * sizeof(int32_t) + (size_t)((kc) + 3) / 4 * (nc) * 4)
 #define GEMM_B_COMP
 #define GEMM_SMALL
+#define SMALL_FITS(m, n, k) ((k) <= GEMM_KC_MAX) // small()'s buffer for b grows with k
 #include "gemm_driver.h"
 
 // up to 16 bytes, zero filled, never past src + w
@@ -167,15 +168,26 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
 // as it is broadcast; b, whose 4 rows of a group vpdpbusd needs side by side, is
 // packed 16 columns at a time by pack_b (with their comp) into this thread's
 // buffer for b and read by every block of rows. Exact, as the packed path.
+// That buffer grows with k, so only a k of at most GEMM_KC_MAX takes this path
+// (SMALL_FITS): no longer than the packed path's blocks.
 #define SMALL_ROWS 8 // 8 rows x 1 vector or 4 x 2: 8 accumulators, 2 for b, 1 for a
 
 // the group of k at p of a row, its first bytes bytes (the rest zero), offset
-// to u8 (a + 128) and broadcast; bytes a constant where it is inlined
+// to u8 (a + 128) and broadcast; bytes a constant where it is inlined. A whole
+// group is broadcast from memory (a load), then offset; a short one, the last
+// of a row, is put together in a register: from a copy through memory it would
+// wait on the stores of its parts.
 static inline __attribute__((always_inline)) __m256i a_group(const int8_t *a, int p, int bytes) {
-    uint32_t x = 0;
-    memcpy(&x, a + p, (size_t)bytes); // little-endian: byte q is k p + q
-    // broadcast, then offset: a whole group's broadcast is then a load (vpbroadcastd m32)
-    return _mm256_xor_si256(_mm256_set1_epi32((int)x), _mm256_set1_epi8((char)0x80));
+    const __m256i off = _mm256_set1_epi8((char)0x80);
+    if (bytes == 4) {
+        uint32_t x;
+        memcpy(&x, a + p, 4); // little-endian: byte q is k p + q
+        return _mm256_xor_si256(_mm256_set1_epi32((int)x), off);
+    }
+    uint32_t x = (uint8_t)a[p];
+    if (bytes > 1) x |= (uint32_t)(uint8_t)a[p + 1] << 8;
+    if (bytes > 2) x |= (uint32_t)(uint8_t)a[p + 2] << 16;
+    return _mm256_xor_si256(_mm256_set1_epi32((int)x), off);
 }
 
 // acc[i] += row i of a, group of k at p (its first bytes bytes) x b0, b1, for rows [0, rows)

@@ -64,7 +64,10 @@ static void print_list(const struct run_config *cfg) {
         struct gemm_blocking b = gemm_blocking(g, 1);
         printf("  %-17s %2dx%-2d KC %4d MC %4d NC %4d", gemm_geometries[g].name, gemm_geometries[g].mr,
                gemm_geometries[g].nr, b.kc, b.mc, b.nc);
-        if (gemm_geometries[g].small_below) printf("  small path below %ld multiply-adds", gemm_geometries[g].small_below);
+        const struct gemm_geometry *geo = &gemm_geometries[g];
+        if (geo->small_below) printf("  small path below %ld multiply-adds", geo->small_below);
+        if (geo->small_below && geo->small_m_max) printf(", m <= %d", geo->small_m_max);
+        if (geo->small_below && geo->small_k_max) printf(", k <= %d", geo->small_k_max);
         putchar('\n');
     }
     if (!cfg->numpy) printf("numpy: %s\n", cfg->numpy_note);

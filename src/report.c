@@ -383,9 +383,15 @@ static void json_ctx(FILE *f, const struct context *c) {
         const struct gemm_geometry *geo = &gemm_geometries[g];
         fputs(g ? ", " : "", f);
         json_str(f, geo->name);
-        // small_below: the multiply-adds below which its small path runs (0: none)
-        fprintf(f, ": {\"mr\": %d, \"nr\": %d, \"kc\": %d, \"mc\": %d, \"nc\": %d, \"small_below\": %ld}", geo->mr,
+        // small_below: the multiply-adds below which its small path runs (0: none);
+        // small_m_max, small_k_max: the most m and k it takes (null: any)
+        fprintf(f, ": {\"mr\": %d, \"nr\": %d, \"kc\": %d, \"mc\": %d, \"nc\": %d, \"small_below\": %ld", geo->mr,
                 geo->nr, c->gemm[g].kc, c->gemm[g].mc, c->gemm[g].nc, geo->small_below);
+        fputs(", \"small_m_max\": ", f);
+        json_num(f, geo->small_m_max ? geo->small_m_max : NAN);
+        fputs(", \"small_k_max\": ", f);
+        json_num(f, geo->small_k_max ? geo->small_k_max : NAN);
+        fputs("}", f);
     }
     fputs("}", f);
     json_kv_str(f, "cpu_isa", c->cpu_flags);

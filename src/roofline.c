@@ -114,8 +114,9 @@ static void peaks_here(struct roofline *r, unsigned cpu) {
 
 double roofline_int8(const struct roofline *r, const char **name) {
     int zmm = r->vnni_avx512_gops >= r->vnni_avxvnni_gops;
-    *name = zmm ? "AVX512-VNNI peak" : "AVX-VNNI peak";
-    return zmm ? r->vnni_avx512_gops : r->vnni_avxvnni_gops;
+    double peak = zmm ? r->vnni_avx512_gops : r->vnni_avxvnni_gops;
+    *name = peak <= 0 ? NULL : zmm ? "AVX512-VNNI peak" : "AVX-VNNI peak";
+    return peak;
 }
 
 void roofline_keep_best(struct roofline *best, const struct roofline *now) {

@@ -22,7 +22,7 @@ struct roofline {
 // Measure what cpu (CPU_* bits) allows.
 void roofline_measure(struct roofline *r, unsigned cpu);
 // The int8 MatMul's roof on one core, in GOP/s: the faster of the VNNI peaks,
-// on zmm or on ymm (0 where neither was measured); its name into *name.
+// on zmm or on ymm; its name into *name. 0 and NULL where neither was measured.
 double roofline_int8(const struct roofline *r, const char **name);
 // Keep in best the better of each of its roofs and now's: a roof is what the
 // machine can do, so a later measure can only raise it. The seconds add up.

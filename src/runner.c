@@ -341,12 +341,12 @@ static double roof_now(struct case_result *cr, const struct roofline *roof, floa
     }
     switch (cr->kern->kind) {
     case KIND_MATMUL_F32:
-        cr->roof_name = roof->fma_avx512_gflops ? "AVX-512 FMA peak" : "AVX2 FMA peak";
-        return threads * (roof->fma_avx512_gflops ? roof->fma_avx512_gflops : roof->fma_avx2_gflops);
+    case KIND_ATTENTION: { // attention runs on one thread, whatever --threads says
+        double fma = roof->fma_avx512_gflops ? roof->fma_avx512_gflops : roof->fma_avx2_gflops;
+        cr->roof_name = !fma ? NULL : roof->fma_avx512_gflops ? "AVX-512 FMA peak" : "AVX2 FMA peak";
+        return (cr->kern->kind == KIND_MATMUL_F32 ? threads : 1) * fma;
+    }
     case KIND_MATMUL_I8: return threads * roofline_int8(roof, &cr->roof_name);
-    case KIND_ATTENTION: // one thread, whatever --threads says
-        cr->roof_name = roof->fma_avx512_gflops ? "AVX-512 FMA peak" : "AVX2 FMA peak";
-        return roof->fma_avx512_gflops ? roof->fma_avx512_gflops : roof->fma_avx2_gflops;
     default: return 0;
     }
 }
@@ -358,8 +358,9 @@ int roofs_recheck(struct case_result *results, int n, roof_fn measure, void *arg
         int above = 0;
         for (int t = 0; t < cr->n_tiers; t++) above |= above_roof(cr, &cr->tiers[t]);
         if (!above) continue;
-        double now = measure(cr, arg);
-        if (now > cr->roof) cr->roof = now;
+        const char *name = cr->roof_name;
+        double now = measure(cr, arg, &name);
+        if (now > cr->roof) cr->roof = now, cr->roof_name = name;
         roof_shares(cr);
         again++;
         for (int t = 0; t < cr->n_tiers; t++) {
@@ -381,7 +382,7 @@ struct remeasure {
     int peaks_done;
 };
 
-static double roof_again(const struct case_result *cr, void *arg) {
+static double roof_again(const struct case_result *cr, void *arg, const char **name) {
     struct remeasure *m = arg;
     float *out = NULL, *x = NULL;
     size_t in[3], elems;
@@ -398,8 +399,9 @@ static double roof_again(const struct case_result *cr, void *arg) {
         roofline_keep_best(m->cfg->roof, &now);
         m->peaks_done = 1;
     }
-    struct case_result scratch = *cr; // roof_now names the roof; cr keeps its own
+    struct case_result scratch = *cr; // roof_now names the roof into scratch
     double roof = roof_now(&scratch, m->cfg->roof, out, x, m->cfg->cpu, m->cfg->threads);
+    *name = scratch.roof_name;
     free(out), free(x);
     return roof;
 }

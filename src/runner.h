@@ -63,8 +63,9 @@ struct model_result;
 int run_models(const struct plan *p, size_t batch, const struct run_config *cfg, struct model_result *out,
                int *n_done);
 
-// A case's roof as measured now, in its unit (0 when unknown).
-typedef double (*roof_fn)(const struct case_result *cr, void *arg);
+// A case's roof as measured now, in its unit (0 when unknown), its name into
+// *name (the int8 MatMul's may be another peak's than before).
+typedef double (*roof_fn)(const struct case_result *cr, void *arg, const char **name);
 
 // Every case where a native tier ran more than ROOF_MARGIN above its roof
 // has the roof measured again by measure(cr, arg), the better of the two

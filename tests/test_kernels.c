@@ -1339,6 +1339,6 @@ Test(peak, vnni_avxvnni_evex_does_every_vpdpbusd_it_counts) {
         cr_skip_test("this CPU lacks AVX512-VNNI with VL, which the EVEX build needs");
     avxvnni_peak_counts(peak_vnni_avxvnni_evex);
 #else
-    cr_skip_test("not built (this build lacks AVX-VNNI or AVX512-VNNI)");
+    cr_skip_test("not built (this build lacks AVX-VNNI, or its assembler vpdpbusd's EVEX form)");
 #endif
 }

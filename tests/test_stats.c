@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "report.h"
 #include "runner.h"
 #include "stats.h"
 #include "warn.h"
@@ -161,6 +162,18 @@ Test(roof, int8s_is_the_faster_vnni_peak) {
     cr_expect_str_eq(name, "AVX-VNNI peak");
     struct roofline neither = {.measured = 1};
     cr_expect_eq(roofline_int8(&neither, &name), 0);
+    cr_expect_null(name, "no peak, no name: %s", name);
+}
+
+// The roofline line names every peak, "-" for one not measured.
+Test(roof, its_line_names_every_peak) {
+    char buf[512];
+    struct roofline r = {.measured = 1, .fma_avx2_gflops = 100, .vnni_avx512_gops = 0, .vnni_avxvnni_gops = 300,
+                         .copy_gbps = 20, .cores_measured = 2};
+    roofline_str(&r, buf, sizeof buf);
+    cr_expect(strstr(buf, "AVX-VNNI 300 GOP/s") != NULL, "%s", buf);
+    cr_expect(strstr(buf, "AVX512-VNNI - GOP/s") != NULL, "%s", buf);
+    cr_expect(strstr(buf, "AVX-512 FMA - GFLOP/s") != NULL, "%s", buf);
 }
 
 // A fake measure for roofs_recheck: the roof each case measures again, by
@@ -171,9 +184,10 @@ struct fake_roofs {
     int calls[4];
 };
 
-static double fake_measure(const struct case_result *cr, void *arg) {
+static double fake_measure(const struct case_result *cr, void *arg, const char **name) {
     struct fake_roofs *f = arg;
     f->calls[cr - f->first]++;
+    *name = "the roof measured again";
     return f->again[cr - f->first];
 }
 
@@ -199,6 +213,7 @@ Test(roof, a_roof_beaten_by_more_than_the_margin_is_measured_again) {
     cr_expect_eq(roofs_recheck(cr, 4, fake_measure, &f), 2);
     cr_expect(f.calls[0] == 1 && f.calls[1] == 1 && f.calls[2] == 0 && f.calls[3] == 0);
     cr_expect_eq(cr[0].roof, 50);
+    cr_expect_str_eq(cr[0].roof_name, "the roof measured again", "a raised roof takes its name with it");
     cr_expect(fabs(cr[0].tiers[0].pct_of_roof - 96) < 1e-9, "%g", cr[0].tiers[0].pct_of_roof);
     cr_expect_eq(cr[1].roof, 820);
     cr_expect_eq(cr[2].roof, 200);
@@ -210,6 +225,7 @@ Test(roof, a_roof_beaten_by_more_than_the_margin_is_measured_again) {
     f = (struct fake_roofs){cr, {700}, {0}};
     roofs_recheck(cr, 1, fake_measure, &f);
     cr_expect_eq(cr[0].roof, 800);
+    cr_expect_str_eq(cr[0].roof_name, "a roof", "and keeps its name");
 }
 
 static void tier(struct case_result *cr, int t, double median) {

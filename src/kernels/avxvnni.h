@@ -14,7 +14,7 @@
 #ifdef BMML_AVXVNNI_EVEX
 #define matmul_i8_avxvnni matmul_i8_avxvnni_evex
 #define peak_vnni_avxvnni peak_vnni_avxvnni_evex
-#define VPDPBUSD "vpdpbusd "
+#define VPDPBUSD "%{evex%} vpdpbusd "
 #else
 #define VPDPBUSD "%{vex%} vpdpbusd " // {vex}: not the EVEX form of AVX512-VNNI
 #endif

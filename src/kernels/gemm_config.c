@@ -19,13 +19,13 @@
 // b's rows, reread for every block of rows, would no longer stay in the L2 of a
 // smaller core. int8 avx512-vnni: the small path (for each row a broadcast of
 // a, which is a load, and a group of b, every 16 columns) was the faster at
-// every square tried below this bound, fp32's, and the packed path at it (n a
-// whole number of its 64-column tiles, so no tile computed whole for a part).
+// every square tried below this bound, and at some above it (where n leaves the
+// packed path's 64-column tiles a part to compute whole), but not at 120 to 128.
 // int8 avx2 (vpmaddwd): the small path, whose a is widened to int16 once, was
 // the faster at every square shape tried up to 256; its bound is fp32's, where
 // the packed path starts splitting the work across threads (the buffers it
 // widens a and packs b into are kept within the packed path's blocks by the
-// shapes it takes, SMALL_FITS in matmul_i8_avx2.c). int8 avx-vnni, measured
+// shapes it takes, small_m_max and small_k_max). int8 avx-vnni, measured
 // through its EVEX build (the same code with vpdpbusd's AVX512-VNNI encoding,
 // src/kernels/avxvnni.h; Zen 4 has no AVX-VNNI): its small path, whose
 // broadcasts of a are loads, was the faster at the squares tried below this
@@ -40,14 +40,17 @@ const struct gemm_geometry gemm_geometries[N_GEMMS] = {
     [GEMM_F32_AVX2] = {"fp32 avx2", GEMM_F32_AVX2_MR, GEMM_F32_AVX2_NR, 4, 1, 0, 0, SMALL_F32},
     // 32 floats a k step: 128 bytes a k, too wide a sliver for an L1d's share
     [GEMM_F32_AVX512] = {"fp32 avx512", GEMM_F32_AVX512_MR, GEMM_F32_AVX512_NR, 4, 1, 1, 0, SMALL_F32},
-    [GEMM_I8_AVX2] = {"int8 avx2", GEMM_I8_AVX2_MR, GEMM_I8_AVX2_NR, 2, 2, 0, 0, SMALL_I8_AVX2}, // int16 pairs of k
-    [GEMM_I8_AVXVNNI] = {"int8 avx-vnni", GEMM_I8_AVXVNNI_MR, GEMM_I8_AVXVNNI_NR, 1, 4, 0, 0, SMALL_I8_AVXVNNI}, // groups of 4 k
+    // int16 pairs of k; small() widens a whole and packs b of k rows
+    [GEMM_I8_AVX2] = {"int8 avx2", GEMM_I8_AVX2_MR, GEMM_I8_AVX2_NR, 2, 2, 0, 0, SMALL_I8_AVX2, GEMM_MC_MAX, GEMM_KC_MAX},
+    // groups of 4 k; small() packs b of k rows
+    [GEMM_I8_AVXVNNI] = {"int8 avx-vnni", GEMM_I8_AVXVNNI_MR, GEMM_I8_AVXVNNI_NR, 1, 4, 0, 0, SMALL_I8_AVXVNNI, 0,
+                         GEMM_KC_MAX},
     // 64-byte rows of a. 384 multiply-adds a cycle leave each pass over c little
     // time to hide it: KC 512, though its 32 KiB sliver crowds a 32 KiB L1d, beat
     // 256 (and 384) on both AMD cores measured, and KC 1024 (the sliver then
     // streams from L2) beats 512 on Zen 4 at one and two threads
     [GEMM_I8_AVX512VNNI] = {"int8 avx512-vnni", GEMM_I8_AVX512VNNI_MR, GEMM_I8_AVX512VNNI_NR, 1, 64, 0, 1024,
-                            SMALL_I8_AVX512VNNI},
+                            SMALL_I8_AVX512VNNI, 0, GEMM_KC_MAX}, // small() packs b of k rows
 };
 
 static long round_down(long v, long unit) { return v / unit * unit; }

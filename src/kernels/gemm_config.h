@@ -42,6 +42,8 @@ struct gemm_geometry {
     int b_from_l2;     // the b sliver streams from the L2 (see the rule)
     int kc_min;        // 0, or the least KC that keeps the micro-kernel fed (gemm_config.c says why)
     long small_below;  // 0, or the multiply-adds below which its small path runs (gemm_config.c says why)
+    int small_m_max;   // 0, or the most rows of a its small path takes (its buffers grow with them)
+    int small_k_max;   // 0, or the longest k it takes, likewise
 };
 
 enum gemm_id { GEMM_F32_AVX2, GEMM_F32_AVX512, GEMM_I8_AVX2, GEMM_I8_AVXVNNI, GEMM_I8_AVX512VNNI, N_GEMMS };
@@ -94,7 +96,7 @@ void stream_output_force(long above);
 // The small-matrix path (BLIS's "sup"), where an ISA file has one: a GEMM of
 // fewer multiply-adds than gemm_small_below(id) (its geometry's small_below)
 // skips the blocked packing and runs on one thread (gemm_driver.h), if its
-// shape is one the small path takes (SMALL_FITS there). gemm_small_force sets another
+// m and k are within the geometry's small_m_max and small_k_max. gemm_small_force sets another
 // bound for GEMM id (0: never the small path; LONG_MAX: every shape it takes), or its own
 // again when below is negative: for the tests, which run both paths on the same shapes.
 long gemm_small_below(enum gemm_id id);

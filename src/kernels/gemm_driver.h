@@ -16,8 +16,8 @@
 // It defines GEMM_B_COMP where packed_b also holds comp, blk.nc int32 terms a
 // column, which lie before v in the buffer.
 // It may define GEMM_SMALL and small() (declared below), a path for GEMMs too small
-// to pay for packing (gemm_small_below in gemm_config.h), which then runs instead,
-// and SMALL_FITS(m, n, k), the shapes small() takes (else every shape below the bound).
+// to pay for packing (gemm_small_below in gemm_config.h), which then runs instead
+// where m and k are within its geometry's small_m_max and small_k_max.
 // It may also define GEMM_SHORT_TILE and short_tile() (declared below) for tiles of
 // fewer than MR rows, which would otherwise cost a whole tile each, and
 // GEMM_FUSED_TILE and fused_tile(), which packs a sliver of b in the first tile
@@ -50,9 +50,11 @@ static void tile(gemm_out *c, int ldc, const struct packed_a *pa, int i0, const 
 // c (m,n) = a (m,k) @ b (k,n), without the blocked packing (an ISA file's small()
 // may still pack or widen an operand whole); one thread
 static void small(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, int k);
-#ifndef SMALL_FITS
-#define SMALL_FITS(m, n, k) 1
-#endif
+// the shapes small() takes: m and k within its geometry's limits (0: any)
+static inline int small_fits(int m, int k) {
+    const struct gemm_geometry *g = &gemm_geometries[GEMM_ID];
+    return (!g->small_m_max || m <= g->small_m_max) && (!g->small_k_max || k <= g->small_k_max);
+}
 #endif
 #ifdef GEMM_SHORT_TILE
 // as tile, for rows [i0, i0 + mr) only, mr < MR
@@ -310,7 +312,7 @@ static void gemm(gemm_out *c, const gemm_in *a, const gemm_in *b, int m, int n, 
         return;
     }
 #ifdef GEMM_SMALL
-    if ((long)m * n * k < gemm_small_below(GEMM_ID) && SMALL_FITS(m, n, k)) {
+    if ((long)m * n * k < gemm_small_below(GEMM_ID) && small_fits(m, k)) {
         small(c, a, b, m, n, k);
         return;
     }

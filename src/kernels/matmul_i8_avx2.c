@@ -32,7 +32,6 @@ struct packed_b {
 #define A_BYTES(mc, kc) ((size_t)(mc) * ((kc) + 1) / 2 * 4)
 #define B_BYTES(kc, nc) ((size_t)((kc) + 1) / 2 * (nc) * 4)
 #define GEMM_SMALL
-#define SMALL_FITS(m, n, k) ((m) <= GEMM_MC_MAX && (k) <= GEMM_KC_MAX)
 #include "gemm_driver.h"
 
 // up to 16 bytes, zero filled, never past src + w
@@ -139,8 +138,8 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
 // side by side, as vpmaddwd takes them), and b is packed 16 columns at a time
 // by pack_b into this thread's buffer for b and read by every block of rows.
 // Exact, as the packed path. Those buffers grow with a and k, so only a of at
-// most GEMM_MC_MAX x GEMM_KC_MAX takes this path (SMALL_FITS): no larger than
-// the packed path's blocks.
+// most GEMM_MC_MAX x GEMM_KC_MAX takes this path (gemm_config.c, small_m_max
+// and small_k_max): no larger than the packed path's blocks.
 #define SMALL_ROWS 8 // 8 rows x 1 vector or 4 x 2: 8 accumulators, 2 for b, 1 for a, 1 product
 
 // a (m,k) -> m rows of (k + 1) / 2 pairs of int16, an odd k's last pair ending in 0

@@ -31,7 +31,6 @@ struct packed_b {
 #define B_BYTES(kc, nc) ((size_t)(nc) * sizeof(int32_t) + (size_t)((kc) + 3) / 4 * (nc) * 4)
 #define GEMM_B_COMP
 #define GEMM_SMALL
-#define SMALL_FITS(m, n, k) ((k) <= GEMM_KC_MAX) // small()'s buffer for b grows with k
 #include "gemm_driver.h"
 
 // B rows [0, kc) x columns [0, w), w <= 16 -> 16 columns of 4-k groups, a group
@@ -178,7 +177,8 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
 // vpdpbusd needs side by side, is packed 16 columns at a time (pack_b16) into
 // this thread's buffer for b and read by every block of rows. Exact, as the
 // packed path. That buffer grows with k, so only a k of at most GEMM_KC_MAX
-// takes this path (SMALL_FITS): no longer than the packed path's blocks.
+// takes this path (gemm_config.c, small_k_max): no longer than the packed
+// path's blocks.
 #define SMALL_ROWS 8 // 8 accumulators, each a chain of vpdpbusd
 
 // the group of k at p of a row, its first bytes bytes (the rest zero), offset

@@ -37,7 +37,6 @@ struct packed_b {
 #define B_BYTES(kc, nc) ((size_t)(nc) * sizeof(int32_t) + (size_t)((kc) + 3) / 4 * (nc) * 4)
 #define GEMM_B_COMP
 #define GEMM_SMALL
-#define SMALL_FITS(m, n, k) ((k) <= GEMM_KC_MAX) // small()'s buffer for b grows with k
 #include "gemm_driver.h"
 
 // up to 16 bytes, zero filled, never past src + w
@@ -117,8 +116,8 @@ static void pack_a(struct packed_a *pa, const int8_t *a, int lda, int mc, int kc
 
 // The micro-kernel's core is assembly: GCC 12 spills register-blocked accumulators
 // to the stack on every k step. Accumulators ymm0-11 (row i in ymm 2i, 2i+1),
-// B in ymm12-13, A broadcast in ymm14-15. VPDPBUSD's {vex} keeps the AVX-VNNI
-// encoding: the EVEX form would need AVX512-VNNI.
+// B in ymm12-13, A broadcast in ymm14-15. VPDPBUSD (avxvnni.h) is the VEX
+// (AVX-VNNI) encoding, but in the tests' EVEX build.
 #define ROW_STEP(ao, i, x, y, s)                            \
     "vpbroadcastd " #ao "+" #i "*4(%[a]), %%ymm" #s "\n\t"  \
     VPDPBUSD "%%ymm12, %%ymm" #s ", %%ymm" #x "\n\t"        \
@@ -169,7 +168,7 @@ static void tile(int32_t *c, int ldc, const struct packed_a *pa, int i0, const s
 // packed 16 columns at a time by pack_b (with their comp) into this thread's
 // buffer for b and read by every block of rows. Exact, as the packed path.
 // That buffer grows with k, so only a k of at most GEMM_KC_MAX takes this path
-// (SMALL_FITS): no longer than the packed path's blocks.
+// (gemm_config.c, small_k_max): no longer than the packed path's blocks.
 #define SMALL_ROWS 8 // 8 rows x 1 vector or 4 x 2: 8 accumulators, 2 for b, 1 for a
 
 // the group of k at p of a row, its first bytes bytes (the rest zero), offset

@@ -25,4 +25,11 @@ int peak_vnni_avxvnni_evex(long iters);
 // a variant as kernels.c's table holds them; its fn is NULL where the EVEX build is not built
 static const struct variant avxvnni_evex = {{.matmul_i8 = EVEX_FN}, AVX2_FMA | CPU_AVX512VL | CPU_AVX512VNNI, EVEX_ISA};
 
+// The tests' tables name that build as slot EVEX_SLOT of int8's avx2 tier: the
+// variant in slot `slot` of tier t of kern, or the EVEX build for EVEX_SLOT.
+#define EVEX_SLOT (-1)
+static inline const struct variant *variant_in(const struct kernel *kern, int t, int slot) {
+    return slot == EVEX_SLOT ? &avxvnni_evex : &kern->tier[t][slot];
+}
+
 #endif

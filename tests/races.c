@@ -128,12 +128,11 @@ int main(void) {
         if (kern->kind != KIND_MATMUL_F32 && kern->kind != KIND_MATMUL_I8) continue;
         // the SIMD tiers, built on gemm_driver.h; the plain C ones run on one thread
         for (int t = T_AVX2; t <= T_AVX512; t++)
-            for (int slot = 0; slot < 3; slot++) {
+            for (int s = 0; s < 3; s++) {
                 // a third for int8's avx2 tier: the AVX-VNNI GEMM's EVEX build (evex.h)
-                const struct variant *v = slot < 2                                         ? &kern->tier[t][slot]
-                                          : kern->kind == KIND_MATMUL_I8 && t == T_AVX2 ? &avxvnni_evex
-                                                                                          : NULL;
-                if (!v || !v->fn.matmul_f32) continue;
+                if (s == 2 && !(kern->kind == KIND_MATMUL_I8 && t == T_AVX2)) continue;
+                const struct variant *v = variant_in(kern, t, s < 2 ? s : EVEX_SLOT);
+                if (!v->fn.matmul_f32) continue;
                 if (v->needs & ~have) {
                     printf("races: %s %s: not run, this CPU lacks it\n", kern->name, v->isa);
                     continue;

@@ -107,13 +107,12 @@ static const struct {
 } gemms[] = {
     {"matmul", T_AVX2, 0, GEMM_F32_AVX2},         {"matmul", T_AVX512, 0, GEMM_F32_AVX512},
     {"matmul_int8", T_AVX2, 0, GEMM_I8_AVXVNNI},  {"matmul_int8", T_AVX2, 1, GEMM_I8_AVX2},
-    {"matmul_int8", T_AVX512, 0, GEMM_I8_AVX512VNNI}, {"matmul_int8", T_AVX2, -1, GEMM_I8_AVXVNNI}, // -1: its EVEX build
+    {"matmul_int8", T_AVX512, 0, GEMM_I8_AVX512VNNI}, {"matmul_int8", T_AVX2, EVEX_SLOT, GEMM_I8_AVXVNNI},
 };
 
-// the variant gemms[which] names: slot -1 is the AVX-VNNI GEMM's EVEX build (evex.h)
+// the variant gemms[which] names (EVEX_SLOT: the AVX-VNNI GEMM's EVEX build, evex.h)
 static const struct variant *variant_of(int which) {
-    const struct kernel *kern = kernel_find(gemms[which].kernel);
-    return gemms[which].slot < 0 ? &avxvnni_evex : &kern->tier[gemms[which].tier][gemms[which].slot];
+    return variant_in(kernel_find(gemms[which].kernel), gemms[which].tier, gemms[which].slot);
 }
 
 // Threads 2 each pack their own block of b, 3 share one. Lopsided: every part

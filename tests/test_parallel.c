@@ -136,10 +136,10 @@ static void *xmalloc(size_t bytes) {
     return p;
 }
 
-// the variant in slot `slot` of tier t of the kernel (-1: the AVX-VNNI GEMM's
-// EVEX build, evex.h), or NULL after a skip
+// the variant in slot `slot` of tier t of the kernel (EVEX_SLOT: the AVX-VNNI
+// GEMM's EVEX build, evex.h), or NULL after a skip
 static const struct variant *usable(const struct kernel *kern, enum tier t, int slot) {
-    const struct variant *v = slot < 0 ? &avxvnni_evex : &kern->tier[t][slot];
+    const struct variant *v = variant_in(kern, t, slot);
     if (!v->fn.matmul_f32) cr_skip_test("%s %s slot %d: not built here", kern->name, tier_names[t], slot);
     unsigned have = cpu_features(CAP_AVX512);
     if (v->needs & ~have) {
@@ -208,4 +208,4 @@ Test(gemm, f32_avx512_matches_reference_on_1_2_3_threads) { gemm_on_1_2_3_thread
 Test(gemm, i8_avxvnni_is_exact_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul_int8", T_AVX2, 0); }
 Test(gemm, i8_avx2_is_exact_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul_int8", T_AVX2, 1); }
 Test(gemm, i8_avx512vnni_is_exact_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul_int8", T_AVX512, 0); }
-Test(gemm, i8_avxvnni_evex_is_exact_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul_int8", T_AVX2, -1); }
+Test(gemm, i8_avxvnni_evex_is_exact_on_1_2_3_threads) { gemm_on_1_2_3_threads("matmul_int8", T_AVX2, EVEX_SLOT); }
